@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Check } from '../checks/check.js';
+import type { Target } from '../targets/target.js';
+import type { Result, StatusCounts } from './result.js';
+
+/** Everything a run needs, validated at the edge (CLI, API, shard message) and frozen. */
+export interface RunSpec {
+  /** Run id; generated when absent. */
+  readonly id?: string;
+  readonly check: Check<unknown>;
+  /** Already validated by `check.args`. */
+  readonly args: unknown;
+  /** Streamed, never materialised. */
+  readonly targets: AsyncIterable<Target>;
+  /** Number of targets when known up front (for progress and ETA). */
+  readonly total?: number;
+  /** Checks in flight (default 256). */
+  readonly concurrency?: number;
+  /** Per-target deadline; default: the check's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Retries after `error`/`timeout` (default 0). */
+  readonly retries?: number;
+  /** Most checks started per second (default: unlimited). */
+  readonly ratePerSec?: number;
+  /** Aborting cancels the run: in-flight checks are aborted, remaining targets become `cancelled`. */
+  readonly signal?: AbortSignal;
+  /** Resolver for targets given by name (default: the system resolver). */
+  readonly resolve?: (name: string, signal: AbortSignal) => Promise<string[]>;
+  readonly log?: Logger;
+}
+
+/** Live counters of a run. */
+export interface RunProgress {
+  readonly id: string;
+  readonly check: string;
+  readonly startedAt: number;
+  readonly total: number | undefined;
+  readonly done: number;
+  readonly inFlight: number;
+  readonly counts: Readonly<StatusCounts>;
+}
+
+export type { Result };
