@@ -41,3 +41,15 @@ export interface RunProgress {
 }
 
 export type { Result };
+
+/**
+ * A run in progress, returned by `startRun(spec)` (src/engine/run.ts). `results()` may be iterated once;
+ * breaking out of it cancels the run and closes the target source. `progress()` is a cheap snapshot.
+ */
+export interface RunExecution {
+  readonly id: string;
+  progress(): RunProgress;
+  results(): AsyncGenerator<Result, void, undefined>;
+  /** Cancels: in-flight checks are aborted; every remaining target yields a `cancelled` result. */
+  cancel(reason?: unknown): void;
+}
