@@ -1,0 +1,291 @@
+import { FleetprobeError } from '../../core/errors.js';
+
+/** Why a response could not be parsed; stable, for results and tests. */
+export const BAD_RESPONSE_KINDS = [
+  'not-http',
+  'headers-too-large',
+  'bad-status-line',
+  'bad-header',
+  'folded-header',
+  'bad-content-length',
+  'bad-chunk',
+  'truncated',
+] as const;
+export type BadResponseKind = (typeof BAD_RESPONSE_KINDS)[number];
+
+/** The peer answered with something that is not a valid HTTP/1.x response. Code `FP_HTTP_BAD_RESPONSE`. */
+export class BadResponseError extends FleetprobeError {
+  readonly kind: BadResponseKind;
+  constructor(kind: BadResponseKind, message: string) {
+    super('FP_HTTP_BAD_RESPONSE', message);
+    this.kind = kind;
+  }
+}
+
+/** Default cap on status line + headers (+ trailers), in bytes. */
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
+
+enum State {
+  StatusLine,
+  Headers,
+  BodyLength,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  BodyClose,
+  Done,
+}
+
+const HTTP_PREFIX = 'HTTP/';
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
+
+export interface ResponseParserOptions {
+  /** The request was HEAD: the response has no body whatever its headers say. */
+  readonly head?: boolean;
+  /** Cap on status line + header bytes (and on trailers); default 64 KiB. */
+  readonly maxHeaderBytes?: number;
+  /** Called with each piece of (de-chunked) body; `buf` is only valid during the call. */
+  readonly onBody?: (buf: Buffer, start: number, end: number) => void;
+}
+
+/**
+ * Incremental HTTP/1.0/1.1 response parser for one response on a `Connection: close` exchange.
+ *
+ * Feed it bytes with `execute(chunk)` as they arrive (any split, even byte by byte) and call `finish()` at
+ * EOF. It throws `BadResponseError` on garbage. Handles: status line, headers (names lower-cased, repeats
+ * joined with ", "; obsolete line folding is rejected), 1xx interim responses (skipped), HEAD/1xx/204/304
+ * without body, `Transfer-Encoding: chunked` (chunk extensions ignored, trailers parsed into `trailers`),
+ * `Content-Length` (conflicting values rejected), and close-delimited bodies. Line ends may be CRLF or LF.
+ * Not for pipelining or keep-alive: bytes after the end of the response are ignored.
+ */
+export class ResponseParser {
+  statusCode = 0;
+  reason = '';
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  minorVersion = 1;
+  /** Final response headers; names lower-case. */
+  readonly headers = new Map<string, string>();
+  readonly trailers = new Map<string, string>();
+  /** True once the final (non-1xx) response's headers are parsed. */
+  headersComplete = false;
+  /** True once the whole body is read (not set for a close-delimited body until `finish()`). */
+  complete = false;
+  /** Body bytes delivered so far (after de-chunking). */
+  bodyBytes = 0;
+  /** Declared Content-Length, or -1. */
+  contentLength = -1;
+  chunked = false;
+
+  readonly #head: boolean;
+  readonly #maxHeaderBytes: number;
+  readonly #onBody: ((buf: Buffer, start: number, end: number) => void) | undefined;
+  #state = State.StatusLine;
+  #line = '';
+  #headerBytes = 0;
+  #remaining = 0;
+
+  constructor(options: ResponseParserOptions = {}) {
+    this.#head = options.head ?? false;
+    this.#maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    this.#onBody = options.onBody;
+  }
+
+  /** Parses `chunk`. Returns true when the response is complete (further bytes are ignored). */
+  execute(chunk: Buffer): boolean {
+    let i = 0;
+    const len = chunk.length;
+    while (i < len && this.#state !== State.Done) {
+      switch (this.#state) {
+        case State.BodyLength: {
+          const n = Math.min(this.#remaining, len - i);
+          this.#deliver(chunk, i, i + n);
+          i += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#done();
+          break;
+        }
+        case State.ChunkData: {
+          const n = Math.min(this.#remaining, len - i);
+          this.#deliver(chunk, i, i + n);
+          i += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = State.ChunkDataEnd;
+          break;
+        }
+        case State.BodyClose:
+          this.#deliver(chunk, i, len);
+          i = len;
+          break;
+        default:
+          i = this.#readLine(chunk, i);
+      }
+    }
+    return this.#state === State.Done;
+  }
+
+  /**
+   * The peer closed the connection. Completes a close-delimited body; throws `BadResponseError`
+   * (`truncated`) when the response was cut short.
+   */
+  finish(): void {
+    if (this.#state === State.Done) return;
+    if (this.#state === State.BodyClose) {
+      this.#done();
+      return;
+    }
+    if (this.#state === State.StatusLine && this.#line === '' && this.#headerBytes === 0) {
+      throw new BadResponseError('truncated', 'connection closed before any response');
+    }
+    if (!this.headersComplete)
+      throw new BadResponseError('truncated', 'connection closed inside the headers');
+    if (this.#state === State.BodyLength) {
+      throw new BadResponseError(
+        'truncated',
+        `body truncated: got ${this.bodyBytes} of ${this.contentLength} bytes`,
+      );
+    }
+    throw new BadResponseError('truncated', 'chunked body truncated');
+  }
+
+  #done(): void {
+    this.#state = State.Done;
+    this.complete = true;
+  }
+
+  #deliver(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return;
+    this.bodyBytes += end - start;
+    this.#onBody?.(buf, start, end);
+  }
+
+  /** Consumes up to and including the next LF; returns the new offset. */
+  #readLine(chunk: Buffer, i: number): number {
+    const nl = chunk.indexOf(10, i);
+    const end = nl === -1 ? chunk.length : nl;
+    if (this.#state !== State.ChunkSize && this.#state !== State.ChunkDataEnd) {
+      this.#headerBytes += end - i + (nl === -1 ? 0 : 1);
+      if (this.#headerBytes > this.#maxHeaderBytes) {
+        throw new BadResponseError(
+          'headers-too-large',
+          `headers too large (> ${this.#maxHeaderBytes} bytes)`,
+        );
+      }
+    } else if (this.#line.length + (end - i) > 1024) {
+      throw new BadResponseError('bad-chunk', 'chunk size line too long');
+    }
+    const before = this.#line.length;
+    this.#line += chunk.toString('latin1', i, end);
+    // Garbage is recognised on its first bytes, not only at the first line end (an endless garbage stream
+    // without newlines must not be read up to the header cap).
+    if (this.#state === State.StatusLine && before < HTTP_PREFIX.length) {
+      const n = Math.min(this.#line.length, HTTP_PREFIX.length);
+      if (this.#line.slice(0, n) !== HTTP_PREFIX.slice(0, n)) {
+        throw new BadResponseError('not-http', 'not HTTP');
+      }
+    }
+    if (nl === -1) return chunk.length;
+    let line = this.#line;
+    this.#line = '';
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    this.#onLine(line);
+    return nl + 1;
+  }
+
+  #onLine(line: string): void {
+    switch (this.#state) {
+      case State.StatusLine:
+        this.#onStatusLine(line);
+        return;
+      case State.Headers:
+        if (line === '') this.#onHeadersEnd();
+        else this.#onHeaderLine(line, this.headers);
+        return;
+      case State.ChunkSize: {
+        const m = CHUNK_SIZE.exec(line);
+        if (!m) throw new BadResponseError('bad-chunk', 'bad chunk size line');
+        this.#remaining = Number.parseInt(m[1]!, 16);
+        this.#state = this.#remaining === 0 ? State.Trailers : State.ChunkData;
+        return;
+      }
+      case State.ChunkDataEnd:
+        if (line !== '') throw new BadResponseError('bad-chunk', 'missing CRLF after chunk data');
+        this.#state = State.ChunkSize;
+        return;
+      case State.Trailers:
+        if (line === '') this.#done();
+        else this.#onHeaderLine(line, this.trailers);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #onStatusLine(line: string): void {
+    const m = STATUS_LINE.exec(line);
+    if (!m) {
+      throw line.startsWith(HTTP_PREFIX)
+        ? new BadResponseError('bad-status-line', 'bad status line')
+        : new BadResponseError('not-http', 'not HTTP');
+    }
+    this.minorVersion = Number(m[1]);
+    this.statusCode = Number(m[2]);
+    this.reason = m[3] ?? '';
+    this.headers.clear();
+    this.#state = State.Headers;
+  }
+
+  #onHeaderLine(line: string, into: Map<string, string>): void {
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) throw new BadResponseError('folded-header', 'folded header line');
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new BadResponseError('bad-header', 'header line without a name');
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new BadResponseError('bad-header', 'bad header name');
+    const value = line.slice(colon + 1).trim();
+    const key = name.toLowerCase();
+    const prev = into.get(key);
+    into.set(key, prev === undefined ? value : `${prev}, ${value}`);
+  }
+
+  #onHeadersEnd(): void {
+    const code = this.statusCode;
+    if (code >= 100 && code < 200 && code !== 101) {
+      // Interim response (100 Continue, 103 Early Hints): skip it, the final one follows.
+      this.#state = State.StatusLine;
+      return;
+    }
+    this.headersComplete = true;
+    const te = this.headers.get('transfer-encoding');
+    const cl = this.headers.get('content-length');
+    if (cl !== undefined) {
+      const values = cl.split(',').map((v) => v.trim());
+      const first = values[0]!;
+      if (!/^\d{1,15}$/.test(first) || values.some((v) => v !== first)) {
+        throw new BadResponseError('bad-content-length', 'bad Content-Length');
+      }
+      this.contentLength = Number(first);
+    }
+    if (this.#head || code === 101 || code === 204 || code === 304) {
+      this.#done();
+      return;
+    }
+    if (te !== undefined) {
+      const codings = te.toLowerCase().split(',');
+      this.chunked = codings[codings.length - 1]!.trim() === 'chunked';
+      // A Transfer-Encoding overrides Content-Length (RFC 9112 6.3); not ending in chunked: read to close.
+      this.contentLength = -1;
+      this.#state = this.chunked ? State.ChunkSize : State.BodyClose;
+      return;
+    }
+    if (this.contentLength >= 0) {
+      this.#remaining = this.contentLength;
+      if (this.#remaining === 0) this.#done();
+      else this.#state = State.BodyLength;
+      return;
+    }
+    this.#state = State.BodyClose;
+  }
+}
