@@ -1,0 +1,34 @@
+import { resolve as resolvePath } from 'node:path';
+import { importUserModule } from './import-module.js';
+import { runInThread } from './thread-pool.js';
+import { pickCheckExport, type UserCheck } from './validate-check-export.js';
+
+/**
+ * Loads a user check for `--check-module <path>`: `path` is resolved against the current directory;
+ * `.ts` is loaded with tsx, `.js`/`.mjs` with `import()`. The module's default export (or a named `check`)
+ * must be `defineCheck({ name, args, timeoutMs, run, isolate? })` or the same plain object.
+ *
+ * With `isolate: 'thread'` the returned check is a wrapper whose `run()` executes the module's `run()` in
+ * a worker thread of the shared pool (the module is imported there too, so its top-level code runs in the
+ * parent and once per thread). Targets, arguments and observations must be structured-cloneable, and
+ * `ctx.resolve` is not available in the thread. Call `closeThreadPools()` at the end of the run.
+ *
+ * @throws UsageError (code FP_USAGE), one line naming the file: missing file, syntax error, a throw while
+ *   the module loads, or an export that is not a valid check.
+ */
+export async function loadCheckModule(path: string): Promise<UserCheck> {
+  const absPath = resolvePath(process.cwd(), path);
+  const check = pickCheckExport(await importUserModule(absPath, path), path);
+  if (check.isolate !== 'thread') return check;
+  const wrapper: UserCheck = {
+    name: check.name,
+    description: check.description,
+    args: check.args,
+    timeoutMs: check.timeoutMs,
+    isolate: 'thread',
+    ...(check.needsAddress !== undefined ? { needsAddress: check.needsAddress } : {}),
+    ...(check.defaultPort !== undefined ? { defaultPort: check.defaultPort } : {}),
+    run: (target, args, ctx) => runInThread(absPath, path, target, args, ctx),
+  };
+  return Object.freeze(wrapper);
+}

@@ -1,0 +1,140 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { DeadlineError, FleetprobeError } from '../../core/errors.js';
+import type { Target } from '../../targets/target.js';
+import type { CheckContext, Observation } from '../check.js';
+import type { SerializedError, ThreadReply, ThreadTask } from './thread-protocol.js';
+
+/**
+ * After the parent's signal aborts, how long a running thread check gets to settle by itself (its own
+ * signal fired at the same deadline) before its worker thread is terminated. The caller's promise does not
+ * wait for this: it rejects with `ctx.signal.reason` at once. The grace only saves a thread restart
+ * (a new thread, tsx and the user module loaded again) for checks that honour their signal.
+ */
+export const THREAD_KILL_GRACE_MS = 200;
+
+/** Idle worker threads exit after this long; an idle pool never keeps the process alive (threads are unref'd). */
+export const THREAD_IDLE_TIMEOUT_MS = 2_000;
+
+/** Thread-isolation failures of fleetprobe's own making (arguments not cloneable, invalid reply, crashed worker). */
+export class ThreadCheckError extends FleetprobeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FP_THREAD_CHECK', message, options);
+  }
+}
+
+let pool: Piscina | undefined;
+
+function workerFilename(): string {
+  // From the built package this module is .js and so is its worker; from TypeScript sources (tsx, vitest)
+  // the worker starts from a plain-JS entry that registers tsx inside the thread.
+  const dev = import.meta.url.endsWith('.ts');
+  return new URL(dev ? './check-worker-dev.mjs' : './check-worker.js', import.meta.url).href;
+}
+
+/**
+ * The process-wide pool for thread-isolated checks, created on first use: up to
+ * `os.availableParallelism()` threads, none kept when idle. Closed by `closeThreadPools()`.
+ */
+export function getThreadPool(): Piscina {
+  pool ??= new Piscina({
+    filename: workerFilename(),
+    minThreads: 0,
+    maxThreads: availableParallelism(),
+    idleTimeout: THREAD_IDLE_TIMEOUT_MS,
+  });
+  return pool;
+}
+
+/** Live worker threads of the pool (0 when there is no pool). For tests and diagnostics. */
+export function threadPoolSize(): number {
+  return pool?.threads.length ?? 0;
+}
+
+/**
+ * Destroys the thread pool: running thread checks are terminated, queued ones are dropped (their callers
+ * have already been answered or get a `ThreadCheckError`). Call once at the end of a run (CLI) or on
+ * shutdown (server, worker). Safe to call when no pool exists; a later thread check creates a new pool.
+ */
+export async function closeThreadPools(): Promise<void> {
+  const current = pool;
+  pool = undefined;
+  await current?.destroy();
+}
+
+/**
+ * Runs one check task in the pool. Resolves with the check's observation; rejects with `ctx.signal.reason`
+ * as soon as `ctx.signal` aborts (deadline: `DeadlineError`, cancel: `CancelledError`), and the worker
+ * thread of a check still running `THREAD_KILL_GRACE_MS` later is terminated. An error thrown by the check
+ * is rebuilt with its name, message, code and the worker's stack.
+ */
+export function runInThread(
+  modulePath: string,
+  file: string,
+  target: Target,
+  args: unknown,
+  ctx: CheckContext,
+): Promise<Observation> {
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  const task: ThreadTask = {
+    modulePath,
+    file,
+    target,
+    args,
+    deadline: ctx.deadline,
+    timeoutMs: ctx.timeoutMs,
+    logLevel: ctx.log.level,
+  };
+  try {
+    structuredClone(task);
+  } catch (err) {
+    return Promise.reject(
+      new ThreadCheckError(`${file}: target or arguments cannot cross threads`, { cause: err }),
+    );
+  }
+  return new Promise<Observation>((resolve, reject) => {
+    const kill = new AbortController();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      reject(ctx.signal.reason);
+      graceTimer = setTimeout(() => kill.abort(ctx.signal.reason), THREAD_KILL_GRACE_MS);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (graceTimer) clearTimeout(graceTimer);
+    };
+    getThreadPool()
+      .run(task, { signal: kill.signal })
+      .then(
+        (reply: ThreadReply) => {
+          settle();
+          // After an abort the caller already has its answer; a late reply is dropped.
+          if (ctx.signal.aborted) return;
+          if (reply.ok) resolve(reply.observation);
+          else reject(rebuildError(reply.error, ctx));
+        },
+        (err: unknown) => {
+          settle();
+          if (ctx.signal.aborted) return;
+          reject(
+            new ThreadCheckError(`${file}: worker thread failed: ${(err as Error)?.message ?? err}`, {
+              cause: err,
+            }),
+          );
+        },
+      );
+  });
+}
+
+function rebuildError(e: SerializedError, ctx: CheckContext): Error {
+  // The worker's own deadline can fire a hair before the parent's: report it as the run's deadline.
+  if (e.code === 'FP_DEADLINE') return new DeadlineError(ctx.timeoutMs);
+  const err = e.code?.startsWith('FP_') ? new FleetprobeError(e.code, e.message) : new Error(e.message);
+  if (!(err instanceof FleetprobeError)) {
+    err.name = e.name;
+    if (e.code !== undefined) Object.assign(err, { code: e.code });
+  }
+  if (e.stack !== undefined) err.stack = e.stack;
+  return err;
+}
