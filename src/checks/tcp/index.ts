@@ -1,0 +1,3 @@
+export { regexArg } from './regex-arg.js';
+export { elapsedMs, socketErrorCode } from './socket-errors.js';
+export { type TcpArgs, tcpArgs, tcpCheck } from './tcp-check.js';
