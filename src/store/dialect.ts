@@ -1,0 +1,28 @@
+import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
+import type { Status } from '../engine/result.js';
+import type { Database, ResultRow } from './schema.js';
+
+/**
+ * What differs between SQLite and PostgreSQL, behind one small interface: the kysely instance (its
+ * `Dialect`), a few column types for migrations, and the hot path (bulk insert that ignores duplicates).
+ * Everything else is plain kysely and shared.
+ */
+export interface StoreDialect {
+  readonly name: 'sqlite' | 'postgres';
+  readonly db: Kysely<Database>;
+  /** Column type of an auto-incrementing integer primary key. */
+  readonly autoIdType: 'integer' | 'bigserial';
+  /** Extra modifiers for the auto-id column (SQLite: AUTOINCREMENT so ids are never reused after deletes). */
+  autoId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** Column type of a point in time (ISO text in SQLite, timestamptz in PostgreSQL). */
+  readonly timestampType: 'text' | 'timestamptz';
+  /** Column type of a double-precision number. */
+  readonly floatType: 'real' | 'double precision';
+  /**
+   * Inserts rows, skipping those whose (run_id, target, port) exists, in one transaction.
+   * Returns the statuses of the rows actually inserted (duplicates are not returned).
+   */
+  insertResultRows(rows: readonly ResultRow[]): Promise<Status[]>;
+  /** Releases connections / closes the file. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { FleetprobeError } from '../core/errors.js';
+
+/**
+ * A store operation failed (database unreachable, constraint, disk full...). `op` names the operation
+ * (`insertResults`, `getRun`...); `cause` is the driver's error. Code `FP_STORE`.
+ */
+export class StoreError extends FleetprobeError {
+  readonly op: string;
+  constructor(op: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message || cause.name : String(cause);
+    super('FP_STORE', `store ${op} failed: ${why}`, { cause });
+    this.op = op;
+  }
+}
+
+/** A store URL that is neither a postgres:// URL nor a usable SQLite path. Code `FP_STORE_URL`. */
+export class StoreUrlError extends FleetprobeError {
+  constructor(message: string) {
+    super('FP_STORE_URL', message);
+  }
+}
+
+/** A pagination cursor that this store did not issue (malformed). Code `FP_BAD_CURSOR`; the API answers 400. */
+export class CursorError extends FleetprobeError {
+  constructor(cursor: string) {
+    super('FP_BAD_CURSOR', `cursor "${cursor.slice(0, 40)}" is not valid`);
+  }
+}

@@ -1,0 +1,12 @@
+export type { StoreDialect } from './dialect.js';
+export { CursorError, StoreError, StoreUrlError } from './errors.js';
+export { parseDurationMs, type RetentionHandle, startRetention } from './retention.js';
+export {
+  type DiffChange,
+  type OpenStoreOptions,
+  openStore,
+  RUN_STATES,
+  type RunRecord,
+  type RunState,
+  type Store,
+} from './store.js';

@@ -1,0 +1,339 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
+import type { StoreDialect } from './dialect.js';
+import { CursorError, StoreError, StoreUrlError } from './errors.js';
+import { migrate } from './migrations.js';
+import { createPostgresDialect } from './postgres/postgres-dialect.js';
+import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
+import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
+import type { DiffChange, OpenStoreOptions, RunRecord, RunState, Store } from './store.js';
+
+/** Rows deleted per statement by retention, so a big run never holds a long lock. */
+const DELETE_CHUNK = 5000;
+
+export async function openKyselyStore(url: string, opts: OpenStoreOptions): Promise<Store> {
+  let dialect: StoreDialect;
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    dialect = createPostgresDialect(url, opts.log ? { log: opts.log } : {});
+  } else {
+    const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
+    if (path === '') throw new StoreUrlError(`store URL "${url}" names no file`);
+    try {
+      dialect = createSqliteDialect(path);
+    } catch (err) {
+      throw new StoreError(`open ${path}`, err);
+    }
+  }
+  try {
+    await migrate(dialect);
+  } catch (err) {
+    await dialect.close().catch(() => {});
+    throw err instanceof StoreError ? err : new StoreError('migrate', err);
+  }
+  return new KyselyStore(dialect);
+}
+
+const iso = (v: string | Date | null): string | null =>
+  v === null ? null : v instanceof Date ? v.toISOString() : v;
+const parseJson = (text: string): unknown => (text === '' ? null : JSON.parse(text));
+
+function toRunRecord(r: Selectable<RunsTable>): RunRecord {
+  return {
+    id: r.id,
+    check: r.check,
+    args: parseJson(r.args),
+    targets: parseJson(r.targets),
+    options: parseJson(r.options),
+    state: r.state as RunState,
+    total: r.total === null ? null : Number(r.total),
+    counts: {
+      pass: Number(r.n_pass),
+      fail: Number(r.n_fail),
+      error: Number(r.n_error),
+      timeout: Number(r.n_timeout),
+      cancelled: Number(r.n_cancelled),
+    },
+    createdAt: iso(r.created_at)!,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    error: r.error,
+  };
+}
+
+function toResult(r: Selectable<ResultsTable>, check: string): Result {
+  return {
+    run: r.run_id,
+    target: r.target,
+    port: r.port === 0 ? null : Number(r.port),
+    name: r.name,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    check,
+    status: r.status as Status,
+    durationMs: Number(r.duration_ms),
+    startedAt: iso(r.started_at)!,
+    attempts: Number(r.attempts),
+    message: r.message,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+function toRow(r: Result): ResultRow {
+  return {
+    run_id: r.run,
+    target: r.target,
+    port: r.port ?? 0,
+    name: r.name,
+    labels: JSON.stringify(r.labels ?? {}),
+    status: r.status,
+    duration_ms: r.durationMs,
+    started_at: r.startedAt,
+    attempts: r.attempts,
+    message: r.message,
+    data: JSON.stringify(r.data ?? {}),
+  };
+}
+
+function intCursor(cursor: string | undefined): number | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  if (!/^\d{1,15}$/.test(cursor)) throw new CursorError(cursor);
+  return Number(cursor);
+}
+
+function diffCursor(cursor: string | undefined): { target: string; port: number } | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && typeof v[0] === 'string' && Number.isInteger(v[1]))
+      return { target: v[0], port: v[1] };
+  } catch {
+    // falls through to the CursorError
+  }
+  throw new CursorError(cursor);
+}
+
+/** The one Store implementation: plain kysely queries, the dialect supplying only the differences. */
+class KyselyStore implements Store {
+  readonly #d: StoreDialect;
+  readonly #db: Kysely<Database>;
+  #closed = false;
+
+  constructor(d: StoreDialect) {
+    this.#d = d;
+    this.#db = d.db;
+  }
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.#d.name;
+  }
+
+  async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof StoreError || err instanceof CursorError) throw err;
+      throw new StoreError(op, err);
+    }
+  }
+
+  createRun(run: RunRecord): Promise<void> {
+    return this.#guard('createRun', async () => {
+      await this.#db
+        .insertInto('runs')
+        .values({
+          id: run.id,
+          check: run.check,
+          args: JSON.stringify(run.args ?? null),
+          targets: JSON.stringify(run.targets ?? null),
+          options: JSON.stringify(run.options ?? null),
+          state: run.state,
+          total: run.total,
+          n_pass: run.counts.pass,
+          n_fail: run.counts.fail,
+          n_error: run.counts.error,
+          n_timeout: run.counts.timeout,
+          n_cancelled: run.counts.cancelled,
+          created_at: run.createdAt,
+          started_at: run.startedAt,
+          finished_at: run.finishedAt,
+          error: run.error,
+        })
+        .execute();
+    });
+  }
+
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
+    return this.#guard('updateRun', async () => {
+      const set: Partial<Record<keyof RunsTable, unknown>> = {};
+      if (patch.check !== undefined) set.check = patch.check;
+      if (patch.args !== undefined) set.args = JSON.stringify(patch.args);
+      if (patch.targets !== undefined) set.targets = JSON.stringify(patch.targets);
+      if (patch.options !== undefined) set.options = JSON.stringify(patch.options);
+      if (patch.state !== undefined) set.state = patch.state;
+      if (patch.total !== undefined) set.total = patch.total;
+      if (patch.counts !== undefined) {
+        set.n_pass = patch.counts.pass;
+        set.n_fail = patch.counts.fail;
+        set.n_error = patch.counts.error;
+        set.n_timeout = patch.counts.timeout;
+        set.n_cancelled = patch.counts.cancelled;
+      }
+      if (patch.createdAt !== undefined) set.created_at = patch.createdAt;
+      if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+      if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
+      if (patch.error !== undefined) set.error = patch.error;
+      if (Object.keys(set).length === 0) return;
+      await this.#db
+        .updateTable('runs')
+        .set(set as never)
+        .where('id', '=', id)
+        .execute();
+    });
+  }
+
+  insertResults(results: readonly Result[]): Promise<StatusCounts> {
+    return this.#guard('insertResults', async () => {
+      const counts = emptyCounts();
+      if (results.length === 0) return counts;
+      const inserted = await this.#d.insertResultRows(results.map(toRow));
+      for (const s of inserted) if (s in counts) counts[s]++;
+      return counts;
+    });
+  }
+
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.#guard('getRun', async () => {
+      const row = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toRunRecord(row) : undefined;
+    });
+  }
+
+  listRuns(q: { check?: string; state?: string; limit: number; cursor?: string }) {
+    return this.#guard('listRuns', async () => {
+      const after = intCursor(q.cursor);
+      let query = this.#db.selectFrom('runs').selectAll();
+      if (q.check !== undefined) query = query.where('check', '=', q.check);
+      if (q.state !== undefined) query = query.where('state', '=', q.state);
+      if (after !== undefined) query = query.where('seq', '<', after);
+      const rows = await query
+        .orderBy('seq', 'desc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.seq) : null;
+      return { runs: page.map(toRunRecord), nextCursor };
+    });
+  }
+
+  listResults(runId: string, q: { status?: Status; target?: string; limit: number; cursor?: string }) {
+    return this.#guard('listResults', async () => {
+      const after = intCursor(q.cursor);
+      const run = await this.#db
+        .selectFrom('runs')
+        .select('check')
+        .where('id', '=', runId)
+        .executeTakeFirst();
+      let query = this.#db.selectFrom('results').selectAll().where('run_id', '=', runId);
+      if (q.status !== undefined) query = query.where('status', '=', q.status);
+      if (q.target !== undefined) query = query.where('target', '=', q.target);
+      if (after !== undefined) query = query.where('id', '>', after);
+      const rows = await query
+        .orderBy('id', 'asc')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.id) : null;
+      return { results: page.map((r) => toResult(r, run?.check ?? '')), nextCursor };
+    });
+  }
+
+  diffRuns(a: string, b: string, q: { limit: number; cursor?: string }) {
+    return this.#guard('diffRuns', async () => {
+      const after = diffCursor(q.cursor);
+      const cursorClause = after
+        ? sql`WHERE (d.target > ${after.target} OR (d.target = ${after.target} AND d.port > ${after.port}))`
+        : sql``;
+      const { rows } = await sql<{
+        target: string;
+        port: number | string;
+        from_status: string | null;
+        to_status: string | null;
+      }>`
+        SELECT d.target, d.port, d.from_status, d.to_status FROM (
+          SELECT ra.target AS target, ra.port AS port, ra.status AS from_status, rb.status AS to_status
+          FROM results ra
+          LEFT JOIN results rb ON rb.run_id = ${b} AND rb.target = ra.target AND rb.port = ra.port
+          WHERE ra.run_id = ${a} AND (rb.status IS NULL OR rb.status <> ra.status)
+          UNION ALL
+          SELECT rb.target AS target, rb.port AS port, NULL AS from_status, rb.status AS to_status
+          FROM results rb
+          WHERE rb.run_id = ${b} AND NOT EXISTS (
+            SELECT 1 FROM results ra WHERE ra.run_id = ${a} AND ra.target = rb.target AND ra.port = rb.port)
+        ) d
+        ${cursorClause}
+        ORDER BY d.target, d.port
+        LIMIT ${q.limit + 1}`.execute(this.#db);
+      const page = rows.slice(0, q.limit);
+      const changes: DiffChange[] = page.map((r) => ({
+        target: r.target,
+        port: Number(r.port) === 0 ? null : Number(r.port),
+        from: (r.from_status as Status | null) ?? null,
+        to: (r.to_status as Status | null) ?? null,
+      }));
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > q.limit && last
+          ? Buffer.from(JSON.stringify([last.target, Number(last.port)])).toString('base64url')
+          : null;
+      return { changes, nextCursor };
+    });
+  }
+
+  markInterrupted(): Promise<number> {
+    return this.#guard('markInterrupted', async () => {
+      const res = await this.#db
+        .updateTable('runs')
+        .set({ state: 'interrupted', finished_at: new Date().toISOString() })
+        .where('state', 'in', ['queued', 'running'])
+        .executeTakeFirst();
+      await this.#db
+        .updateTable('runs')
+        .set({ error: 'the process running it ended before the run finished' })
+        .where('state', '=', 'interrupted')
+        .where('error', 'is', null)
+        .execute();
+      return Number(res.numUpdatedRows);
+    });
+  }
+
+  deleteRunsOlderThan(cutoff: Date): Promise<number> {
+    return this.#guard('deleteRunsOlderThan', async () => {
+      const old = await this.#db
+        .selectFrom('runs')
+        .select('id')
+        .where('created_at', '<', cutoff.toISOString())
+        .where('state', 'not in', ['queued', 'running'])
+        .execute();
+      let deleted = 0;
+      for (const { id } of old) {
+        for (;;) {
+          const res = await this.#db
+            .deleteFrom('results')
+            .where('id', 'in', (eb) =>
+              eb.selectFrom('results').select('id').where('run_id', '=', id).limit(DELETE_CHUNK),
+            )
+            .executeTakeFirst();
+          if (Number(res.numDeletedRows) === 0) break;
+        }
+        const res = await this.#db.deleteFrom('runs').where('id', '=', id).executeTakeFirst();
+        deleted += Number(res.numDeletedRows);
+      }
+      return deleted;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#d.close();
+  }
+}

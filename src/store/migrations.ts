@@ -1,0 +1,90 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import type { StoreDialect } from './dialect.js';
+import { StoreError } from './errors.js';
+import type { Database } from './schema.js';
+
+/** The schema history, in code (no migration files to ship). Names sort in application order. */
+function migrations(d: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_runs_results': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('runs')
+          .addColumn('seq', d.autoIdType, (c) => d.autoId(c))
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('check', 'text', (c) => c.notNull())
+          .addColumn('args', 'text', (c) => c.notNull())
+          .addColumn('targets', 'text', (c) => c.notNull())
+          .addColumn('options', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('total', 'integer')
+          .addColumn('n_pass', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('n_fail', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('n_error', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('n_timeout', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('n_cancelled', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_at', d.timestampType, (c) => c.notNull())
+          .addColumn('started_at', d.timestampType)
+          .addColumn('finished_at', d.timestampType)
+          .addColumn('error', 'text')
+          .execute();
+        await db.schema.createIndex('runs_check_seq').on('runs').columns(['check', 'seq']).execute();
+        await db.schema.createIndex('runs_state_seq').on('runs').columns(['state', 'seq']).execute();
+        await db.schema.createIndex('runs_created_at').on('runs').column('created_at').execute();
+
+        await db.schema
+          .createTable('results')
+          .addColumn('id', d.autoIdType, (c) => d.autoId(c))
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('target', 'text', (c) => c.notNull())
+          .addColumn('port', 'integer', (c) => c.notNull())
+          .addColumn('name', 'text')
+          .addColumn('labels', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('duration_ms', d.floatType, (c) => c.notNull())
+          .addColumn('started_at', d.timestampType, (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('data', 'text', (c) => c.notNull())
+          .addUniqueConstraint('results_run_target_port', ['run_id', 'target', 'port'])
+          .execute();
+        // Status pages: WHERE run_id = ? AND status = ? AND id > ? ORDER BY id.
+        await db.schema
+          .createIndex('results_run_status_id')
+          .on('results')
+          .columns(['run_id', 'status', 'id'])
+          .execute();
+        // Unfiltered pages and retention deletes.
+        await db.schema.createIndex('results_run_id').on('results').columns(['run_id', 'id']).execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('results').execute();
+        await db.schema.dropTable('runs').execute();
+      },
+    },
+  };
+}
+
+/** Applies every pending migration; throws StoreError naming the migration that failed. */
+export async function migrate(d: StoreDialect, db: Kysely<Database> = d.db): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(d) };
+  // kysely's PostgreSQL introspection sees tables in every schema: name ours explicitly, or a second schema
+  // in the same database (tests, several deployments) would think its migration tables already exist.
+  let schema: string | undefined;
+  if (d.name === 'postgres') {
+    const { rows } = await sql<{ s: string }>`SELECT current_schema() AS s`.execute(db);
+    schema = rows[0]?.s;
+  }
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'fleetprobe_migrations',
+    migrationLockTableName: 'fleetprobe_migrations_lock',
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreError(`migrate (${failed})`, error);
+  }
+}

@@ -1,0 +1,59 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Status } from '../../engine/result.js';
+import type { StoreDialect } from '../dialect.js';
+import type { Database, ResultRow } from '../schema.js';
+
+export interface PostgresDialectOptions {
+  /** Most pooled connections (default 10). */
+  maxConnections?: number;
+  /** How long a query waits for a connection before failing, in ms (default 5000): a dead server fails writes, it does not hang them. */
+  connectTimeoutMs?: number;
+  log?: Logger;
+}
+
+/**
+ * PostgreSQL through a `pg` Pool. A pool error (an idle connection dropped by a server restart) is logged,
+ * never thrown: the process survives, queries on the dead connections fail visibly (StoreError upstream) and
+ * later queries get fresh connections once the server is back. The hot path inserts a batch with one
+ * statement of 11 array parameters (`unnest`), whatever the batch size.
+ * `search_path` can be set with the URL's `?options=-c search_path=...` parameter.
+ */
+export function createPostgresDialect(url: string, opts: PostgresDialectOptions = {}): StoreDialect {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on('error', (err) => {
+    opts.log?.warn({ err }, 'postgres pool: idle connection failed (server restart?)');
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  return {
+    name: 'postgres',
+    db,
+    autoIdType: 'bigserial',
+    autoId: (col) => col.primaryKey(),
+    timestampType: 'timestamptz',
+    floatType: 'double precision',
+    async insertResultRows(rows: readonly ResultRow[]): Promise<Status[]> {
+      if (rows.length === 0) return [];
+      const col = <K extends keyof ResultRow>(k: K): ResultRow[K][] => rows.map((r) => r[k]);
+      const { rows: inserted } = await sql<{ status: Status }>`
+        INSERT INTO results (run_id, target, port, name, labels, status, duration_ms, started_at, attempts, message, data)
+        SELECT * FROM unnest(
+          ${col('run_id')}::text[], ${col('target')}::text[], ${col('port')}::int[], ${col('name')}::text[],
+          ${col('labels')}::text[], ${col('status')}::text[], ${col('duration_ms')}::float8[],
+          ${col('started_at')}::timestamptz[], ${col('attempts')}::int[], ${col('message')}::text[], ${col('data')}::text[])
+        ON CONFLICT (run_id, target, port) DO NOTHING
+        RETURNING status`.execute(db);
+      return inserted.map((r) => r.status);
+    },
+    close: async () => {
+      await db.destroy(); // ends the pool
+    },
+  };
+}
