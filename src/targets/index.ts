@@ -1,0 +1,27 @@
+export { readTargetFile, type TargetFile } from './file-entries.js';
+export { foldAddresses } from './fold.js';
+export { formatOfPath, TARGET_FILE_FORMATS, type TargetFileFormat } from './formats.js';
+export { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt } from './ip.js';
+export { EMPTY_LABELS, isLabelKey } from './labels.js';
+export {
+  type OpenTargetsOptions,
+  openTargets,
+  type TargetSource,
+  TargetSourceClosedError,
+} from './open-targets.js';
+export {
+  type BlockSpec,
+  expandSpec,
+  isHostname,
+  type ParsedSpec,
+  parseTargetSpec,
+  type SingleSpec,
+  specCount,
+} from './spec.js';
+export {
+  type HostnameResolverOptions,
+  hostnameResolver,
+  parseResolverAddress,
+  type ResolveFn,
+} from './system-resolver.js';
+export { type Target, targetKey } from './target.js';
