@@ -1,0 +1,93 @@
+import { delay } from '../core/deadline.js';
+import { FleetprobeError } from '../core/errors.js';
+import { batch } from '../core/iter.js';
+import type { Result, StatusCounts } from '../engine/result.js';
+import type { Store } from '../store/store.js';
+
+/** Some results could not be stored (after retries). Code `FP_STORE_WRITE`; `lost` counts them; `cause` is the last error. */
+export class StoreWriteError extends FleetprobeError {
+  readonly lost: number;
+  constructor(lost: number, cause: unknown) {
+    super(
+      'FP_STORE_WRITE',
+      `${lost} result(s) could not be stored: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.lost = lost;
+  }
+}
+
+export interface StoreResultsOptions {
+  /** Results per write (default 500). */
+  batchSize?: number;
+  /** A partial batch is written once its first result is this old, in ms (default 200). */
+  flushMs?: number;
+  /** Extra attempts for a failed write, with 250 ms, 500 ms, ... between them (default 2). Inserts are idempotent, so a retry never duplicates. */
+  writeRetries?: number;
+  /** Called after each successful write with the counts of NEWLY stored rows (redelivered duplicates count zero). */
+  onCounts?: (counts: StatusCounts, batch: readonly Result[]) => void;
+  /** Called when a batch is given up on (after retries). */
+  onError?: (err: unknown, batch: readonly Result[]) => void;
+  /** Aborting stops retry waits (the batch then counts as lost). */
+  signal?: AbortSignal;
+}
+
+/**
+ * A pass-through that stores results while they flow on: `for await (const r of storeResults(store, run.results()))`.
+ * Results are grouped by size and time (`batch` from src/core/iter.ts) and written one batch at a time, the
+ * write of batch N overlapping the collection of batch N+1; at most one write is in flight, so a slow
+ * database slows the run down (backpressure) instead of piling results up in memory.
+ *
+ * Failure policy: a failed write is retried (`writeRetries`); a batch that still fails is reported through
+ * `onError` and the results keep flowing to the consumer; when the source ends, the generator throws
+ * `StoreWriteError` naming how many results were not stored. So a run never loses results silently, and
+ * the terminal output is complete even when the database is not. Breaking out early waits for the write
+ * in flight (no unowned promise) and does not throw.
+ */
+export async function* storeResults(
+  store: Store,
+  results: AsyncIterable<Result>,
+  opts: StoreResultsOptions = {},
+): AsyncGenerator<Result, void, undefined> {
+  const size = opts.batchSize ?? 500;
+  const maxWaitMs = opts.flushMs ?? 200;
+  const retries = opts.writeRetries ?? 2;
+  let lost = 0;
+  let lastError: unknown;
+
+  const write = async (rows: Result[]): Promise<void> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const counts = await store.insertResults(rows);
+        opts.onCounts?.(counts, rows);
+        return;
+      } catch (err) {
+        lastError = err;
+        if (attempt >= retries || opts.signal?.aborted) break;
+        try {
+          await delay(250 * 2 ** attempt, opts.signal);
+        } catch {
+          break;
+        }
+      }
+    }
+    lost += rows.length;
+    opts.onError?.(lastError, rows);
+  };
+
+  let writing: Promise<void> | undefined;
+  try {
+    for await (const group of batch(results, { size, maxWaitMs })) {
+      if (writing) await writing;
+      writing = write(group);
+      yield* group;
+    }
+    if (writing) await writing;
+    writing = undefined;
+  } finally {
+    if (writing) await writing;
+  }
+  if (lost > 0) throw new StoreWriteError(lost, lastError);
+}
