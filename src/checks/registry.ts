@@ -5,6 +5,7 @@ import type { Check } from './check.js';
 export class CheckRegistry {
   #checks = new Map<string, Check<unknown>>();
 
+  // biome-ignore lint/suspicious/noExplicitAny: a registry holds checks of every argument type
   register(check: Check<any>): void {
     if (this.#checks.has(check.name)) throw new UsageError(`check "${check.name}" is already registered`);
     this.#checks.set(check.name, check as Check<unknown>);
@@ -13,7 +14,9 @@ export class CheckRegistry {
   get(name: string): Check<unknown> {
     const check = this.#checks.get(name);
     if (!check) {
-      throw new UsageError(`unknown check "${name}" (available: ${[...this.#checks.keys()].sort().join(', ')})`);
+      throw new UsageError(
+        `unknown check "${name}" (available: ${[...this.#checks.keys()].sort().join(', ')})`,
+      );
     }
     return check;
   }

@@ -48,7 +48,11 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * Runs `fn` with `onAbort` registered on `signal`, removing the listener in `finally`.
  * `onAbort` is where a check destroys its socket / connection / worker: a timeout must stop the work.
  */
-export async function withAbort<T>(signal: AbortSignal, onAbort: (reason: unknown) => void, fn: () => Promise<T>): Promise<T> {
+export async function withAbort<T>(
+  signal: AbortSignal,
+  onAbort: (reason: unknown) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
   const listener = () => onAbort(signal.reason);
   if (signal.aborted) {
     onAbort(signal.reason);

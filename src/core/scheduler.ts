@@ -212,7 +212,9 @@ export class Scheduler {
       if (timer) clearTimeout(timer);
       this.#parent?.removeEventListener('abort', this.#onParentAbort);
     }
-    return this.#errors.length > 0 ? new AggregateError(this.#errors, `${this.#errors.length} job(s) failed`) : undefined;
+    return this.#errors.length > 0
+      ? new AggregateError(this.#errors, `${this.#errors.length} job(s) failed`)
+      : undefined;
   }
 
   /** Aborts at once: queued jobs never start (they reject with `reason`), running jobs see their signal abort. */

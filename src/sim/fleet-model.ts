@@ -4,13 +4,35 @@
  * (http/https/tcp, dns, ssh) looks a connection's local address up with `hostAt()` and behaves as told.
  */
 export const HTTP_FAULTS = [
-  'healthy', 'slow', 'tarpit', 'reset', 'refused', 'garbage', 'http5xx', 'wrong-body', 'endless-body', 'drip-body',
+  'healthy',
+  'slow',
+  'tarpit',
+  'reset',
+  'refused',
+  'garbage',
+  'http5xx',
+  'wrong-body',
+  'endless-body',
+  'drip-body',
 ] as const;
 export const TLS_FAULTS = ['healthy', 'expired-cert', 'wrong-name-cert'] as const;
 export const TCP_FAULTS = ['healthy', 'tarpit', 'reset', 'refused'] as const;
-export const DNS_FAULTS = ['healthy', 'nxdomain', 'servfail', 'no-reply', 'truncated', 'wrong-address'] as const;
+export const DNS_FAULTS = [
+  'healthy',
+  'nxdomain',
+  'servfail',
+  'no-reply',
+  'truncated',
+  'wrong-address',
+] as const;
 export const SSH_FAULTS = [
-  'healthy', 'wrong-host-key', 'auth-refused', 'hang-before-auth', 'hang-after-auth', 'nonzero-exit', 'huge-output',
+  'healthy',
+  'wrong-host-key',
+  'auth-refused',
+  'hang-before-auth',
+  'hang-after-auth',
+  'nonzero-exit',
+  'huge-output',
 ] as const;
 
 export type HttpFault = (typeof HTTP_FAULTS)[number];

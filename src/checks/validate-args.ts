@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { CheckArgsError } from '../core/errors.js';
+import type { Check } from './check.js';
+
+/**
+ * Validates and defaults a check's arguments; the error names the check, the field and the problem.
+ * An argument the check does not know is an error too (a typo such as `prot=80` must not be ignored).
+ */
+export function validateCheckArgs<A>(check: Check<A>, raw: unknown): A {
+  const input = (raw ?? {}) as Record<string, unknown>;
+  if (check.args instanceof z.ZodObject) {
+    const known = Object.keys(check.args.shape);
+    const unknown = Object.keys(input).filter((k) => !known.includes(k));
+    if (unknown.length > 0) {
+      throw new CheckArgsError(
+        `bad argument for check "${check.name}": unknown argument "${unknown[0]}" (known: ${known.join(', ')})`,
+      );
+    }
+  }
+  const parsed = check.args.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.length ? issue.path.join('.') : '(arguments)';
+  throw new CheckArgsError(
+    `bad argument for check "${check.name}": ${field}: ${issue?.message ?? 'invalid'}`,
+  );
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { buildRegistry } from './runtime.js';
+
+/** `fleetprobe checks`: each check with its arguments, types and defaults (from its schema). */
+export function checksCommand(program: Command): void {
+  program
+    .command('checks')
+    .description('list checks with their arguments and defaults')
+    .option('--check-module <path>', 'also list a user check')
+    .option('--json', 'print as JSON')
+    .action(async (flags: { checkModule?: string; json?: boolean }) => {
+      const registry = await buildRegistry(flags.checkModule);
+      const checks = registry.list().map((check) => {
+        const schema = z.toJSONSchema(check.args, { io: 'input', unrepresentable: 'any' }) as {
+          properties?: Record<
+            string,
+            { type?: unknown; default?: unknown; description?: string; enum?: unknown[] }
+          >;
+        };
+        return {
+          name: check.name,
+          description: check.description,
+          timeoutMs: check.timeoutMs,
+          args: Object.entries(schema.properties ?? {}).map(([name, p]) => ({
+            name,
+            type: p.enum ? p.enum.join('|') : Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any'),
+            default: p.default,
+            description: p.description,
+          })),
+        };
+      });
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+        return;
+      }
+      for (const check of checks) {
+        process.stdout.write(
+          `${check.name}  (default timeout ${check.timeoutMs} ms)\n  ${check.description}\n`,
+        );
+        for (const arg of check.args) {
+          const def = arg.default === undefined ? '' : ` = ${JSON.stringify(arg.default)}`;
+          const desc = arg.description ? `  ${arg.description}` : '';
+          process.stdout.write(`    ${arg.name}: ${String(arg.type)}${def}${desc}\n`);
+        }
+        process.stdout.write('\n');
+      }
+    });
+}

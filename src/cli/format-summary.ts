@@ -1,0 +1,30 @@
+import { formatIpv4Ranges, type OutcomeSummary } from '../engine/outcome-summary.js';
+import { STATUSES } from '../engine/result.js';
+
+const MAX_TARGETS_SHOWN = 12;
+const fmt = new Intl.NumberFormat('en-US');
+
+/**
+ * The final summary: counts per status, wall time and rate, then one line per distinct outcome with
+ * its targets folded into CIDRs/ranges ("188 error connect ECONNREFUSED: 127.20.3.0/25, 127.20.4.[1-60]").
+ * Passing targets are counted but not listed.
+ */
+export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled: boolean): string {
+  const counts = STATUSES.filter((s) => summary.counts[s] > 0)
+    .map((s) => `${fmt.format(summary.counts[s])} ${s}`)
+    .join('; ');
+  const rate = wallMs > 0 ? (summary.total * 1000) / wallMs : 0;
+  const lines = [
+    `${cancelled ? 'cancelled: ' : ''}${fmt.format(summary.total)} targets in ${(wallMs / 1000).toFixed(2)} s ` +
+      `(${fmt.format(Math.round(rate))} checks/s): ${counts || 'nothing run'}`,
+  ];
+  for (const group of summary.groups()) {
+    if (group.status === 'pass') continue;
+    const folded = [...formatIpv4Ranges(group.ipv4.ranges()), ...group.others];
+    const shown = folded.slice(0, MAX_TARGETS_SHOWN).join(', ');
+    const more =
+      folded.length > MAX_TARGETS_SHOWN ? `, ... (+${folded.length - MAX_TARGETS_SHOWN} more)` : '';
+    lines.push(`  ${fmt.format(group.count)} ${group.status} ${group.message}: ${shown}${more}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

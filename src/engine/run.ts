@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import pino from 'pino';
+import type { CheckContext, Observation } from '../checks/check.js';
+import { Channel } from '../core/channel.js';
+import { createDeadline } from '../core/deadline.js';
+import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
+import { RateLimiter } from '../core/rate-limiter.js';
+import { Scheduler } from '../core/scheduler.js';
+import type { Target } from '../targets/target.js';
+import { emptyCounts, type Result, type Status } from './result.js';
+import type { RunExecution, RunProgress, RunSpec } from './types.js';
+
+export const DEFAULT_CONCURRENCY = 256;
+const silentLog = pino({ level: 'silent' });
+
+/** System resolver for targets given by name (when no `--resolver` is set). */
+async function systemResolve(name: string, signal: AbortSignal): Promise<string[]> {
+  signal.throwIfAborted();
+  const found = await lookup(name, { all: true });
+  return found.map((a) => a.address);
+}
+
+/**
+ * Starts a run: targets -> scheduler -> check -> results, one result per target, in completion order.
+ * Memory is bounded by the concurrency: the scheduler queue and the result channel are both bounded,
+ * so a slow consumer slows the run down instead of piling results up.
+ */
+export function startRun(spec: RunSpec): RunExecution {
+  const id = spec.id ?? randomUUID();
+  const check = spec.check;
+  const concurrency = spec.concurrency ?? DEFAULT_CONCURRENCY;
+  const timeoutMs = spec.timeoutMs ?? check.timeoutMs;
+  const retries = spec.retries ?? 0;
+  const resolve = spec.resolve ?? systemResolve;
+  const log = spec.log ?? silentLog;
+  const rate = spec.ratePerSec ? new RateLimiter(spec.ratePerSec) : undefined;
+  const args = spec.args as { port?: unknown } | undefined;
+  const argPort = typeof args?.port === 'number' ? args.port : undefined;
+
+  const cancel = new AbortController();
+  const onParentAbort = () => cancel.abort(spec.signal?.reason ?? new CancelledError());
+  const counts = emptyCounts();
+  const startedAt = Date.now();
+  let done = 0;
+  let inFlight = 0;
+  let started = false;
+
+  const progress = (): RunProgress => ({
+    id,
+    check: check.name,
+    startedAt,
+    total: spec.total,
+    done,
+    inFlight,
+    counts: { ...counts },
+  });
+
+  const makeResult = (
+    target: Target,
+    status: Status,
+    message: string,
+    data: Record<string, unknown>,
+    t0: number,
+    attempts: number,
+  ): Result => ({
+    run: id,
+    target: target.address ?? target.name ?? '',
+    port: target.port ?? argPort ?? check.defaultPort ?? null,
+    name: target.name ?? null,
+    labels: target.labels as Record<string, string>,
+    check: check.name,
+    status,
+    durationMs: Math.round((performance.now() - t0) * 100) / 100,
+    startedAt: new Date(performance.timeOrigin + t0).toISOString(),
+    attempts,
+    message,
+    data,
+  });
+
+  /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
+  const classify = (err: unknown, signal: AbortSignal): Observation => {
+    const reason = signal.aborted ? signal.reason : err;
+    if (reason instanceof DeadlineError)
+      return { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
+    if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
+    return { status: 'error', message: describeError(err) };
+  };
+
+  const attemptOnce = async (target: Target): Promise<Observation> => {
+    const deadline = createDeadline(timeoutMs, cancel.signal);
+    try {
+      deadline.signal.throwIfAborted();
+      let subject = target;
+      if (subject.address === undefined && check.needsAddress !== false && subject.name !== undefined) {
+        const addresses = await resolve(subject.name, deadline.signal);
+        const address = addresses[0];
+        if (address === undefined) return { status: 'error', message: `no address for ${subject.name}` };
+        subject = { ...subject, address };
+      }
+      const ctx: CheckContext = {
+        signal: deadline.signal,
+        deadline: deadline.at,
+        timeoutMs,
+        log,
+        resolve,
+      };
+      // Never start a check whose signal has already fired: a listener added now would never be called.
+      deadline.signal.throwIfAborted();
+      const observation = await check.run(subject, spec.args, ctx);
+      // A check that resolved after its deadline fired still counts as late.
+      if (deadline.signal.aborted && observation.status === 'pass')
+        return classify(undefined, deadline.signal);
+      return subject === target
+        ? observation
+        : { ...observation, data: { address: subject.address, ...observation.data } };
+    } catch (err) {
+      return classify(err, deadline.signal);
+    } finally {
+      deadline.dispose();
+    }
+  };
+
+  const checkTarget = async (target: Target): Promise<Result> => {
+    const t0 = performance.now();
+    let attempts = 0;
+    let observation: Observation;
+    for (;;) {
+      attempts++;
+      observation = await attemptOnce(target);
+      if (cancel.signal.aborted) {
+        return makeResult(target, 'cancelled', 'cancelled', observation.data ?? {}, t0, attempts);
+      }
+      const retryable = observation.status === 'error' || observation.status === 'timeout';
+      if (!retryable || attempts > retries) break;
+    }
+    return makeResult(target, observation.status, observation.message, observation.data ?? {}, t0, attempts);
+  };
+
+  const channel = new Channel<Result>(concurrency);
+  const deliver = async (result: Result) => {
+    counts[result.status]++;
+    done++;
+    await channel.push(result);
+  };
+
+  const produce = async (): Promise<void> => {
+    const scheduler = new Scheduler({
+      limit: concurrency,
+      pendingLimit: 0,
+      onError: (err) => log.error({ err }, 'engine job failed'), // checkTarget never throws; a bug if it does
+    });
+    let sourceError: unknown;
+    try {
+      for await (const target of spec.targets) {
+        if (channel.closed) break;
+        if (cancel.signal.aborted) {
+          await deliver(makeResult(target, 'cancelled', 'cancelled', {}, performance.now(), 0));
+          continue;
+        }
+        if (rate) {
+          try {
+            await rate.acquire(cancel.signal);
+          } catch {
+            await deliver(makeResult(target, 'cancelled', 'cancelled', {}, performance.now(), 0));
+            continue;
+          }
+        }
+        await scheduler.spawn(async () => {
+          inFlight++;
+          try {
+            await deliver(await checkTarget(target));
+          } finally {
+            inFlight--;
+          }
+        });
+      }
+    } catch (err) {
+      sourceError = err;
+      cancel.abort(err);
+    } finally {
+      await scheduler.close();
+      channel.end(sourceError);
+    }
+  };
+
+  return {
+    id,
+    progress,
+    cancel(reason?: unknown) {
+      cancel.abort(reason ?? new CancelledError());
+    },
+    async *results() {
+      if (started) throw new Error('RunExecution.results() can be iterated only once');
+      started = true;
+      if (spec.signal?.aborted) onParentAbort();
+      else spec.signal?.addEventListener('abort', onParentAbort, { once: true });
+      const producing = produce();
+      let finished = false;
+      try {
+        yield* channel;
+        finished = true;
+      } finally {
+        if (!finished) cancel.abort(new CancelledError('result consumer stopped'));
+        spec.signal?.removeEventListener('abort', onParentAbort);
+        await producing;
+      }
+    },
+  };
+}
