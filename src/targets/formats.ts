@@ -86,7 +86,8 @@ const CSV_KNOWN = new Set(['address', 'name', 'port', 'labels']);
 /**
  * CSV with a header row. Columns `address`, `name`, `port`, `labels` (`k=v;k=v`), any order, header names
  * case-insensitive; any other column becomes a label named after its header (empty cells add no label). A row needs an address (IP or
- * CIDR block, optionally with a port) or a name. Quoting per RFC 4180 on one line (`"a,b"`, `""` for a
+ * CIDR block, optionally with a port) or a name; a hostname in the address
+ * column is taken as the name when the name column is empty. Quoting per RFC 4180 on one line (`"a,b"`, `""` for a
  * quote); a quoted field spanning lines is not supported. Blank lines and lines starting with `#` are skipped.
  */
 function createCsvParser(): LineParser {

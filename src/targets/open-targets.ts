@@ -224,9 +224,10 @@ async function resolveDomains(
 
 async function resolveOne(domain: string, resolve: ResolveFn, signal: AbortSignal): Promise<Target[]> {
   const where = `--resolve ${domain}`;
+  const name = domain.toLowerCase();
   let addresses: string[];
   try {
-    addresses = await resolve(domain, signal);
+    addresses = await resolve(name, signal);
   } catch (err) {
     // Aborted: by the caller, or because another domain failed first; report that one, not a cancellation.
     if (signal.aborted) throw signal.reason;
@@ -236,7 +237,6 @@ async function resolveOne(domain: string, resolve: ResolveFn, signal: AbortSigna
     throw new TargetParseError(where, reason, { cause: err });
   }
   if (addresses.length === 0) throw new TargetParseError(where, 'no A/AAAA records');
-  const name = domain.toLowerCase();
   return addresses.map((address) => {
     if (isIP(address) === 0)
       throw new TargetParseError(where, `the resolver returned "${address}", not an IP address`);
