@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { throwIfAborted } from '../../core/deadline.js';
@@ -37,7 +38,10 @@ export class IdentityCache {
     } catch (err) {
       throw new SshIdentityError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    const cacheKey = `${passphrase === undefined ? 0 : 1}\0${path}`;
+    // Keyed by a digest of the passphrase: a different passphrase must not reuse a decrypted key.
+    const secretTag =
+      passphrase === undefined ? '-' : createHash('sha256').update(passphrase).digest('base64');
+    const cacheKey = `${secretTag}\0${path}`;
     const cached = this.#keys.get(cacheKey);
     if (cached && cached.mtimeMs === mtimeMs) return cached.key;
     const key = readFile(path, { signal }).then(

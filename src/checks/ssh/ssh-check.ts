@@ -60,7 +60,7 @@ export const sshArgs = z.object({
   hostKeyPolicy: z.enum(HOST_KEY_POLICIES).default('strict'),
   /** Exit status that passes. */
   expectExit: z.coerce.number().int().min(0).max(255).default(0),
-  /** Regex the captured stdout must match. */
+  /** Regex the captured stdout must match; multiline (`^`/`$` match at line ends, as grep does). */
   expectStdout: z
     .string()
     .optional()
@@ -130,6 +130,13 @@ export const sshCheck = defineCheck({
       };
     }
     if (pre.note && obs.data) obs.data.note = pre.note;
+    if (obs.status !== 'pass') {
+      // Only public facts: target, status, phase, message (never keys, passphrases or output).
+      ctx.log.debug(
+        { target: host, port, status: obs.status, phase: obs.data?.phase, message: obs.message },
+        'ssh check',
+      );
+    }
     return obs;
   },
 });
@@ -234,7 +241,7 @@ function toObservation(outcome: SshOutcome, args: SshArgs, timeoutMs: number): O
       if (outcome.exitCode !== args.expectExit) {
         return { status: 'fail', message: `exit ${outcome.exitCode}, expected ${args.expectExit}`, data };
       }
-      if (args.expectStdout !== undefined && !new RegExp(args.expectStdout).test(stdout)) {
+      if (args.expectStdout !== undefined && !stdoutPattern(args.expectStdout).test(stdout)) {
         return { status: 'fail', message: `stdout does not match /${args.expectStdout}/`, data };
       }
       return { status: 'pass', message: `exit ${outcome.exitCode}`, data };
@@ -257,6 +264,19 @@ function deadlineObservation(
   }
   // Cancelled (or another coded abort): let the engine classify it.
   throw reason;
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** Compiled once per pattern (not per host). */
+function stdoutPattern(source: string): RegExp {
+  let re = patterns.get(source);
+  if (!re) {
+    re = new RegExp(source, 'm');
+    if (patterns.size > 100) patterns.clear();
+    patterns.set(source, re);
+  }
+  return re;
 }
 
 function expandHome(p: string): string {

@@ -29,6 +29,8 @@ export interface SimSshOptions {
    * Default: `per-host` up to 10,000 hosts, else `fleet` (100k per-host lines cost seconds and ~10 MB).
    */
   readonly hostKeys?: 'per-host' | 'fleet';
+  /** More public keys (authorized_keys form) accepted besides the generated client key. */
+  readonly authorizedKeys?: readonly string[];
   /** Bytes a `huge-output` host writes (default 10 MB). */
   readonly hugeOutputBytes?: number;
 }
@@ -67,8 +69,11 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
   await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
 
   const client = ed25519FromSecret(randomBytes(32), 'fleetprobe-sim-client');
-  const clientPub = utils.parseKey(client.publicKey);
-  if (clientPub instanceof Error || Array.isArray(clientPub)) throw clientPub;
+  const accepted: ParsedKey[] = [client.publicKey, ...(options.authorizedKeys ?? [])].map((text) => {
+    const k = utils.parseKey(text);
+    if (k instanceof Error) throw k;
+    return Array.isArray(k) ? k[0]! : k;
+  });
   const clientKeyFile = join(options.stateDir, 'client_ed25519');
   await writeFile(clientKeyFile, client.privateKey, { mode: 0o600 });
   await writeFile(`${clientKeyFile}.pub`, `${client.publicKey}\n`, { mode: 0o644 });
@@ -103,7 +108,7 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
 
   const serve = (conn: Connection, host: SimHost) => {
     conn.on('error', () => {});
-    conn.on('authentication', (ctx) => authenticate(ctx, host, clientPub));
+    conn.on('authentication', (ctx) => authenticate(ctx, host, accepted));
     conn.on('ready', () => {
       conn.on('session', (accept) => {
         const session = accept();
@@ -174,13 +179,13 @@ function knownHostsText(
   return `${lines.join('\n')}\n`;
 }
 
-function authenticate(ctx: AuthContext, host: SimHost, clientPub: ParsedKey): void {
+function authenticate(ctx: AuthContext, host: SimHost, accepted: readonly ParsedKey[]): void {
   if (host.ssh === 'auth-refused' || ctx.method !== 'publickey') {
     ctx.reject(['publickey']);
     return;
   }
-  const matches = ctx.key.algo === clientPub.type && ctx.key.data.equals(clientPub.getPublicSSH());
-  if (!matches) {
+  const clientPub = accepted.find((k) => ctx.key.algo === k.type && ctx.key.data.equals(k.getPublicSSH()));
+  if (!clientPub) {
     ctx.reject(['publickey']);
     return;
   }
