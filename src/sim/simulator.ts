@@ -1,0 +1,208 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { FleetprobeError } from '../core/errors.js';
+import { generateSimCerts } from './certs.js';
+import { createFleetModel } from './fleet.js';
+import type { FleetModel } from './fleet-model.js';
+import { startSimHttpServer } from './http-server.js';
+import { startSimHttpsServer } from './https-server.js';
+import { loadProfile, type SimProfile } from './profile.js';
+import { startSimTcpServer } from './tcp-server.js';
+
+/** The protocols the sim can serve, each on its own port. */
+export const SIM_SERVICES = ['http', 'https', 'tcp', 'dns', 'ssh'] as const;
+export type SimService = (typeof SIM_SERVICES)[number];
+
+/** Default ports (`fleetprobe sim` flags change them; 0 picks a free port). */
+export const DEFAULT_SIM_PORTS: Readonly<Record<SimService, number>> = Object.freeze({
+  http: 8080,
+  https: 8443,
+  tcp: 9000,
+  dns: 5353,
+  ssh: 2222,
+});
+
+export interface SimulatorOptions {
+  /** Number of hosts (default 1000): `base + 0 .. base + hosts - 1`. */
+  readonly hosts?: number;
+  /** First address (default `127.20.0.0`); the range must stay inside 127.0.0.0/8. */
+  readonly base?: string;
+  /** Default 1. */
+  readonly seed?: number;
+  /** Default `fleet.test`. */
+  readonly zone?: string;
+  /** `healthy` (default), `mixed`, a profile file path, or a parsed profile. */
+  readonly profile?: string | SimProfile;
+  /** Listen address of every protocol (default `0.0.0.0`: serves all 127.x.y.z). */
+  readonly bind?: string;
+  /** Port per protocol (default `DEFAULT_SIM_PORTS`; 0 = any free port, the chosen one is in `ports`). */
+  readonly ports?: Partial<Record<SimService, number>>;
+  /** Which protocols to start (default all). dns/ssh are skipped, with a note, when their module is absent. */
+  readonly protocols?: readonly SimService[];
+  /** Where the CA, keys and known_hosts go. Default: a fresh temp dir, removed by `close()`. */
+  readonly stateDir?: string;
+  /** `drip-body` interval (default 1000 ms); tests shorten it. */
+  readonly dripIntervalMs?: number;
+  /** Aborting during start stops what was started and rejects with the reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** A running simulator. */
+export interface Simulator {
+  readonly model: FleetModel;
+  /** Bound port per started protocol (undefined: not started). */
+  readonly ports: Readonly<{ http?: number; https?: number; tcp?: number; dns?: number; ssh?: number }>;
+  readonly bind: string;
+  readonly stateDir: string;
+  /** PEM CA the HTTPS leaves chain to (when https runs). */
+  readonly caFile?: string;
+  /** Private key the SSH server accepts (when ssh runs). */
+  readonly clientKeyFile?: string;
+  /** known_hosts with every host's correct key (when ssh runs). */
+  readonly knownHostsFile?: string;
+  /** Protocols asked for but not available (module absent), with why. */
+  readonly skipped: Readonly<Partial<Record<SimService, string>>>;
+  /** Sockets currently held open across all protocols. */
+  openSockets(): number;
+  /** Stops every listener, destroys held sockets, removes a temp state dir. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A sim listener could not start (port in use, address not available...). */
+export class SimListenError extends FleetprobeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FP_SIM_LISTEN', message, options);
+  }
+}
+
+interface PluggableServer {
+  readonly port: number;
+  openSockets?: () => number;
+  close(): Promise<void>;
+  readonly clientKeyFile?: string;
+  readonly knownHostsFile?: string;
+}
+
+type DnsModule = {
+  startSimDnsServer(model: FleetModel, o: { port: number; host: string }): Promise<PluggableServer>;
+};
+type SshModule = {
+  startSimSshServer(
+    model: FleetModel,
+    o: { port: number; host: string; seed: number; stateDir: string },
+  ): Promise<PluggableServer>;
+};
+
+// TODO: static imports once src/sim/dns and src/sim/ssh have landed for good.
+async function optionalModule<T>(specifier: string): Promise<T | string> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND') return `module ${specifier} not available`;
+    throw err;
+  }
+}
+
+/**
+ * Starts the simulated fleet: builds the model, generates the CA (https) and starts every protocol's
+ * single wildcard listener. On any failure, what was started is closed before rejecting.
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const profile =
+    typeof options.profile === 'object' ? options.profile : loadProfile(options.profile ?? 'healthy');
+  const model = createFleetModel({
+    hosts: options.hosts ?? 1000,
+    ...(options.base !== undefined ? { base: options.base } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.zone !== undefined ? { zone: options.zone } : {}),
+    profile,
+  });
+  const bind = options.bind ?? '0.0.0.0';
+  const wanted = new Set(options.protocols ?? SIM_SERVICES);
+  const portOf = (s: SimService) => options.ports?.[s] ?? DEFAULT_SIM_PORTS[s];
+  const ownStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-sim-')));
+  const servers: PluggableServer[] = [];
+  const ports: Partial<Record<SimService, number>> = {};
+  const skipped: Partial<Record<SimService, string>> = {};
+  let caFile: string | undefined;
+  let clientKeyFile: string | undefined;
+  let knownHostsFile: string | undefined;
+  const signal = options.signal;
+  const behaviour = options.dripIntervalMs !== undefined ? { dripIntervalMs: options.dripIntervalMs } : {};
+
+  const closeAll = async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
+  };
+  const start = async (service: SimService, fn: (port: number) => Promise<PluggableServer>) => {
+    signal?.throwIfAborted();
+    const port = portOf(service);
+    try {
+      const server = await fn(port);
+      servers.push(server);
+      ports[service] = server.port;
+      return server;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+        throw new SimListenError(`${service}: cannot listen on ${bind}:${port}: ${code}`, { cause: err });
+      }
+      throw err;
+    }
+  };
+
+  try {
+    if (wanted.has('http'))
+      await start('http', (port) => startSimHttpServer(model, { port, host: bind, ...behaviour }));
+    if (wanted.has('https')) {
+      const certs = await generateSimCerts(path.join(stateDir, 'tls'), model.zone, signal);
+      caFile = certs.caFile;
+      await start('https', (port) => startSimHttpsServer(model, certs, { port, host: bind, ...behaviour }));
+    }
+    if (wanted.has('tcp')) await start('tcp', (port) => startSimTcpServer(model, { port, host: bind }));
+    if (wanted.has('dns')) {
+      const mod = await optionalModule<DnsModule>('./dns/dns-server.js');
+      if (typeof mod === 'string') skipped.dns = mod;
+      else await start('dns', (port) => mod.startSimDnsServer(model, { port, host: bind }));
+    }
+    if (wanted.has('ssh')) {
+      const mod = await optionalModule<SshModule>('./ssh/ssh-server.js');
+      if (typeof mod === 'string') skipped.ssh = mod;
+      else {
+        const ssh = await start('ssh', (port) =>
+          mod.startSimSshServer(model, {
+            port,
+            host: bind,
+            seed: model.seed,
+            stateDir: path.join(stateDir, 'ssh'),
+          }),
+        );
+        clientKeyFile = ssh.clientKeyFile;
+        knownHostsFile = ssh.knownHostsFile;
+      }
+    }
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    model,
+    ports,
+    bind,
+    stateDir,
+    ...(caFile ? { caFile } : {}),
+    ...(clientKeyFile ? { clientKeyFile } : {}),
+    ...(knownHostsFile ? { knownHostsFile } : {}),
+    skipped,
+    openSockets: () => servers.reduce((n, s) => n + (s.openSockets?.() ?? 0), 0),
+    close: () => {
+      closing ??= closeAll();
+      return closing;
+    },
+  };
+}
