@@ -19,6 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Client } from 'undici';
+import type { HttpArgs } from '../src/checks/http/index.js';
 import { createDeadline } from '../src/core/deadline.js';
 
 const { values } = parseArgs({
@@ -139,11 +140,13 @@ const raw: OneRequest = (host, port) =>
 
 const silent = pino({ level: 'silent' });
 let httpCheck: typeof import('../src/checks/http/index.js')['httpCheck'] | undefined;
+let checkArgs: HttpArgs | undefined;
 const fleetprobe: OneRequest = async (host, port) => {
   httpCheck ??= (await import('../src/checks/http/index.js')).httpCheck;
   const deadline = createDeadline(5000);
   try {
-    const args = httpCheck.args.parse({ port });
+    checkArgs ??= httpCheck.args.parse({ port });
+    const args = checkArgs;
     const obs = await httpCheck.run({ address: host, labels: {} }, args, {
       signal: deadline.signal,
       deadline: deadline.at,

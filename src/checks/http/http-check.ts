@@ -1,0 +1,275 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { DeadlineError } from '../../core/errors.js';
+import type { Target } from '../../targets/target.js';
+import { type CheckContext, defineCheck, type Observation } from '../check.js';
+import { elapsedMs, socketErrorCode } from '../tcp/socket-errors.js';
+import { type HttpArgs, httpArgs } from './http-args.js';
+import { buildRequest, hostHeaderFor, serverNameFor } from './request-writer.js';
+import { BadResponseError, ResponseParser } from './response-parser.js';
+import { secureContextFor } from './tls-context.js';
+
+const DAY_MS = 86_400_000;
+
+/** What the `https` check saw of the server's leaf certificate. */
+export interface CertInfo {
+  subject: string;
+  issuer: string;
+  /** ISO-8601. */
+  validTo: string;
+  /** Whole days until `validTo` (negative once expired). */
+  daysLeft: number;
+}
+
+function nameOf(dn: Record<string, unknown> | undefined): string {
+  if (!dn) return '';
+  const cn = dn.CN ?? dn.O;
+  return Array.isArray(cn) ? String(cn[0]) : String(cn ?? '');
+}
+
+function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
+  const peer = socket.getPeerCertificate();
+  if (!peer || !peer.valid_to) return undefined;
+  const validTo = Date.parse(peer.valid_to);
+  return {
+    subject: nameOf(peer.subject as unknown as Record<string, unknown>),
+    issuer: nameOf(peer.issuer as unknown as Record<string, unknown>),
+    validTo: new Date(validTo).toISOString(),
+    daysLeft: Math.floor((validTo - Date.now()) / DAY_MS),
+  };
+}
+
+/**
+ * One HTTP/1.1 exchange on a fresh connection (`Connection: close`), on a hand-written client over
+ * `net`/`tls` (bench/http-layer.ts: it sweeps distinct hosts faster than node:http or undici). The state
+ * lives in this object and its listeners are its methods, so a check costs one object and one socket.
+ */
+class Exchange {
+  readonly #started = performance.now();
+  readonly #socket: net.Socket;
+  readonly #parser: ResponseParser;
+  readonly #body: Buffer[] = [];
+  #kept = 0;
+  #capped = false;
+  #phase: 'connect' | 'tls' | 'read' = 'connect';
+  #connectMs = -1;
+  #tlsMs = -1;
+  #ttfbMs = -1;
+  #writtenAt = 0;
+  #cert: CertInfo | undefined;
+  #stalled = false;
+  #settled = false;
+
+  constructor(
+    readonly target: Target,
+    readonly args: HttpArgs,
+    readonly port: number,
+    readonly ctx: CheckContext,
+    readonly request: string,
+    readonly resolve: (obs: Observation) => void,
+    readonly reject: (err: unknown) => void,
+    secureContext: tls.SecureContext | undefined,
+  ) {
+    this.#parser = new ResponseParser({
+      head: args.method === 'HEAD',
+      onBody: args.expectBody || args.maxBytes > 0 ? this.#onBody : undefined,
+    });
+    const host = target.address!;
+    if (secureContext) {
+      const servername = serverNameFor(target, args);
+      this.#socket = tls.connect({
+        host,
+        port,
+        secureContext,
+        rejectUnauthorized: !args.insecure,
+        ...(servername === undefined ? {} : { servername }),
+      });
+      this.#socket.once('secureConnect', this.#onSecure);
+    } else {
+      this.#socket = net.connect({ host, port });
+    }
+    this.#socket.once('connect', this.#onConnect);
+    this.#socket.on('data', this.#onData);
+    this.#socket.once('end', this.#onEnd);
+    this.#socket.on('error', this.#onError);
+    this.#socket.once('close', this.#onClose);
+    ctx.signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  #onConnect = (): void => {
+    this.#connectMs = elapsedMs(this.#started);
+    if (this.#socket instanceof tls.TLSSocket) {
+      this.#phase = 'tls';
+      return;
+    }
+    this.#send();
+  };
+
+  #onSecure = (): void => {
+    this.#tlsMs = Math.round((elapsedMs(this.#started) - this.#connectMs) * 100) / 100;
+    this.#cert = certInfo(this.#socket as tls.TLSSocket);
+    this.#send();
+  };
+
+  #send(): void {
+    this.#phase = 'read';
+    this.#writtenAt = performance.now();
+    this.#socket.write(this.request, 'latin1');
+  }
+
+  #onBody = (buf: Buffer, start: number, end: number): void => {
+    const room = this.args.maxBytes - this.#kept;
+    const take = Math.min(end - start, room);
+    if (take > 0) {
+      if (this.args.expectBody) this.#body.push(buf.subarray(start, start + take));
+      this.#kept += take;
+    }
+    if (this.#kept >= this.args.maxBytes) this.#capped = true;
+  };
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#ttfbMs < 0) this.#ttfbMs = elapsedMs(this.#writtenAt);
+    const parser = this.#parser;
+    const hadHeaders = parser.headersComplete;
+    let done: boolean;
+    try {
+      done = parser.execute(chunk);
+    } catch (err) {
+      this.#badResponse(err);
+      return;
+    }
+    if (done || (parser.headersComplete && this.args.maxBytes === 0)) {
+      this.#finish();
+    } else if (this.#capped) {
+      this.#finish();
+    } else if (!hadHeaders && parser.headersComplete && this.args.stream) {
+      // Idle timer on the socket: node's shared timer list, re-armed by every read (no timer per chunk).
+      this.#socket.setTimeout(this.args.idleTimeout, this.#onIdle);
+    }
+  };
+
+  #onIdle = (): void => {
+    this.#stalled = true;
+    this.#finish();
+  };
+
+  #onEnd = (): void => {
+    try {
+      this.#parser.finish();
+    } catch (err) {
+      this.#badResponse(err);
+      return;
+    }
+    this.#finish();
+  };
+
+  #onError = (err: Error): void => {
+    this.#settle({ status: 'error', message: `${this.#phase} ${socketErrorCode(err)}`, data: this.#data() });
+  };
+
+  #onClose = (): void => {
+    this.#settle({ status: 'error', message: `${this.#phase} connection closed`, data: this.#data() });
+  };
+
+  #onAbort = (): void => {
+    const reason = this.ctx.signal.reason;
+    // A stream that still flows at the deadline is alive: the deadline is how a stream read ends.
+    if (this.args.stream && this.#parser.headersComplete && reason instanceof DeadlineError) {
+      this.#finish();
+      return;
+    }
+    this.#settle(undefined, reason);
+  };
+
+  #badResponse(err: unknown): void {
+    const message = err instanceof BadResponseError ? err.message : socketErrorCode(err);
+    this.#settle({ status: 'error', message: `bad response: ${message}`, data: this.#data() });
+  }
+
+  /** The response is decided: evaluate the expectations on what was read. */
+  #finish(): void {
+    const p = this.#parser;
+    const args = this.args;
+    const data = this.#data();
+    const code = p.statusCode;
+    let obs: Observation;
+    if (!args.expectStatus.matches(code)) {
+      obs = { status: 'fail', message: `expected ${args.expectStatus.text}, got ${code}`, data };
+    } else if (this.#stalled) {
+      obs = { status: 'fail', message: `body stalled for ${args.idleTimeout} ms`, data };
+    } else if (args.expectBody && !this.#bodyMatches(args.expectBody)) {
+      obs = { status: 'fail', message: `body does not match ${args.expectBody}`, data };
+    } else if (args.certMinDays !== undefined && this.#cert && this.#cert.daysLeft < args.certMinDays) {
+      obs = {
+        status: 'fail',
+        message: `cert expires in ${this.#cert.daysLeft} days < ${args.certMinDays}`,
+        data,
+      };
+    } else {
+      obs = { status: 'pass', message: p.reason ? `${code} ${p.reason}` : String(code), data };
+    }
+    this.#settle(obs);
+  }
+
+  #bodyMatches(re: RegExp): boolean {
+    const text = (this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body)).toString('utf8');
+    re.lastIndex = 0;
+    return re.test(text);
+  }
+
+  #data(): Record<string, unknown> {
+    const p = this.#parser;
+    const data: Record<string, unknown> = {
+      port: this.port,
+      dnsMs: 0,
+      connectMs: this.#connectMs,
+      ttfbMs: this.#ttfbMs,
+      totalMs: elapsedMs(this.#started),
+    };
+    if (this.#tlsMs >= 0) data.tlsMs = this.#tlsMs;
+    if (p.headersComplete) {
+      data.status = p.statusCode;
+      data.bytes = this.#kept;
+      if (this.#capped && !p.complete) data.truncated = true;
+    }
+    if (this.#cert) data.cert = this.#cert;
+    return data;
+  }
+
+  #settle(obs: Observation | undefined, err?: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.ctx.signal.removeEventListener('abort', this.#onAbort);
+    this.#socket.destroy();
+    if (obs) this.resolve(obs);
+    else this.reject(err);
+  }
+}
+
+/**
+ * `http`: one HTTP/1.1 request (`Connection: close`) to the target; see `httpArgs` for the arguments.
+ * - `error`: refused, reset, TLS failure (`tls CERT_HAS_EXPIRED`), garbage (`bad response: not HTTP`).
+ * - `fail`: answered, but the status, body, certificate lifetime or stream liveness is not as expected.
+ * - On abort (deadline/cancel) the socket is destroyed and `run` rejects with `ctx.signal.reason`, except
+ *   that with `stream` a body still flowing at the deadline ends the read and is evaluated.
+ * The body is read up to `maxBytes`; then the connection is destroyed (an endless body is never read on).
+ * Data: port, dnsMs (0: targets arrive resolved), connectMs, tlsMs, ttfbMs, totalMs, status, bytes,
+ * truncated, cert {subject, issuer, validTo, daysLeft}.
+ */
+export const httpCheck = defineCheck({
+  name: 'http',
+  description: 'HTTP/HTTPS request: status, body regex, certificate lifetime, streaming liveness',
+  args: httpArgs,
+  timeoutMs: 10_000,
+  async run(target, args, ctx) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const secure = args.scheme === 'https';
+    const port = target.port ?? args.port ?? (secure ? 443 : 80);
+    const secureContext = secure ? await secureContextFor(args.ca) : undefined;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const request = buildRequest(args, hostHeaderFor(target, args, port));
+    return new Promise<Observation>((resolve, reject) => {
+      new Exchange(target, args, port, ctx, request, resolve, reject, secureContext);
+    });
+  },
+});
