@@ -138,7 +138,7 @@ describe('ssh check against the sim SSH server', () => {
     const obs = await runSsh(addr(6), { ...base, maxOutputBytes: 1000 }, { timeoutMs: 20_000 });
     expect(obs.status).toBe('pass');
     expect(obs.data?.stdoutTruncated).toBe(true);
-    expect((obs.data?.stdout as string).length).toBe(1000);
+    expect(String(obs.data?.stdout)).toHaveLength(1000);
   });
 
   it('errors (not crashes) on a connection refused', async () => {
