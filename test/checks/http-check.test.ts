@@ -230,7 +230,7 @@ describe('http check', () => {
     expect(obs.status).toBe('pass');
     expect(obs.data?.tlsMs).toEqual(expect.any(Number));
     expect(obs.data?.cert).toMatchObject({ subject: 'localhost', issuer: 'fleetprobe test CA' });
-    const days = (obs.data?.cert as { daysLeft: number }).daysLeft;
+    const days = (obs.data!.cert as { daysLeft: number }).daysLeft;
     expect(days).toBeGreaterThanOrEqual(28);
     expect(days).toBeLessThanOrEqual(30);
     // By IP (no SNI): the leaf also names 127.0.0.1.

@@ -29,7 +29,7 @@ function nameOf(dn: Record<string, unknown> | undefined): string {
 
 function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
   const peer = socket.getPeerCertificate();
-  if (!peer || !peer.valid_to) return undefined;
+  if (!peer?.valid_to) return undefined;
   const validTo = Date.parse(peer.valid_to);
   return {
     subject: nameOf(peer.subject as unknown as Record<string, unknown>),
