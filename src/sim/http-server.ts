@@ -20,6 +20,7 @@ export async function startSimHttpServer(
     ignoreErrors(socket);
     const host = model.hostAt(socket.localAddress ?? '');
     if (!host) {
+      socket.resume(); // read to EOF, or the socket never learns the client left
       socket.end(MISDIRECTED);
       return;
     }

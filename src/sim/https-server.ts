@@ -36,6 +36,7 @@ export async function startSimHttpsServer(
       return;
     }
     if (host?.http === 'garbage') {
+      socket.resume(); // read to EOF, or the socket never learns the client left
       socket.end(GARBAGE);
       return;
     }
@@ -46,6 +47,7 @@ export async function startSimHttpsServer(
     ignoreErrors(secure);
     secure.once('close', () => socket.destroy());
     if (!host) {
+      secure.resume();
       secure.end(MISDIRECTED);
       return;
     }
