@@ -133,7 +133,11 @@ class ValidatedSource implements TargetSource {
     for (const source of this.sources) {
       if (source.kind === 'file') {
         for await (const entry of readTargetFile(source.file, sig)) {
-          for (const target of expandSpec(entry)) {
+          if (entry.kind === 'target') {
+            yield entry.target; // the common case, without a generator per line
+            continue;
+          }
+          for (const target of entry.expand()) {
             if (sig?.aborted) throw sig.reason;
             yield target;
           }
