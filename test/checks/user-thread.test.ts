@@ -55,14 +55,18 @@ describe('thread-isolated user checks', () => {
     }
   }
 
-  /** Resolves once the pool has completed `count` tasks in all (handshake, not a sleep). */
-  async function poolCompleted(count: number): Promise<void> {
-    const pool = getThreadPool();
+  /** Polls `cond` until true (a handshake on observable state, not a sleep); fails after 5 s. */
+  async function until(cond: () => boolean, what: string): Promise<void> {
     const t0 = Date.now();
-    while (pool.completed < count) {
-      if (Date.now() - t0 > 5_000) throw new Error(`pool completed ${pool.completed} of ${count} tasks`);
+    while (!cond()) {
+      if (Date.now() - t0 > 5_000) throw new Error(`timed out waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+  }
+
+  /** Resolves once the pool has completed `count` tasks in all. */
+  function poolCompleted(count: number): Promise<void> {
+    return until(() => getThreadPool().completed >= count, `${count} completed pool tasks`);
   }
 
   it('runs the check in a worker thread, not in the caller', async () => {
@@ -123,16 +127,29 @@ describe('thread-isolated user checks', () => {
     }
   });
 
-  it('a cancelled run rejects with the CancelledError at once', async () => {
+  it('a cancel reaches the check in its thread: rejected with the CancelledError, thread kept', async () => {
+    expect((await run('pass')).value?.status).toBe('pass');
+    const pool = getThreadPool();
+    let destroyedCount = 0;
+    const onDestroy = () => destroyedCount++;
+    pool.on('workerDestroy', onDestroy);
     const parent = new AbortController();
     const d = createDeadline(10_000, parent.signal);
+    const started = new Int32Array(new SharedArrayBuffer(4));
     try {
-      const p = settle(check.run(target, check.args.parse({ mode: 'wait' }), context(d)));
+      const before = pool.completed;
+      const p = settle(check.run(target, check.args.parse({ mode: 'wait', started }), context(d)));
+      // Handshake: cancel only once run() is waiting inside the thread.
+      await until(() => Atomics.load(started, 0) !== 0, 'run() to start in its thread');
       parent.abort(new CancelledError());
       const { error } = await p;
       expect(error).toBeInstanceOf(CancelledError);
+      await poolCompleted(before + 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(destroyedCount).toBe(0);
     } finally {
       d.dispose();
+      pool.off('workerDestroy', onDestroy);
     }
   });
 

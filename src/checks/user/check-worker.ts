@@ -4,13 +4,21 @@ import { createDeadline } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
 import type { CheckContext } from '../check.js';
 import { importUserModule } from './import-module.js';
-import { observationProblem, serializeError, type ThreadReply, type ThreadTask } from './thread-protocol.js';
+import {
+  deserializeError,
+  observationProblem,
+  type SerializedError,
+  serializeError,
+  type ThreadReply,
+  type ThreadTask,
+} from './thread-protocol.js';
 import { pickCheckExport, type UserCheck } from './validate-check-export.js';
 
 /*
  * The piscina task handler: runs one user check inside a worker thread. The module is imported once per
- * worker (and per path). The hard stop is not here: the parent terminates this thread when a check ignores
- * its signal past the deadline.
+ * worker (and per path). `ctx.signal` aborts at the deadline (a timer here) or when the parent says so over
+ * the task's port (cancel). The hard stop is not here: the parent terminates this thread when a check
+ * ignores its signal past the deadline.
  */
 
 const checks = new Map<string, Promise<UserCheck>>();
@@ -44,7 +52,9 @@ async function unavailableResolve(): Promise<string[]> {
 }
 
 export default async function runCheckTask(task: ThreadTask): Promise<ThreadReply> {
-  const deadline = createDeadline(Math.max(0, task.deadline - Date.now()));
+  const parent = new AbortController();
+  task.abortPort.once('message', (e: SerializedError) => parent.abort(deserializeError(e, task.timeoutMs)));
+  const deadline = createDeadline(Math.max(0, task.deadline - Date.now()), parent.signal);
   try {
     const check = await loadCheck(task);
     const log = loggerFor(task.logLevel).child({ check: check.name });
@@ -86,5 +96,6 @@ export default async function runCheckTask(task: ThreadTask): Promise<ThreadRepl
     return { ok: false, error: serializeError(err) };
   } finally {
     deadline.dispose();
+    task.abortPort.close();
   }
 }

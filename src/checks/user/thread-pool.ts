@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { DeadlineError, FleetprobeError } from '../../core/errors.js';
+import { FleetprobeError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import type { CheckContext, Observation } from '../check.js';
-import type { SerializedError, ThreadReply, ThreadTask } from './thread-protocol.js';
+import { deserializeError, serializeError, type ThreadReply, type ThreadTask } from './thread-protocol.js';
 
 /**
  * After the parent's signal aborts, how long a running thread check gets to settle by itself (its own
@@ -64,8 +65,9 @@ export async function closeThreadPools(): Promise<void> {
 
 /**
  * Runs one check task in the pool. Resolves with the check's observation; rejects with `ctx.signal.reason`
- * as soon as `ctx.signal` aborts (deadline: `DeadlineError`, cancel: `CancelledError`), and the worker
- * thread of a check still running `THREAD_KILL_GRACE_MS` later is terminated. An error thrown by the check
+ * as soon as `ctx.signal` aborts (deadline: `DeadlineError`, cancel: `CancelledError`); the check's own
+ * `ctx.signal` in the thread aborts too, and the worker thread of a check still running
+ * `THREAD_KILL_GRACE_MS` later is terminated. An error thrown by the check
  * is rebuilt with its name, message, code and the worker's stack.
  */
 export function runInThread(
@@ -76,6 +78,14 @@ export function runInThread(
   ctx: CheckContext,
 ): Promise<Observation> {
   if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
+  try {
+    structuredClone({ target, args });
+  } catch (err) {
+    return Promise.reject(
+      new ThreadCheckError(`${file}: target or arguments cannot cross threads`, { cause: err }),
+    );
+  }
+  const { port1, port2 } = new MessageChannel();
   const task: ThreadTask = {
     modulePath,
     file,
@@ -84,35 +94,33 @@ export function runInThread(
     deadline: ctx.deadline,
     timeoutMs: ctx.timeoutMs,
     logLevel: ctx.log.level,
+    abortPort: port2,
   };
-  try {
-    structuredClone(task);
-  } catch (err) {
-    return Promise.reject(
-      new ThreadCheckError(`${file}: target or arguments cannot cross threads`, { cause: err }),
-    );
-  }
   return new Promise<Observation>((resolve, reject) => {
     const kill = new AbortController();
     let graceTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       reject(ctx.signal.reason);
+      // Ask the check to stop (its own timer covers the deadline; this covers a cancel), then make sure.
+      port1.postMessage(serializeError(ctx.signal.reason));
       graceTimer = setTimeout(() => kill.abort(ctx.signal.reason), THREAD_KILL_GRACE_MS);
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const settle = () => {
       ctx.signal.removeEventListener('abort', onAbort);
       if (graceTimer) clearTimeout(graceTimer);
+      port1.close();
     };
     getThreadPool()
-      .run(task, { signal: kill.signal })
+      .run(task, { signal: kill.signal, transferList: [port2] })
       .then(
         (reply: ThreadReply) => {
           settle();
           // After an abort the caller already has its answer; a late reply is dropped.
           if (ctx.signal.aborted) return;
           if (reply.ok) resolve(reply.observation);
-          else reject(rebuildError(reply.error, ctx));
+          // The worker's own deadline can fire a hair before ours: FP_DEADLINE maps to the run's deadline.
+          else reject(deserializeError(reply.error, ctx.timeoutMs));
         },
         (err: unknown) => {
           settle();
@@ -125,16 +133,4 @@ export function runInThread(
         },
       );
   });
-}
-
-function rebuildError(e: SerializedError, ctx: CheckContext): Error {
-  // The worker's own deadline can fire a hair before the parent's: report it as the run's deadline.
-  if (e.code === 'FP_DEADLINE') return new DeadlineError(ctx.timeoutMs);
-  const err = e.code?.startsWith('FP_') ? new FleetprobeError(e.code, e.message) : new Error(e.message);
-  if (!(err instanceof FleetprobeError)) {
-    err.name = e.name;
-    if (e.code !== undefined) Object.assign(err, { code: e.code });
-  }
-  if (e.stack !== undefined) err.stack = e.stack;
-  return err;
 }

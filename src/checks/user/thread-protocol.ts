@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+import { CancelledError, DeadlineError, FleetprobeError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import type { Observation } from '../check.js';
 
@@ -15,6 +17,8 @@ export interface ThreadTask {
   readonly timeoutMs: number;
   /** pino level for the worker-side logger ('silent' writes nothing). */
   readonly logLevel: string;
+  /** Receives one `SerializedError` when the parent aborts (cancel, or its deadline): a cooperative stop. */
+  readonly abortPort: MessagePort;
 }
 
 /** A thrown value, flattened so that name, message, code and stack survive the thread boundary. */
@@ -59,4 +63,23 @@ export function observationProblem(value: unknown): string | undefined {
     return 'data is not an object';
   }
   return undefined;
+}
+
+/**
+ * Rebuilds a serialized error: fleetprobe's deadline and cancel errors become their classes again (so the
+ * result is `timeout`/`cancelled`), other FP_ codes a `FleetprobeError`, anything else an `Error` with the
+ * same name, message and `code`. `timeoutMs` is the deadline to report for `FP_DEADLINE`.
+ */
+export function deserializeError(e: SerializedError, timeoutMs: number): Error {
+  let err: Error;
+  if (e.code === 'FP_DEADLINE') err = new DeadlineError(timeoutMs);
+  else if (e.code === 'FP_CANCELLED') err = new CancelledError(e.message);
+  else if (e.code?.startsWith('FP_')) err = new FleetprobeError(e.code, e.message);
+  else {
+    err = new Error(e.message);
+    err.name = e.name;
+    if (e.code !== undefined) Object.assign(err, { code: e.code });
+  }
+  if (e.stack !== undefined) err.stack = e.stack;
+  return err;
 }
