@@ -28,10 +28,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '384' },
     layers: { type: 'string', default: 'node-http,undici,raw,fleetprobe' },
     server: { type: 'string', default: existsSync('/usr/sbin/nginx') ? 'nginx' : 'node' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const HOSTS = Number(values.hosts);
 const CONCURRENCY = Number(values.concurrency);
+const ROUNDS = Math.max(1, Number(values.rounds));
 
 /** Host i -> 127.a.b.c, skipping 127.0.0.x so the sweep never reuses 127.0.0.1. */
 function hostAt(i: number): string {
@@ -214,19 +216,29 @@ async function main(): Promise<void> {
     const layers = values.layers.split(',').filter((l) => l in LAYERS);
     // Warm-up so JIT and the server's accept path are hot for every layer alike.
     await sweep('warmup', raw, server.port, 0).catch(() => undefined);
-    // Each layer gets its own slice of 127.x.y.z so TIME_WAIT from one sweep never collides with the next.
+    // Each sweep gets its own slice of 127.x.y.z so TIME_WAIT from one sweep never collides with the next
+    // (the address space holds ~65k hosts per 127.N; wraps after that, by then TIME_WAIT has mostly passed).
+    // Layers are interleaved round by round, and each layer's best round is reported: on a shared 2-core box
+    // the noise is other load, which only ever slows a round down.
     let offset = HOSTS;
-    for (const layer of layers) {
-      rows.push(await sweep(layer, LAYERS[layer]!, server.port, offset));
-      offset += HOSTS;
+    const best = new Map<string, Row>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const layer of layers) {
+        const row = await sweep(layer, LAYERS[layer]!, server.port, offset % 16_000_000);
+        offset += HOSTS;
+        const prev = best.get(layer);
+        if (!prev || row.hostsPerSec > prev.hostsPerSec) best.set(layer, row);
+      }
     }
+    rows.push(...best.values());
   } finally {
     server.close();
   }
   const cpus = os.cpus();
   console.log(
     `# http-layer: ${HOSTS} distinct hosts, concurrency ${CONCURRENCY}, server ${server.kind}; ` +
-      `node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? '?'}`,
+      `best of ${ROUNDS} round(s); node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? '?'}; ` +
+      `load average ${os.loadavg()[0]!.toFixed(1)}`,
   );
   console.log('layer        ok      failed  seconds  hosts/s  cpu%(client)  maxRSS MB');
   for (const r of rows) {

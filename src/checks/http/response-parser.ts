@@ -86,6 +86,10 @@ export class ResponseParser {
   #line = '';
   #headerBytes = 0;
   #remaining = 0;
+  /** The chunk being parsed and its latin1 text from `#srcBase` on (released after each `execute`). */
+  #src: Buffer | undefined;
+  #srcText = '';
+  #srcBase = 0;
 
   constructor(options: ResponseParserOptions = {}) {
     this.#head = options.head ?? false;
@@ -123,6 +127,8 @@ export class ResponseParser {
           i = this.#readLine(chunk, i);
       }
     }
+    this.#src = undefined;
+    this.#srcText = '';
     return this.#state === State.Done;
   }
 
@@ -163,7 +169,15 @@ export class ResponseParser {
 
   /** Consumes up to and including the next LF; returns the new offset. */
   #readLine(chunk: Buffer, i: number): number {
-    const nl = chunk.indexOf(10, i);
+    // One latin1 conversion per chunk, not per line (string index = byte offset in latin1).
+    if (this.#src !== chunk) {
+      this.#src = chunk;
+      this.#srcText = chunk.toString('latin1', i);
+      this.#srcBase = i;
+    }
+    const base = this.#srcBase;
+    const nlRel = this.#srcText.indexOf('\n', i - base);
+    const nl = nlRel === -1 ? -1 : nlRel + base;
     const end = nl === -1 ? chunk.length : nl;
     if (this.#state !== State.ChunkSize && this.#state !== State.ChunkDataEnd) {
       this.#headerBytes += end - i + (nl === -1 ? 0 : 1);
@@ -176,8 +190,9 @@ export class ResponseParser {
     } else if (this.#line.length + (end - i) > 1024) {
       throw new BadResponseError('bad-chunk', 'chunk size line too long');
     }
+    const piece = this.#srcText.slice(i - base, end - base);
     const before = this.#line.length;
-    this.#line += chunk.toString('latin1', i, end);
+    this.#line = before === 0 ? piece : this.#line + piece;
     // Garbage is recognised on its first bytes, not only at the first line end (an endless garbage stream
     // without newlines must not be read up to the header cap).
     if (this.#state === State.StatusLine && before < HTTP_PREFIX.length) {
@@ -189,7 +204,7 @@ export class ResponseParser {
     if (nl === -1) return chunk.length;
     let line = this.#line;
     this.#line = '';
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     this.#onLine(line);
     return nl + 1;
   }
