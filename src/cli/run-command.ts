@@ -138,7 +138,18 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     try {
       if (resultFormat?.header) await out.write(resultFormat.header());
       let results: AsyncIterable<Result> = execution.results();
-      if (store) results = store.pipe(results, execution.id, { check: checkName, args, specs, flags });
+      if (store) {
+        const options = {
+          concurrency,
+          timeoutMs,
+          retries,
+          ratePerSec,
+          files: flags.targetsFile,
+          resolve: flags.resolve,
+        };
+        const run = { check: checkName, args, specs, options, total: source.total };
+        results = store.pipe(results, execution.id, run, () => interrupted);
+      }
       for await (const result of results) {
         summary.add(result);
         if (resultFormat) await out.write(resultFormat.line(result));
@@ -162,7 +173,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
   }
 }
 
-/** `--db`: stores the run through the store sink (src/store). */
+/** `--db`: loaded on demand so runs without a store never load the database drivers. */
 async function openStoreSink(url: string) {
   const { openRunStoreSink } = await import('./run-store.js');
   return openRunStoreSink(url);

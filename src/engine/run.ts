@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { setMaxListeners } from 'node:events';
 import pino from 'pino';
 import type { CheckContext, Observation } from '../checks/check.js';
 import { Channel } from '../core/channel.js';
@@ -39,6 +40,7 @@ export function startRun(spec: RunSpec): RunExecution {
   const argPort = typeof args?.port === 'number' ? args.port : undefined;
 
   const cancel = new AbortController();
+  setMaxListeners(0, cancel.signal); // one listener per in-flight check's deadline, by design
   const onParentAbort = () => cancel.abort(spec.signal?.reason ?? new CancelledError());
   const counts = emptyCounts();
   const startedAt = Date.now();

@@ -1,0 +1,80 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { describeError } from '../core/errors.js';
+import { startWorker } from '../dist/worker.js';
+import { parseDurationMs, parseIntOption } from './parse-options.js';
+import { buildRegistry, closeSharedResources } from './runtime.js';
+
+interface WorkerFlags {
+  nats: string;
+  concurrency: string;
+  name?: string;
+  shards: string;
+  prefix: string;
+  drainGrace: string;
+  ackWait?: string;
+  checkModule?: string;
+}
+
+/**
+ * `fleetprobe worker --nats <url>`: a worker process for distributed runs. Pulls shards from JetStream,
+ * runs them with the same engine as a local run, publishes results, acks a shard after its results.
+ * SIGTERM/SIGINT drain: no new shards; held shards finish within --drain-grace or are handed back; exit 0.
+ * A second signal hands everything back at once. Logs (pino JSON) go to stderr.
+ */
+export function workerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run checks for distributed runs (pulls shards from NATS JetStream)')
+    .requiredOption('--nats <url>', 'NATS server URL(s), comma-separated')
+    .option('-c, --concurrency <n>', 'checks in flight per shard', '256')
+    .option('--name <name>', 'worker name shown in /api/v1/workers (default: <hostname>-<pid>)')
+    .option('--shards <n>', 'shards held at once', '2')
+    .option('--prefix <prefix>', 'subject and stream prefix', 'fleetprobe')
+    .option(
+      '--drain-grace <duration>',
+      'on SIGTERM, time to finish held shards before handing them back',
+      '10s',
+    )
+    .option('--ack-wait <duration>', 'shard lease (must match the coordinator; default 30s)')
+    .option('--check-module <path>', 'also load a user check (the same module must be on every worker)')
+    .action(async (flags: WorkerFlags) => {
+      const concurrency = parseIntOption(flags.concurrency, '--concurrency', 1, 100_000);
+      const shards = parseIntOption(flags.shards, '--shards', 1, 64);
+      const graceMs = parseDurationMs(flags.drainGrace, '--drain-grace');
+      const ackWaitMs = flags.ackWait ? parseDurationMs(flags.ackWait, '--ack-wait') : undefined;
+      const name = flags.name ?? `${hostname()}-${process.pid}`;
+      const log = pino(
+        { level: process.env.FLEETPROBE_LOG ?? 'info', base: { pid: process.pid } },
+        pino.destination(2),
+      );
+      const registry = await buildRegistry(flags.checkModule);
+      const worker = await startWorker({
+        natsUrl: flags.nats,
+        name,
+        concurrency,
+        shards,
+        registry,
+        log,
+        prefix: flags.prefix,
+        ...(ackWaitMs !== undefined ? { limits: { ackWaitMs } } : {}),
+      });
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        signals++;
+        log.info({ signal: sig }, signals === 1 ? 'draining' : 'handing back all shards');
+        const stopping = signals === 1 ? worker.drain(graceMs) : worker.destroy();
+        stopping.catch((err: unknown) => log.error({ err: describeError(err) }, 'worker stop failed'));
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await worker.closed;
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        await closeSharedResources();
+      }
+    });
+}
