@@ -78,7 +78,11 @@ export function simCommand(program: Command): void {
     .option('--profile <name|file>', 'healthy | mixed | a JSON profile file', 'healthy')
     .option('--zone <name>', 'DNS zone: host i is h<i>.<zone>', 'fleet.test')
     .option('--manifest <path>', 'write expectations per host (.jsonl: one per line; else one JSON object)')
-    .option('--manifest-timeout <duration>', 'per-target timeout the manifest expectations assume', `${DEFAULT_MANIFEST_TIMEOUT_MS}ms`)
+    .option(
+      '--manifest-timeout <duration>',
+      'per-target timeout the manifest expectations assume',
+      `${DEFAULT_MANIFEST_TIMEOUT_MS}ms`,
+    )
     .option('--targets <path>', 'write a JSONL targets file (address, name) for fleetprobe run -f')
     .option('--http-port <port>', 'HTTP port', String(DEFAULT_SIM_PORTS.http))
     .option('--https-port <port>', 'HTTPS port', String(DEFAULT_SIM_PORTS.https))

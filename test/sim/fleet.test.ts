@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isFleetprobeError, UsageError } from '../../src/core/errors.js';
+import { isFleetprobeError, type UsageError } from '../../src/core/errors.js';
 import { createFleetModel, hostByName } from '../../src/sim/fleet.js';
 import { DNS_FAULTS, HTTP_FAULTS, SSH_FAULTS, TCP_FAULTS, TLS_FAULTS } from '../../src/sim/fleet-model.js';
 import { loadProfile, MIXED_PROFILE, parseProfile } from '../../src/sim/profile.js';
@@ -64,9 +64,9 @@ describe('fleet model', () => {
 
   it('healthy by default', () => {
     const model = createFleetModel({ hosts: 50 });
-    expect(snapshot(model).every((h) => h.http === 'healthy' && h.dns === 'healthy' && h.ssh === 'healthy')).toBe(
-      true,
-    );
+    expect(
+      snapshot(model).every((h) => h.http === 'healthy' && h.dns === 'healthy' && h.ssh === 'healthy'),
+    ).toBe(true);
   });
 
   it('maps addresses to hosts and back, and rejects addresses outside the fleet', () => {

@@ -10,7 +10,16 @@ import { exchange, headAndBody, REQUEST, readAtLeast } from './raw-client.js';
 
 // Host i of this fleet has the i-th HTTP fault: 127.20.9.<i>.
 const FAULTS: HttpFault[] = [
-  'healthy', 'slow', 'tarpit', 'reset', 'refused', 'garbage', 'http5xx', 'wrong-body', 'endless-body', 'drip-body',
+  'healthy',
+  'slow',
+  'tarpit',
+  'reset',
+  'refused',
+  'garbage',
+  'http5xx',
+  'wrong-body',
+  'endless-body',
+  'drip-body',
 ];
 const model = createFleetModel({
   hosts: FAULTS.length,

@@ -1,5 +1,5 @@
-import https from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';

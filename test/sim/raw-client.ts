@@ -10,7 +10,11 @@ export interface RawExchange {
 export const REQUEST = 'GET / HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n';
 
 /** Connects, optionally sends `request`, collects every byte until the server closes or resets. */
-export function exchange(host: string, port: number, request: string | undefined = REQUEST): Promise<RawExchange> {
+export function exchange(
+  host: string,
+  port: number,
+  request: string | undefined = REQUEST,
+): Promise<RawExchange> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect({ host, port });
@@ -25,7 +29,11 @@ export function exchange(host: string, port: number, request: string | undefined
 }
 
 /** Connects, sends a request, and resolves with the socket once `n` bytes (or more) have arrived. */
-export function readAtLeast(host: string, port: number, n: number): Promise<{ socket: net.Socket; data: Buffer }> {
+export function readAtLeast(
+  host: string,
+  port: number,
+  n: number,
+): Promise<{ socket: net.Socket; data: Buffer }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
