@@ -1,0 +1,519 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import {
+  type DnsAnswer,
+  type DnsRecordType,
+  decodeReply,
+  encodeQuery,
+  isDnsRecordType,
+  isTruncated,
+  questionLength,
+  replyMatchesQuery,
+} from './codec.js';
+import { DnsClientClosedError, DnsNoReplyError, DnsQueryError, DnsTcpError } from './errors.js';
+import { canonicalAddress, type DnsServer, formatDnsServer } from './server-spec.js';
+import { TimerWheel, type WheelEntry } from './timer-wheel.js';
+import { AimdWindow } from './window.js';
+
+export interface DnsClientOptions {
+  /** UDP sockets per address family, queries spread round-robin (default 4). */
+  socketsPerFamily?: number;
+  /** Attempts after the first when an attempt gets no reply (default 2). */
+  retries?: number;
+  /** Default timeout of the first attempt in ms; each retry waits `backoff` times longer (default 1000). */
+  timeoutMs?: number;
+  /** Multiplier of the attempt timeout per retry (default 2). */
+  backoff?: number;
+  /** Adaptive in-flight window: start (default 256), floor (16), ceiling (4096). */
+  initialWindow?: number;
+  minWindow?: number;
+  maxWindow?: number;
+  /** EDNS0 UDP payload size advertised (default 1232; 0 sends no OPT record). */
+  udpPayloadSize?: number;
+  /** Set RD in queries (default true: a recursive resolver resolves; an authoritative server ignores it). */
+  recursionDesired?: boolean;
+  /** SO_RCVBUF / SO_SNDBUF asked for each socket, in bytes (default 4 MiB; the kernel caps it at rmem_max). */
+  recvBufferBytes?: number;
+  sendBufferBytes?: number;
+  /** Granularity of the timer wheel in ms (default 25): timeouts fire up to one tick late. */
+  tickMs?: number;
+}
+
+export interface DnsQuery {
+  name: string;
+  type: DnsRecordType;
+  server: DnsServer;
+  /** Aborting rejects the query with `signal.reason` and frees its slot (and destroys a TCP fallback socket). */
+  signal?: AbortSignal;
+  /** Timeout of the first attempt in ms (default: the client's). */
+  timeoutMs?: number;
+  /** Override the client's `retries` for this query. */
+  retries?: number;
+}
+
+export interface DnsResponse {
+  /** `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ... */
+  rcode: string;
+  answers: DnsAnswer[];
+  authorities: DnsAnswer[];
+  /** The authoritative-answer (AA) bit. */
+  authoritative: boolean;
+  /** The server that answered (the one asked: replies from anywhere else are ignored). */
+  server: DnsServer;
+  /** Round trip of the attempt that got the reply, in ms (includes the TCP connect on fallback). */
+  rttMs: number;
+  truncatedRetriedOverTcp: boolean;
+  /** Attempts sent, UDP and TCP together. */
+  attempts: number;
+}
+
+/** Counters since the client was created. `unmatched`: datagrams that matched no pending query (ignored). */
+export interface DnsClientStats {
+  sent: number;
+  replies: number;
+  unmatched: number;
+  malformed: number;
+  timeouts: number;
+  retries: number;
+  tcpFallbacks: number;
+  socketErrors: number;
+  inFlight: number;
+  queued: number;
+  window: number;
+}
+
+const QUEUED = 0;
+const UDP = 1;
+const TCP = 2;
+const DONE = 3;
+
+interface UdpSlot {
+  socket: dgram.Socket;
+  pending: Map<number, Pending>;
+  nextId: number;
+}
+
+/**
+ * Per-query state. A class (not closures) so a query costs one small object; it is its own wheel entry
+ * and its own abort listener (`handleEvent`).
+ */
+class Pending implements WheelEntry {
+  timerSeq = 0;
+  expiresTick = -1;
+  state = QUEUED;
+  id = 0;
+  attempt = 0;
+  sentAt = 0;
+  tcp = false;
+  tcpAttemptsLeft = 0;
+  slot: UdpSlot | undefined = undefined;
+  tcpSocket: net.Socket | undefined = undefined;
+  next: Pending | undefined = undefined;
+  resolve!: (r: DnsResponse) => void;
+  reject!: (err: unknown) => void;
+  constructor(
+    readonly core: ClientCore,
+    readonly query: Buffer,
+    readonly qLen: number,
+    readonly server: DnsServer,
+    readonly maxAttempts: number,
+    readonly timeoutMs: number,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+  onTimer(): void {
+    this.core.onTimer(this);
+  }
+  handleEvent(): void {
+    this.core.onAbort(this);
+  }
+}
+
+class ClientCore {
+  readonly opts: Required<DnsClientOptions>;
+  readonly window: AimdWindow;
+  readonly wheel: TimerWheel;
+  readonly stats = {
+    sent: 0,
+    replies: 0,
+    unmatched: 0,
+    malformed: 0,
+    timeouts: 0,
+    retries: 0,
+    tcpFallbacks: 0,
+    socketErrors: 0,
+  };
+  slots4: UdpSlot[] = [];
+  slots6: UdpSlot[] = [];
+  rr = 0;
+  inFlight = 0;
+  queued = 0;
+  head: Pending | undefined;
+  tail: Pending | undefined;
+  tcpOpen = new Set<Pending>();
+  closed = false;
+  closing: Promise<void> = Promise.resolve();
+
+  constructor(options: DnsClientOptions) {
+    this.opts = {
+      socketsPerFamily: options.socketsPerFamily ?? 4,
+      retries: options.retries ?? 2,
+      timeoutMs: options.timeoutMs ?? 1000,
+      backoff: options.backoff ?? 2,
+      initialWindow: options.initialWindow ?? 256,
+      minWindow: options.minWindow ?? 16,
+      maxWindow: options.maxWindow ?? 4096,
+      udpPayloadSize: options.udpPayloadSize ?? 1232,
+      recursionDesired: options.recursionDesired ?? true,
+      recvBufferBytes: options.recvBufferBytes ?? 4 * 1024 * 1024,
+      sendBufferBytes: options.sendBufferBytes ?? 1024 * 1024,
+      tickMs: options.tickMs ?? 25,
+    };
+    this.window = new AimdWindow({
+      initial: this.opts.initialWindow,
+      min: this.opts.minWindow,
+      max: this.opts.maxWindow,
+    });
+    this.wheel = new TimerWheel(this.opts.tickMs);
+  }
+
+  query(q: DnsQuery): Promise<DnsResponse> {
+    if (this.closed) return Promise.reject(new DnsClientClosedError());
+    if (q.signal?.aborted) return Promise.reject(q.signal.reason);
+    if (!isDnsRecordType(q.type))
+      return Promise.reject(new DnsQueryError(`unsupported record type "${q.type}"`));
+    let query: Buffer;
+    try {
+      query = encodeQuery(0, q.name, q.type, this.opts.recursionDesired, this.opts.udpPayloadSize);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const server: DnsServer = q.server.address.includes(':')
+      ? { address: canonicalAddress(q.server.address), port: q.server.port }
+      : q.server;
+    const entry = new Pending(
+      this,
+      query,
+      questionLength(query),
+      server,
+      1 + Math.max(0, q.retries ?? this.opts.retries),
+      q.timeoutMs ?? this.opts.timeoutMs,
+      q.signal,
+    );
+    const promise = new Promise<DnsResponse>((resolve, reject) => {
+      entry.resolve = resolve;
+      entry.reject = reject;
+    });
+    q.signal?.addEventListener('abort', entry, { once: true });
+    if (this.inFlight < this.window.size) this.startUdp(entry);
+    else this.enqueue(entry);
+    return promise;
+  }
+
+  enqueue(entry: Pending): void {
+    if (this.tail) this.tail.next = entry;
+    else this.head = entry;
+    this.tail = entry;
+    this.queued++;
+  }
+
+  pump(): void {
+    while (this.head && this.inFlight < this.window.size) {
+      const entry = this.head;
+      this.head = entry.next;
+      if (!this.head) this.tail = undefined;
+      entry.next = undefined;
+      this.queued--;
+      if (entry.state === QUEUED) this.startUdp(entry);
+    }
+  }
+
+  slotFor(server: DnsServer): UdpSlot {
+    const v6 = server.address.includes(':');
+    const slots = v6 ? this.slots6 : this.slots4;
+    if (slots.length < this.opts.socketsPerFamily) {
+      const slot = this.openSlot(v6);
+      slots.push(slot);
+      return slot;
+    }
+    this.rr = (this.rr + 1) % slots.length;
+    return slots[this.rr]!;
+  }
+
+  openSlot(v6: boolean): UdpSlot {
+    const socket = dgram.createSocket({
+      type: v6 ? 'udp6' : 'udp4',
+      recvBufferSize: this.opts.recvBufferBytes,
+      sendBufferSize: this.opts.sendBufferBytes,
+    });
+    const slot: UdpSlot = { socket, pending: new Map(), nextId: (Math.random() * 0x10000) | 0 };
+    socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.onMessage(slot, msg, rinfo));
+    socket.on('error', () => {
+      // Send errors (EHOSTUNREACH...) surface here without saying which query: that query times out.
+      this.stats.socketErrors++;
+    });
+    socket.bind({ port: 0, address: v6 ? '::' : '0.0.0.0', exclusive: true });
+    if (this.inFlight === 0) socket.unref();
+    return slot;
+  }
+
+  startUdp(entry: Pending): void {
+    const slot = this.slotFor(entry.server);
+    if (slot.pending.size >= 0xffff) {
+      this.enqueue(entry); // every id of this socket is taken; wait for one to free up
+      return;
+    }
+    let id = slot.nextId;
+    // Random start, then linear probe: ids are unpredictable per socket and never collide.
+    while (slot.pending.has(id)) id = (id + 1) & 0xffff;
+    slot.nextId = (Math.random() * 0x10000) | 0;
+    entry.id = id;
+    entry.query.writeUInt16BE(id, 0);
+    entry.slot = slot;
+    entry.state = UDP;
+    slot.pending.set(id, entry);
+    if (this.inFlight++ === 0) this.refSockets(true);
+    this.transmit(entry);
+  }
+
+  transmit(entry: Pending): void {
+    entry.attempt++;
+    entry.sentAt = performance.now();
+    this.stats.sent++;
+    entry.slot!.socket.send(entry.query, entry.server.port, entry.server.address);
+    this.wheel.schedule(entry, this.attemptTimeout(entry));
+  }
+
+  attemptTimeout(entry: Pending): number {
+    return entry.timeoutMs * this.opts.backoff ** (entry.attempt - 1);
+  }
+
+  refSockets(ref: boolean): void {
+    for (const slot of this.slots4) ref ? slot.socket.ref() : slot.socket.unref();
+    for (const slot of this.slots6) ref ? slot.socket.ref() : slot.socket.unref();
+  }
+
+  onMessage(slot: UdpSlot, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length < 12) {
+      this.stats.unmatched++;
+      return;
+    }
+    const entry = slot.pending.get(msg.readUInt16BE(0));
+    if (
+      entry === undefined ||
+      rinfo.port !== entry.server.port ||
+      rinfo.address !== entry.server.address ||
+      !replyMatchesQuery(msg, entry.query, entry.qLen)
+    ) {
+      this.stats.unmatched++;
+      return;
+    }
+    if (isTruncated(msg)) {
+      this.startTcp(entry);
+      return;
+    }
+    this.complete(entry, msg);
+  }
+
+  complete(entry: Pending, msg: Buffer): void {
+    let decoded: ReturnType<typeof decodeReply>;
+    try {
+      decoded = decodeReply(msg);
+    } catch {
+      // Garbage that echoes our id and question: ignore it like a spoof; a real reply may still come.
+      this.stats.malformed++;
+      return;
+    }
+    const rttMs = performance.now() - entry.sentAt;
+    this.stats.replies++;
+    this.window.onReply();
+    this.release(entry);
+    entry.resolve({
+      rcode: decoded.rcode,
+      answers: decoded.answers,
+      authorities: decoded.authorities,
+      authoritative: decoded.authoritative,
+      server: entry.server,
+      rttMs,
+      truncatedRetriedOverTcp: entry.tcp,
+      attempts: entry.attempt,
+    });
+  }
+
+  /** Frees everything the query holds (id, timer, TCP socket, abort listener, window slot). */
+  release(entry: Pending): void {
+    const wasInFlight = entry.state === UDP || entry.state === TCP;
+    if (entry.state === UDP) entry.slot!.pending.delete(entry.id);
+    if (entry.tcpSocket) {
+      entry.tcpSocket.destroy();
+      entry.tcpSocket = undefined;
+      this.tcpOpen.delete(entry);
+    }
+    entry.state = DONE;
+    entry.slot = undefined;
+    this.wheel.cancel(entry);
+    entry.signal?.removeEventListener('abort', entry);
+    if (wasInFlight) {
+      if (--this.inFlight === 0) this.refSockets(false);
+      this.pump();
+    }
+  }
+
+  onTimer(entry: Pending): void {
+    if (entry.state !== UDP && entry.state !== TCP) return;
+    this.stats.timeouts++;
+    if (entry.state === UDP) {
+      this.window.onLoss(entry.sentAt, performance.now());
+      if (entry.attempt < entry.maxAttempts) {
+        this.stats.retries++;
+        this.transmit(entry);
+        return;
+      }
+    } else if (entry.tcpAttemptsLeft > 0) {
+      this.stats.retries++;
+      this.tcpAttempt(entry);
+      return;
+    }
+    const attempts = entry.attempt;
+    this.release(entry);
+    entry.reject(new DnsNoReplyError(formatDnsServer(entry.server), attempts));
+  }
+
+  onAbort(entry: Pending): void {
+    if (entry.state === DONE) return;
+    this.release(entry);
+    entry.reject(entry.signal!.reason);
+  }
+
+  startTcp(entry: Pending): void {
+    this.stats.tcpFallbacks++;
+    entry.slot!.pending.delete(entry.id);
+    entry.slot = undefined;
+    entry.state = TCP;
+    entry.tcp = true;
+    entry.tcpAttemptsLeft = Math.max(1, entry.maxAttempts - entry.attempt);
+    this.tcpAttempt(entry);
+  }
+
+  tcpAttempt(entry: Pending): void {
+    entry.tcpAttemptsLeft--;
+    entry.attempt++;
+    entry.sentAt = performance.now();
+    entry.tcpSocket?.destroy();
+    const server = entry.server;
+    const socket = net.connect({ host: server.address, port: server.port });
+    entry.tcpSocket = socket;
+    this.tcpOpen.add(entry);
+    this.wheel.schedule(entry, this.attemptTimeout(entry));
+    const frame = Buffer.allocUnsafe(2 + entry.query.length);
+    frame.writeUInt16BE(entry.query.length, 0);
+    entry.query.copy(frame, 2);
+    let received: Buffer = Buffer.alloc(0);
+    const fail = (message: string, cause?: unknown) => {
+      if (entry.tcpSocket !== socket) return;
+      this.release(entry);
+      entry.reject(new DnsTcpError(formatDnsServer(server), message, { cause }));
+    };
+    socket.setNoDelay(true);
+    socket.once('connect', () => socket.write(frame));
+    socket.on('data', (chunk: Buffer) => {
+      if (entry.tcpSocket !== socket) return;
+      received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+      while (received.length >= 2) {
+        const len = received.readUInt16BE(0);
+        if (received.length < 2 + len) return;
+        const msg = received.subarray(2, 2 + len);
+        received = received.subarray(2 + len);
+        if (
+          len >= 12 &&
+          msg.readUInt16BE(0) === entry.id &&
+          replyMatchesQuery(msg, entry.query, entry.qLen)
+        ) {
+          this.complete(entry, msg);
+          if (entry.state === DONE) return;
+        } else {
+          this.stats.unmatched++;
+        }
+      }
+    });
+    socket.on('error', (err) => fail(err.message, err));
+    socket.on('close', () => fail('connection closed before a reply'));
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return this.closing;
+    this.closed = true;
+    const err = new DnsClientClosedError();
+    const victims: Pending[] = [];
+    for (const slot of [...this.slots4, ...this.slots6]) victims.push(...slot.pending.values());
+    victims.push(...this.tcpOpen);
+    for (let e = this.head; e; e = e.next) if (e.state === QUEUED) victims.push(e);
+    this.head = this.tail = undefined;
+    this.queued = 0;
+    for (const entry of victims) {
+      if (entry.state === DONE) continue;
+      if (entry.state === QUEUED) entry.state = DONE;
+      else this.release(entry);
+      entry.signal?.removeEventListener('abort', entry);
+      entry.reject(err);
+    }
+    this.wheel.clear();
+    this.closing = Promise.all(
+      [...this.slots4, ...this.slots6].map(
+        (slot) => new Promise<void>((resolve) => slot.socket.close(resolve)),
+      ),
+    ).then(() => {});
+    this.slots4 = [];
+    this.slots6 = [];
+    return this.closing;
+  }
+}
+
+/**
+ * A DNS stub client for many queries at once: a small pool of UDP sockets (per address family), thousands
+ * of queries in flight, each matched by id AND question AND the server's address and port (anything else is
+ * counted in `stats().unmatched` and ignored, never trusted). Per-attempt timeout with `retries` and
+ * exponential backoff on a coarse timer wheel; a truncated (TC) reply is retried over TCP; EDNS0 with a
+ * 1232-byte UDP payload. An AIMD window adapts the number of queries in flight to loss (receive buffers
+ * overflow past ~1-2k in flight on loopback); queries beyond it wait in a FIFO, so the caller's own
+ * concurrency bounds memory.
+ *
+ * A query rejects with `DnsNoReplyError` (every attempt timed out), `DnsTcpError`, `DnsQueryError` (bad
+ * name/type), `DnsClientClosedError`, or the signal's reason. A reply with any rcode resolves.
+ * Idle sockets are `unref()`ed, so a client never keeps the process alive; `close()` still frees them.
+ */
+export class DnsClient {
+  #core: ClientCore;
+
+  constructor(options: DnsClientOptions = {}) {
+    this.#core = new ClientCore(options);
+  }
+
+  query(q: DnsQuery): Promise<DnsResponse> {
+    return this.#core.query(q);
+  }
+
+  stats(): DnsClientStats {
+    const c = this.#core;
+    return { ...c.stats, inFlight: c.inFlight, queued: c.queued, window: c.window.size };
+  }
+
+  /** Pending (sent, unanswered) UDP queries across sockets: 0 when idle. For tests and leak checks. */
+  get pendingCount(): number {
+    const c = this.#core;
+    let n = c.tcpOpen.size;
+    for (const slot of [...c.slots4, ...c.slots6]) n += slot.pending.size;
+    return n;
+  }
+
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /**
+   * Rejects every queued and in-flight query with `DnsClientClosedError` and closes all sockets (and TCP
+   * fallbacks) at once. The promise resolves when the sockets are closed; it never rejects. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+}

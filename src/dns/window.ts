@@ -1,0 +1,49 @@
+/** Options of the adaptive in-flight window. */
+export interface AimdWindowOptions {
+  /** Starting window (default 256). */
+  initial?: number;
+  /** Never below this (default 16). */
+  min?: number;
+  /** Never above this (default 4096). */
+  max?: number;
+}
+
+/**
+ * An AIMD congestion window for UDP queries, like TCP's: slow start (+1 per reply, doubling per round
+ * trip) up to `ssthresh`, then additive increase (+1 per window of replies); a loss (an attempt that timed
+ * out) halves it, at most once per round trip: only a loss of a query sent *after* the last decrease
+ * counts, so a burst of drops from one overflowing receive buffer halves the window once, not fifty times.
+ */
+export class AimdWindow {
+  readonly min: number;
+  readonly max: number;
+  #cwnd: number;
+  #ssthresh: number;
+  #lastDecreaseAt = Number.NEGATIVE_INFINITY;
+
+  constructor(opts: AimdWindowOptions = {}) {
+    this.min = Math.max(1, opts.min ?? 16);
+    this.max = Math.max(this.min, opts.max ?? 4096);
+    this.#cwnd = Math.min(this.max, Math.max(this.min, opts.initial ?? 256));
+    this.#ssthresh = this.max;
+  }
+
+  /** The current limit on queries in flight. */
+  get size(): number {
+    return Math.floor(this.#cwnd);
+  }
+
+  onReply(): void {
+    if (this.#cwnd >= this.max) return;
+    this.#cwnd += this.#cwnd < this.#ssthresh ? 1 : 1 / this.#cwnd;
+    if (this.#cwnd > this.max) this.#cwnd = this.max;
+  }
+
+  /** `sentAt`: when the lost attempt was sent; `now`: the time of the loss (same clock). */
+  onLoss(sentAt: number, now: number): void {
+    if (sentAt < this.#lastDecreaseAt) return;
+    this.#lastDecreaseAt = now;
+    this.#cwnd = Math.max(this.min, this.#cwnd / 2);
+    this.#ssthresh = this.#cwnd;
+  }
+}
