@@ -1,0 +1,112 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createBuiltinRegistry } from '../checks/builtins.js';
+import type { CheckRegistry } from '../checks/registry.js';
+import { CursorError, StoreError } from '../store/errors.js';
+import type { Store } from '../store/store.js';
+import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
+import { ApiError } from './errors.js';
+import type { Executor } from './executor.js';
+import { runsRoutes } from './routes/runs.js';
+import { systemRoutes } from './routes/system.js';
+import { RunManager } from './run-manager.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: `public`, `read` (GET) or `operate` (POST). Routes without it need `operate`. */
+    role?: Role | 'public';
+  }
+}
+
+export interface BuildServerOptions {
+  store: Store;
+  /** Bearer tokens. None: every request is allowed (the caller must bind to loopback only; startServer does). */
+  auth: { tokens: readonly ApiToken[] };
+  /** CIDR blocks runs may target (403 otherwise). */
+  allowTargets?: readonly string[];
+  /** Runs executing at once (default 4). */
+  maxConcurrentRuns?: number;
+  executor?: Executor;
+  /** Default: the built-in checks. */
+  registry?: CheckRegistry;
+  log?: Logger;
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  sseIntervalMs?: number;
+  version?: string;
+}
+
+export interface FleetprobeServer {
+  app: FastifyInstance;
+  manager: RunManager;
+}
+
+/**
+ * Builds the API (not listening yet): marks runs left over by a dead process `interrupted`, registers the
+ * routes as encapsulated plugins, auth as a root onRequest hook (401 without or with an unknown token, 403
+ * for a read token on an operate route), and one error format: `{error, message}`. `app.close()` also
+ * shuts the RunManager down (runs cancelled at once: call `manager.close({graceMs})` first for a grace period).
+ * The store stays open: its owner closes it.
+ */
+export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeServer> {
+  const manager = new RunManager({
+    store: opts.store,
+    registry: opts.registry ?? createBuiltinRegistry(),
+    maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
+    ...(opts.executor ? { executor: opts.executor } : {}),
+    ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+  await manager.start();
+  const auth = new TokenAuth(opts.auth.tokens);
+  const app = Fastify({
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    forceCloseConnections: true,
+    ...(opts.log ? { loggerInstance: opts.log } : { logger: false }),
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const need = req.routeOptions.config.role ?? 'operate';
+    if (need === 'public' || !auth.enabled) return;
+    const role = auth.roleOf(req.headers.authorization);
+    if (!role)
+      throw new ApiError('unauthorized', 'a valid "Authorization: Bearer <token>" header is required');
+    if (!roleAllows(role, need))
+      throw new ApiError('forbidden', `this route needs a token with role "${need}"`);
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (err instanceof ApiError)
+      return reply.code(err.statusCode).send({ error: err.kind, message: err.message });
+    if (err instanceof CursorError)
+      return reply.code(400).send({ error: 'bad_request', message: `query.cursor: ${err.message}` });
+    if (err instanceof StoreError) {
+      req.log.error({ err }, 'store failure');
+      return reply.code(503).send({ error: 'unavailable', message: err.message });
+    }
+    const status = (err as FastifyError).statusCode;
+    if (status === 413)
+      return reply.code(413).send({ error: 'payload_too_large', message: `body: ${err.message}` });
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply
+        .code(status)
+        .send({ error: status === 404 ? 'not_found' : 'bad_request', message: `body: ${err.message}` });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  await app.register(systemRoutes, { manager, version: opts.version ?? '0.1.0' });
+  await app.register(runsRoutes, {
+    prefix: '/api/v1',
+    manager,
+    ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
+  });
+  app.addHook('onClose', async () => {
+    await manager.close({ graceMs: 0 });
+  });
+  return { app: app as unknown as FastifyInstance, manager };
+}

@@ -1,0 +1,27 @@
+import { FleetprobeError } from '../core/errors.js';
+
+export const API_ERRORS = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unavailable: 503,
+  internal: 500,
+} as const;
+export type ApiErrorKind = keyof typeof API_ERRORS;
+
+/**
+ * An error the API answers with `{error: kind, message}` and the kind's HTTP status. Code `FP_API_<KIND>`.
+ * `message` names the offending field for 400s: `body.concurrency: Too big: expected number to be <=10000`.
+ */
+export class ApiError extends FleetprobeError {
+  readonly kind: ApiErrorKind;
+  readonly statusCode: number;
+  constructor(kind: ApiErrorKind, message: string, options?: { cause?: unknown }) {
+    super(`FP_API_${kind.toUpperCase()}`, message, options);
+    this.kind = kind;
+    this.statusCode = API_ERRORS[kind];
+  }
+}

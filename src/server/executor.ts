@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { Check } from '../checks/check.js';
+import type { Result } from '../engine/result.js';
+import { startRun } from '../engine/run.js';
+import type { RunExecution } from '../engine/types.js';
+import type { RunRecord } from '../store/store.js';
+import type { Target } from '../targets/target.js';
+
+/** What an executor needs to run one run (validated by the RunManager). */
+export interface ExecuteSpec {
+  check: Check<unknown>;
+  args: unknown;
+  targets: AsyncIterable<Target>;
+  total?: number;
+  concurrency: number;
+  timeoutMs?: number;
+  retries: number;
+  ratePerSec?: number;
+}
+
+/**
+ * Where a run's checks execute: in this process (LocalExecutor) or on workers (distributed mode swaps this).
+ * Yields one result per target; aborting `signal` cancels (remaining targets yield `cancelled`). Breaking out
+ * of the iterable must stop the work.
+ */
+export interface Executor {
+  execute(run: RunRecord, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
+  /** Optional live numbers for progress and /metrics. */
+  progress?(runId: string): { inFlight: number } | undefined;
+}
+
+/** Runs checks in-process with the engine (`startRun`). */
+export class LocalExecutor implements Executor {
+  readonly #live = new Map<string, RunExecution>();
+  readonly #log: Logger | undefined;
+
+  constructor(opts: { log?: Logger } = {}) {
+    this.#log = opts.log;
+  }
+
+  async *execute(
+    run: RunRecord,
+    spec: ExecuteSpec,
+    signal: AbortSignal,
+  ): AsyncGenerator<Result, void, undefined> {
+    const execution = startRun({
+      id: run.id,
+      check: spec.check,
+      args: spec.args,
+      targets: spec.targets,
+      concurrency: spec.concurrency,
+      retries: spec.retries,
+      signal,
+      ...(spec.total !== undefined ? { total: spec.total } : {}),
+      ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+      ...(spec.ratePerSec !== undefined ? { ratePerSec: spec.ratePerSec } : {}),
+      ...(this.#log ? { log: this.#log } : {}),
+    });
+    this.#live.set(run.id, execution);
+    try {
+      yield* execution.results();
+    } finally {
+      this.#live.delete(run.id);
+    }
+  }
+
+  progress(runId: string): { inFlight: number } | undefined {
+    const p = this.#live.get(runId)?.progress();
+    return p ? { inFlight: p.inFlight } : undefined;
+  }
+}

@@ -1,0 +1,16 @@
+export { AllowList } from './allow-list.js';
+export { type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
+export { type ApiToken, loadTokens, parseTokens, ROLES, type Role, TokenAuth } from './auth.js';
+export { ApiError, type ApiErrorKind } from './errors.js';
+export { type ExecuteSpec, type Executor, LocalExecutor } from './executor.js';
+export { Metrics } from './metrics.js';
+export { RunManager, type RunManagerOptions, type RunProgressView } from './run-manager.js';
+export { type RunRequest, runRequestSchema } from './schemas.js';
+export {
+  DEFAULT_DB,
+  DEFAULT_LISTEN,
+  parseListen,
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from './start.js';

@@ -1,0 +1,138 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { delay } from '../../core/deadline.js';
+import { ApiError } from '../errors.js';
+import type { RunManager } from '../run-manager.js';
+import { diffParams, diffQuery, listResultsQuery, listRunsQuery, runIdParams } from '../schemas.js';
+import { SseStream } from '../sse.js';
+import { parseOr400 } from '../validate.js';
+
+export interface RunsRoutesOptions {
+  manager: RunManager;
+  /** Interval of SSE progress events, in ms (default 500). */
+  sseIntervalMs?: number;
+  /** Interval of SSE heartbeat comments, in ms (default 15000). */
+  heartbeatMs?: number;
+}
+
+/** /api/v1/runs...: submit, list, show, results, events (SSE), cancel, diff. */
+export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opts) => {
+  const { manager } = opts;
+  const store = manager.store;
+  const tickMs = opts.sseIntervalMs ?? 500;
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+
+  const mustGet = async (id: string) => {
+    const run = await manager.get(id);
+    if (!run) throw new ApiError('not_found', `run "${id}" does not exist`);
+    return run;
+  };
+
+  app.post('/runs', { config: { role: 'operate' } }, async (req, reply) => {
+    const run = await manager.submit(req.body);
+    return reply.code(202).header('location', `/api/v1/runs/${run.id}`).send(run);
+  });
+
+  app.get('/runs', { config: { role: 'read' } }, async (req) => {
+    const q = parseOr400(listRunsQuery, req.query, 'query');
+    return store.listRuns({
+      limit: q.limit,
+      ...(q.check !== undefined ? { check: q.check } : {}),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    });
+  });
+
+  app.get('/runs/:id', { config: { role: 'read' } }, async (req) => {
+    const { id } = parseOr400(runIdParams, req.params, 'params');
+    const run = await mustGet(id);
+    const timings = {
+      queuedMs: run.startedAt ? Date.parse(run.startedAt) - Date.parse(run.createdAt) : null,
+      runMs: run.startedAt
+        ? Date.parse(run.finishedAt ?? new Date().toISOString()) - Date.parse(run.startedAt)
+        : null,
+    };
+    return { ...run, timings };
+  });
+
+  app.get('/runs/:id/results', { config: { role: 'read' } }, async (req) => {
+    const { id } = parseOr400(runIdParams, req.params, 'params');
+    const q = parseOr400(listResultsQuery, req.query, 'query');
+    await mustGet(id);
+    return store.listResults(id, {
+      limit: q.limit,
+      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.target !== undefined ? { target: q.target } : {}),
+      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+    });
+  });
+
+  app.post('/runs/:id/cancel', { config: { role: 'operate' } }, async (req) => {
+    const { id } = parseOr400(runIdParams, req.params, 'params');
+    const run = await manager.cancel(id);
+    if (!run) throw new ApiError('not_found', `run "${id}" does not exist`);
+    return run;
+  });
+
+  app.get('/runs/:a/diff/:b', { config: { role: 'read' } }, async (req) => {
+    const { a, b } = parseOr400(diffParams, req.params, 'params');
+    const q = parseOr400(diffQuery, req.query, 'query');
+    await mustGet(a);
+    await mustGet(b);
+    return store.diffRuns(a, b, { limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
+  });
+
+  // Server-sent events: `progress` every tick while the run is in flight, then a final `progress` and `done`
+  // (the run record). A run that already ended gets the two final events at once.
+  app.get('/runs/:id/events', { config: { role: 'read' } }, async (req, reply) => {
+    const { id } = parseOr400(runIdParams, req.params, 'params');
+    const first = await mustGet(id);
+    reply.hijack();
+    const sse = new SseStream(reply.raw);
+    try {
+      let lastBeat = performance.now();
+      let progress = manager.progress(id);
+      if (progress) sse.send('progress', progress);
+      for (;;) {
+        const finished = manager.finished(id);
+        if (!finished || sse.closed.aborted) break;
+        const tick = new AbortController();
+        const onClose = () => tick.abort();
+        sse.closed.addEventListener('abort', onClose, { once: true });
+        const what = await Promise.race([
+          finished.then(() => 'done' as const),
+          delay(tickMs, tick.signal).then(
+            () => 'tick' as const,
+            () => 'closed' as const,
+          ),
+        ]);
+        tick.abort();
+        sse.closed.removeEventListener('abort', onClose);
+        if (what !== 'tick') break;
+        progress = manager.progress(id);
+        if (progress) sse.send('progress', progress);
+        if (performance.now() - lastBeat >= heartbeatMs) {
+          sse.heartbeat();
+          lastBeat = performance.now();
+        }
+      }
+      if (!sse.closed.aborted) {
+        const final = (await store.getRun(id)) ?? first;
+        const done = Object.values(final.counts).reduce((n, c) => n + c, 0);
+        sse.send('progress', {
+          state: final.state,
+          done,
+          total: final.total,
+          counts: final.counts,
+          inFlight: 0,
+          rate: 0,
+        });
+        sse.send('done', final);
+      }
+    } catch (err) {
+      req.log.error({ err, run: id }, 'event stream failed');
+      sse.send('error', { error: 'internal', message: 'event stream failed' });
+    } finally {
+      sse.end();
+    }
+  });
+};

@@ -1,0 +1,114 @@
+import type { Logger } from 'pino';
+import pino from 'pino';
+import { UsageError } from '../core/errors.js';
+import { startRetention } from '../store/retention.js';
+import { openStore, type Store } from '../store/store.js';
+import { buildServer, type FleetprobeServer } from './app.js';
+import type { ApiToken } from './auth.js';
+import type { Executor } from './executor.js';
+
+export const DEFAULT_LISTEN = '127.0.0.1:7070';
+export const DEFAULT_DB = './fleetprobe.db';
+
+export interface StartServerOptions {
+  /** `host:port` or `[v6]:port` or `port` (default 127.0.0.1:7070). */
+  listen?: string;
+  /** Store URL (default ./fleetprobe.db: SQLite, WAL, no setup). */
+  db?: string;
+  tokens?: readonly ApiToken[];
+  allowTargets?: readonly string[];
+  maxConcurrentRuns?: number;
+  /** Retention: delete runs older than this many ms, checked hourly. */
+  keepMs?: number;
+  /** NATS URL for distributed mode; needs `createExecutor` (the distributed module provides it). */
+  nats?: string;
+  /** Hook for distributed mode: builds the executor from `nats`. Called with the open store. */
+  createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<Executor>;
+  log?: Logger;
+}
+
+export interface RunningServer extends FleetprobeServer {
+  store: Store;
+  /** e.g. http://127.0.0.1:7070 */
+  url: string;
+  /**
+   * Graceful shutdown: stop accepting runs, give running ones `graceMs` (default 10 s) to finish, cancel the
+   * rest, write their final state, stop listening, close the store. Idempotent.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))?:?(\d+)$/.exec(text.trim());
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--listen: "${text}" is not host:port (e.g. 127.0.0.1:7070)`);
+  }
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/**
+ * Opens the store, builds the API and listens. Without any token the server binds 127.0.0.1 only, whatever
+ * `listen` says, and logs a warning saying so.
+ */
+export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
+  const log = opts.log ?? pino({ level: 'info' });
+  let { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const tokens = opts.tokens ?? [];
+  if (tokens.length === 0) {
+    if (!LOOPBACK.has(host))
+      log.warn({ asked: host }, 'no API token configured: listening on 127.0.0.1 only');
+    else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
+    host = '127.0.0.1';
+  }
+  if (opts.nats && !opts.createExecutor) {
+    throw new UsageError('--nats: distributed mode is not available in this build');
+  }
+  const store = await openStore(opts.db ?? DEFAULT_DB, { log });
+  let server: FleetprobeServer;
+  try {
+    const executor =
+      opts.nats && opts.createExecutor
+        ? await opts.createExecutor({ nats: opts.nats, store, log })
+        : undefined;
+    server = await buildServer({
+      store,
+      auth: { tokens },
+      log,
+      ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
+      ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
+      ...(executor ? { executor } : {}),
+    });
+    await server.app.listen({ host, port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const retention = opts.keepMs ? startRetention(store, opts.keepMs, { log }) : undefined;
+  if (retention) void retention.sweep();
+  const address = server.app.server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+  log.info(
+    { url, db: store.dialect, allowTargets: opts.allowTargets ?? 'any' },
+    'fleetprobe server listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    ...server,
+    store,
+    url,
+    close(closeOpts = {}) {
+      closing ??= (async () => {
+        retention?.stop();
+        await server.manager.close({ graceMs: closeOpts.graceMs ?? 10_000 });
+        await server.app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
