@@ -27,6 +27,12 @@ afterAll(async () => {
   await sim.close();
 });
 
+/** Two loop turns: a closed handle leaves libuv's list in the close phase, after the check phase. */
+async function loopTurns(): Promise<void> {
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+}
+
 function udpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap' || r === 'UDPWRAP').length;
 }
@@ -336,7 +342,7 @@ describe('DnsClient against a misbehaving server', () => {
 
   it('close() rejects everything pending and leaves no UDP handle behind', async () => {
     const bad = await startMisbehavingServer('silent');
-    await new Promise((r) => setImmediate(r));
+    await loopTurns();
     const withServer = udpHandles();
     const client = new DnsClient({ socketsPerFamily: 3, timeoutMs: 60_000 });
     const target = { address: '127.0.0.1', port: bad.port };
@@ -350,7 +356,7 @@ describe('DnsClient against a misbehaving server', () => {
       true,
     );
     await closed;
-    await new Promise((r) => setImmediate(r)); // dgram emits 'close' a tick before libuv drops the handle
+    await loopTurns(); // dgram emits 'close' before libuv drops the handle
     expect(udpHandles()).toBe(withServer);
     await expect(client.query({ name: 'late.test', type: 'A', server: target })).rejects.toBeInstanceOf(
       DnsClientClosedError,
