@@ -103,7 +103,8 @@ export function runInThread(
       reject(ctx.signal.reason);
       // Ask the check to stop (its own timer covers the deadline; this covers a cancel), then make sure.
       port1.postMessage(serializeError(ctx.signal.reason));
-      graceTimer = setTimeout(() => kill.abort(ctx.signal.reason), THREAD_KILL_GRACE_MS);
+      // Unref'd: a running worker keeps the process alive anyway, so the timer still fires when it must.
+      graceTimer = setTimeout(() => kill.abort(ctx.signal.reason), THREAD_KILL_GRACE_MS).unref();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const settle = () => {
