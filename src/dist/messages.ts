@@ -1,0 +1,256 @@
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { type Result, STATUSES } from '../engine/result.js';
+import { intToIpv4, ipv4ToInt } from '../targets/ip.js';
+import type { Target } from '../targets/target.js';
+import { DistMessageError } from './errors.js';
+
+/**
+ * The wire format of the distributed mode: JSON, validated with zod on receipt. Versioned (`v: 1`).
+ *
+ * Targets travel compactly: a run of consecutive IPv4 addresses with no name and the same port and labels
+ * (what a CIDR expands to) is one `{r: [first, count]}` entry; anything else is one `{a, n, p, l}` entry.
+ */
+const labelsSchema = z.record(z.string(), z.string());
+const wireTargetSchema = z.union([
+  z.object({
+    r: z.tuple([
+      z.ipv4(),
+      z
+        .number()
+        .int()
+        .min(1)
+        .max(1 << 24),
+    ]),
+    p: z.number().int().min(0).max(65535).optional(),
+    l: labelsSchema.optional(),
+  }),
+  z.object({
+    a: z.string().min(1).optional(),
+    n: z.string().min(1).optional(),
+    p: z.number().int().min(0).max(65535).optional(),
+    l: labelsSchema.optional(),
+  }),
+]);
+export type WireTarget = z.infer<typeof wireTargetSchema>;
+
+export const shardOptionsSchema = z.object({
+  timeoutMs: z.number().positive().optional(),
+  retries: z.number().int().min(0).max(100),
+  concurrency: z.number().int().min(1).max(100_000),
+});
+export type ShardOptions = z.infer<typeof shardOptionsSchema>;
+
+export const shardSchema = z.object({
+  v: z.literal(1),
+  runId: z.string().min(1),
+  /** 0-based shard number; shard `seq` holds the run's targets in order after shards 0..seq-1. */
+  seq: z.number().int().min(0),
+  check: z.string().min(1),
+  args: z.unknown(),
+  options: shardOptionsSchema,
+  /** Number of targets (the sum over `targets`, ranges expanded). */
+  count: z.number().int().min(0),
+  targets: z.array(wireTargetSchema),
+});
+export type ShardMessage = z.infer<typeof shardSchema>;
+
+const resultSchema = z.object({
+  run: z.string(),
+  target: z.string(),
+  port: z.number().nullable(),
+  name: z.string().nullable(),
+  labels: labelsSchema,
+  check: z.string(),
+  status: z.enum(STATUSES),
+  durationMs: z.number(),
+  startedAt: z.string(),
+  attempts: z.number(),
+  message: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const resultBatchSchema = z.object({
+  v: z.literal(1),
+  runId: z.string().min(1),
+  seq: z.number().int().min(0),
+  /** Which delivery of the shard produced this batch (a redelivered shard starts over). */
+  delivery: z.number().int().min(1),
+  batch: z.number().int().min(0),
+  /** The last batch of the shard: every target of the shard has a result in this delivery's batches. */
+  final: z.boolean(),
+  worker: z.string(),
+  results: z.array(resultSchema),
+});
+export type ResultBatch = z.infer<typeof resultBatchSchema>;
+
+export const heartbeatSchema = z.object({
+  v: z.literal(1),
+  name: z.string().min(1),
+  /** Unique per process (a restarted worker with the same name gets a new id). */
+  id: z.string().min(1),
+  state: z.enum(['running', 'draining', 'stopped']),
+  /** Checks in flight, summed over the worker's shards. */
+  inFlight: z.number().int().min(0),
+  /** Shards the worker holds. */
+  shards: z.number().int().min(0),
+  /** Results published since start. */
+  processed: z.number().int().min(0),
+  startedAt: z.number(),
+  /** Epoch ms when the worker sent this. */
+  at: z.number(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function encodeJson(value: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(value));
+}
+
+/** Parses and validates; throws `DistMessageError` (never a raw SyntaxError/ZodError). */
+export function decodeMessage<T>(schema: z.ZodType<T>, subject: string, data: Uint8Array): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(dec.decode(data));
+  } catch (err) {
+    throw new DistMessageError(subject, 'not JSON', { cause: err });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DistMessageError(
+      subject,
+      `invalid at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
+
+/** The integer form of a canonical dotted IPv4 address (one that round-trips), else undefined. */
+function canonicalIpv4(address: string): number | undefined {
+  if (!isIPv4(address)) return undefined;
+  const n = ipv4ToInt(address);
+  return intToIpv4(n) === address ? n : undefined;
+}
+
+function sameLabels(
+  a: Readonly<Record<string, string>>,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
+  const ka = Object.keys(a);
+  const bb = b ?? {};
+  if (ka.length !== Object.keys(bb).length) return false;
+  return ka.every((k) => a[k] === bb[k]);
+}
+
+/**
+ * Incremental encoder: `push` targets in order, `size` estimates the encoded JSON bytes so far
+ * (the coordinator cuts a shard before it would exceed its byte budget).
+ */
+export class WireTargetsBuilder {
+  readonly entries: WireTarget[] = [];
+  count = 0;
+  bytes = 2;
+  #last:
+    | { start: number; n: number; entry: { r: [string, number]; p?: number; l?: Record<string, string> } }
+    | undefined;
+
+  push(target: Target): void {
+    this.count++;
+    const ip =
+      target.address !== undefined && target.name === undefined ? canonicalIpv4(target.address) : undefined;
+    const last = this.#last;
+    if (
+      ip !== undefined &&
+      last &&
+      last.start + last.n === ip &&
+      last.entry.p === target.port &&
+      sameLabels(target.labels, last.entry.l)
+    ) {
+      last.n++;
+      last.entry.r[1] = last.n;
+      return;
+    }
+    let entry: WireTarget;
+    if (ip !== undefined && target.address !== undefined) {
+      const e: { r: [string, number]; p?: number; l?: Record<string, string> } = { r: [target.address, 1] };
+      if (target.port !== undefined) e.p = target.port;
+      if (Object.keys(target.labels).length > 0) e.l = { ...target.labels };
+      this.#last = { start: ip, n: 1, entry: e };
+      entry = e;
+    } else {
+      this.#last = undefined;
+      const e: { a?: string; n?: string; p?: number; l?: Record<string, string> } = {};
+      if (target.address !== undefined) e.a = target.address;
+      if (target.name !== undefined) e.n = target.name;
+      if (target.port !== undefined) e.p = target.port;
+      if (Object.keys(target.labels).length > 0) e.l = { ...target.labels };
+      entry = e;
+    }
+    this.entries.push(entry);
+    // A range grows by a few digits at most; a new entry costs its JSON length.
+    this.bytes += JSON.stringify(entry).length + 8;
+  }
+}
+
+/** Expands wire targets back into `Target`s, lazily. */
+export function* decodeTargets(entries: readonly WireTarget[]): Generator<Target> {
+  for (const e of entries) {
+    const labels = Object.freeze({ ...(e.l ?? {}) });
+    if ('r' in e && e.r) {
+      const start = canonicalIpv4(e.r[0]) ?? 0;
+      for (let i = 0; i < e.r[1]; i++) {
+        const t: { address: string; port?: number; labels: Record<string, string> } = {
+          address: intToIpv4((start + i) >>> 0),
+          labels,
+        };
+        if (e.p !== undefined) t.port = e.p;
+        yield t;
+      }
+    } else {
+      const w = e as { a?: string; n?: string; p?: number };
+      const t: { address?: string; name?: string; port?: number; labels: Record<string, string> } = {
+        labels,
+      };
+      if (w.a !== undefined) t.address = w.a;
+      if (w.n !== undefined) t.name = w.n;
+      if (w.p !== undefined) t.port = w.p;
+      yield t;
+    }
+  }
+}
+
+/**
+ * A `cancelled`/`error` result for a target that never ran (cancelled run, dead-lettered shard). Its target
+ * and port are computed exactly as the engine does, so it hits the same (run, target, port) row.
+ */
+export function syntheticResult(
+  runId: string,
+  check: string,
+  target: Target,
+  status: 'cancelled' | 'error',
+  message: string,
+  portDefaults: { args?: unknown; defaultPort?: number | undefined } = {},
+): Result {
+  const argPort = (portDefaults.args as { port?: unknown } | undefined)?.port;
+  return {
+    run: runId,
+    target: target.address ?? target.name ?? '',
+    port:
+      target.port ?? (typeof argPort === 'number' ? argPort : undefined) ?? portDefaults.defaultPort ?? null,
+    name: target.name ?? null,
+    labels: { ...target.labels },
+    check,
+    status,
+    durationMs: 0,
+    startedAt: new Date().toISOString(),
+    attempts: 0,
+    message,
+    data: {},
+  };
+}

@@ -1,0 +1,55 @@
+import type { Target } from '../targets/target.js';
+import { type WireTarget, WireTargetsBuilder } from './messages.js';
+
+export interface CutShard {
+  readonly seq: number;
+  readonly count: number;
+  readonly targets: WireTarget[];
+}
+
+/**
+ * Cuts a target stream into shards of at most `shardSize` targets and about `maxBytes` encoded bytes,
+ * lazily: one shard is held at a time. Deterministic: the same targets in the same order give the same
+ * shards, which is what lets a restarted coordinator re-cut a run and skip the shards already done.
+ * Not re-entrant: one consumer at a time (the publisher, then, after a cancel, the coordinator).
+ */
+export class ShardCutter {
+  readonly #iterator: AsyncIterator<Target>;
+  readonly #shardSize: number;
+  readonly #maxBytes: number;
+  #seq = 0;
+  #done = false;
+
+  constructor(targets: AsyncIterable<Target>, shardSize: number, maxBytes: number) {
+    this.#iterator = targets[Symbol.asyncIterator]();
+    this.#shardSize = shardSize;
+    this.#maxBytes = maxBytes;
+  }
+
+  get exhausted(): boolean {
+    return this.#done;
+  }
+
+  /** The next shard, or undefined when the targets are exhausted. */
+  async next(): Promise<CutShard | undefined> {
+    if (this.#done) return undefined;
+    const builder = new WireTargetsBuilder();
+    while (builder.count < this.#shardSize && builder.bytes < this.#maxBytes) {
+      const r = await this.#iterator.next();
+      if (r.done) {
+        this.#done = true;
+        break;
+      }
+      builder.push(r.value);
+    }
+    if (builder.count === 0) return undefined;
+    return { seq: this.#seq++, count: builder.count, targets: builder.entries };
+  }
+
+  /** Closes the target source (breaking out early must release it). */
+  async close(): Promise<void> {
+    if (this.#done) return;
+    this.#done = true;
+    await this.#iterator.return?.();
+  }
+}

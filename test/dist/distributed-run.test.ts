@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
+import { NATS_URL, requireService } from '../helpers/services.js';
+import {
+  ingest,
+  loopbackListener,
+  loopbackTargets,
+  natsFixture,
+  silent,
+  spawnWorker,
+  stopWorkers,
+  type WorkerProcess,
+} from './harness.js';
+import { allResults, createRunRecord, tempStore } from './store-helpers.js';
+
+const up = await requireService('NATS', 4222);
+void NATS_URL;
+
+describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () => {
+  let nats: Awaited<ReturnType<typeof natsFixture>>;
+  let db: Awaited<ReturnType<typeof tempStore>>;
+  let listener: Awaited<ReturnType<typeof loopbackListener>>;
+  let workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    nats = await natsFixture();
+    db = await tempStore();
+    listener = await loopbackListener('close');
+    workers = await Promise.all(
+      ['w1', 'w2', 'w3'].map((n) => spawnWorker(nats.prefix, n, ['--ack-wait', '3s', '--concurrency', '64'])),
+    );
+  });
+  afterAll(async () => {
+    await stopWorkers(workers);
+    await listener?.close();
+    await db?.cleanup();
+    await nats?.cleanup();
+  });
+
+  it('gets exactly one result per target across 3 workers', async () => {
+    const total = 1024;
+    const runId = `r${randomUUID().replace(/-/g, '')}`;
+    await createRunRecord(db.store, runId, 'tcp', total);
+    const executor = await createJetStreamExecutor({
+      nc: nats.nc,
+      log: silent,
+      prefix: nats.prefix,
+      limits: { ackWaitMs: 3000 },
+      registry: createBuiltinRegistry(),
+    });
+    const check = createBuiltinRegistry().get('tcp');
+    const results = executor.execute(
+      { id: runId },
+      {
+        check,
+        args: check.args.parse({ port: listener.port }),
+        targets: loopbackTargets('127.22.0.0', total),
+        total,
+        concurrency: 64,
+        timeoutMs: 3000,
+        retries: 0,
+      },
+      new AbortController().signal,
+    );
+    const seenBy = new Set<string>();
+    const yielded = await ingest(results, db.store);
+    await executor.close();
+    const stored = await allResults(db.store, runId);
+    expect(stored).toHaveLength(total);
+    expect(new Set(stored.map((r) => r.target)).size).toBe(total);
+    expect(stored.every((r) => r.status === 'pass')).toBe(true);
+    expect(yielded).toBeGreaterThanOrEqual(total);
+    void seenBy;
+    expect(await executor.resumableRuns()).not.toContain(runId);
+  });
+});

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import pino from 'pino';
+import { distNames } from '../../src/dist/names.js';
+import { connectNats, deleteStreams, type NatsConnection } from '../../src/dist/nats.js';
+import type { Result } from '../../src/engine/result.js';
+import type { Store } from '../../src/store/store.js';
+import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
+import type { Target } from '../../src/targets/target.js';
+import { NATS_URL } from '../helpers/services.js';
+
+export const silent = pino({ level: process.env.FLEETPROBE_TEST_LOG ?? 'silent' });
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A prefix of our own, so parallel test files never share a stream; `cleanup()` deletes the streams. */
+export async function natsFixture(): Promise<{
+  prefix: string;
+  nc: NatsConnection;
+  cleanup(): Promise<void>;
+}> {
+  const prefix = `fpt${randomBytes(4).toString('hex')}`;
+  const nc = await connectNats(NATS_URL, `test-${prefix}`);
+  return {
+    prefix,
+    nc,
+    async cleanup() {
+      await deleteStreams(await jetstreamManager(nc), distNames(prefix));
+      await nc.close();
+    },
+  };
+}
+
+/** `count` loopback targets from `base` (e.g. 127.22.0.0), all on `port`, streamed lazily. */
+export async function* loopbackTargets(base: string, count: number, port?: number): AsyncGenerator<Target> {
+  const start = ipv4ToInt(base);
+  for (let i = 0; i < count; i++) {
+    yield port === undefined
+      ? { address: intToIpv4(start + i), labels: {} }
+      : { address: intToIpv4(start + i), port, labels: {} };
+  }
+}
+
+/** A listener on 0.0.0.0:<port 0>: reachable on every 127.x.y.z. `tarpit` keeps sockets open and silent. */
+export async function loopbackListener(
+  mode: 'close' | 'tarpit',
+): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    if (mode === 'close') socket.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface WorkerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+  /** Lines the worker logged (pino JSON on stderr). */
+  readonly logs: string[];
+}
+
+/**
+ * Spawns the real `worker` subcommand in a child process and waits until it logged "worker started"
+ * (an explicit handshake: its consumer exists and it is pulling).
+ */
+export async function spawnWorker(
+  prefix: string,
+  name: string,
+  extra: string[] = [],
+): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/dist/worker-process.ts',
+      'worker',
+      '--nats',
+      NATS_URL,
+      '--prefix',
+      prefix,
+      '--name',
+      name,
+      ...extra,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLEETPROBE_LOG: 'info' } },
+  );
+  const logs: string[] = [];
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  let buf = '';
+  const started = new Promise<void>((resolve, reject) => {
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      buf += chunk;
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        logs.push(line);
+        if (line.includes('"worker started"')) resolve();
+        i = buf.indexOf('\n');
+      }
+    });
+    void exited.then((code) =>
+      reject(new Error(`worker ${name} exited (${code}) before starting:\n${logs.join('\n')}${buf}`)),
+    );
+  });
+  await started;
+  return { name, child, exited, logs };
+}
+
+export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
+  for (const w of workers)
+    if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+}
+
+/**
+ * What the server's RunManager does with an executor's results: store each batch before pulling more.
+ * Stores every result as it comes (so a result message is acked only after its rows exist).
+ */
+export async function ingest(
+  results: AsyncIterable<Result>,
+  store: Store,
+  onResult?: (r: Result, n: number) => void | Promise<void>,
+): Promise<number> {
+  let n = 0;
+  for await (const r of results) {
+    await store.insertResults([r]);
+    n++;
+    await onResult?.(r, n);
+  }
+  return n;
+}

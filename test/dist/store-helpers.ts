@@ -1,0 +1,47 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { emptyCounts, type Result } from '../../src/engine/result.js';
+import { openStore, type Store } from '../../src/store/store.js';
+
+/** A real SQLite store in a temporary directory. */
+export async function tempStore(): Promise<{ store: Store; cleanup(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'fp-dist-'));
+  const store = await openStore(join(dir, 'runs.db'));
+  return {
+    store,
+    async cleanup() {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createRunRecord(store: Store, id: string, check: string, total: number): Promise<void> {
+  await store.createRun({
+    id,
+    check,
+    args: {},
+    targets: {},
+    options: {},
+    state: 'running',
+    total,
+    counts: emptyCounts(),
+    createdAt: new Date().toISOString(),
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    error: null,
+  });
+}
+
+/** Every stored result of a run (all pages). */
+export async function allResults(store: Store, runId: string): Promise<Result[]> {
+  const out: Result[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.listResults(runId, { limit: 1000, ...(cursor ? { cursor } : {}) });
+    out.push(...page.results);
+    if (!page.nextCursor) return out;
+    cursor = page.nextCursor;
+  }
+}
