@@ -2,11 +2,14 @@ import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { hostnameResolver } from '../targets/index.js';
 
-/** The built-in checks plus, with `--check-module`, the user's check. */
+let userChecksLoaded = false;
+
+/** The built-in checks plus, with `--check-module`, the user's check (loaded on demand: tsx and piscina are heavy). */
 export async function buildRegistry(checkModule?: string): Promise<CheckRegistry> {
   const registry = createBuiltinRegistry();
   if (checkModule) {
     const { loadCheckModule } = await import('../checks/user/index.js');
+    userChecksLoaded = true;
     registry.register(await loadCheckModule(checkModule));
   }
   return registry;
@@ -19,6 +22,8 @@ export function makeResolver(resolver?: string): (name: string, signal: AbortSig
 
 /** Closes process-wide pools (DNS sockets, worker threads) so the process can exit on its own. */
 export async function closeSharedResources(): Promise<void> {
-  const { closeThreadPools } = await import('../checks/user/index.js');
-  await closeThreadPools();
+  if (userChecksLoaded) {
+    const { closeThreadPools } = await import('../checks/user/index.js');
+    await closeThreadPools();
+  }
 }
