@@ -37,6 +37,9 @@ export interface SshdOptions {
 }
 
 export interface Sshd {
+  /** The daemon's process id (its per-connection children are reaped by it, so their CPU shows in its
+   * `/proc/<pid>/stat` cutime/cstime). */
+  readonly pid: number;
   readonly port: number;
   readonly host: string;
   /** A passphrase-less ed25519 key in `authorized_keys`. */
@@ -119,6 +122,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     });
   }
   return {
+    pid: child.pid!,
     port,
     host,
     clientKeyFile,
