@@ -1,0 +1,5 @@
+export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
+export { type Measured, type MeasureOptions, measureChild } from './measure.js';
+export { freePort, loopbackHost, waitForListener } from './net.js';
+export { NGINX_BIN, type Nginx, type NginxOptions, nginxAvailable, startNginx } from './nginx.js';
+export { type Column, formatCount, formatFixed, formatTable } from './table.js';
