@@ -298,13 +298,15 @@ export class RunManager {
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.#store.updateRun(record.id, { state: 'running', startedAt: record.startedAt });
-      source = await openTargets({ specs: request.targets, signal });
+      // No signal: openTargets keeps it for iteration, and on cancel the targets must still be drained.
+      source = await openTargets({ specs: request.targets });
       const results = this.#executor.execute(
         record,
         {
           check: live.check,
           args: live.args,
-          targets: source.targets(signal),
+          // No signal here: on cancel the engine drains the remaining targets as `cancelled` results.
+          targets: source.targets(),
           concurrency: request.concurrency,
           retries: request.retries,
           ...(source.total !== undefined ? { total: source.total } : {}),

@@ -1,6 +1,5 @@
 import { delay } from '../core/deadline.js';
 import { FleetprobeError } from '../core/errors.js';
-import { batch } from '../core/iter.js';
 import type { Result, StatusCounts } from '../engine/result.js';
 import type { Store } from '../store/store.js';
 
@@ -36,13 +35,14 @@ export interface StoreResultsOptions {
 
 /**
  * A pass-through that stores results while they flow on: `for await (const r of storeResults(store, run.results()))`.
- * Results are grouped by size and time (`batch` from src/core/iter.ts) and written one batch at a time, the
- * write of batch N overlapping the collection of batch N+1; at most one write is in flight, so a slow
+ * Each result is yielded as soon as it arrives; results are grouped by size and time and written one batch at
+ * a time, the write of batch N overlapping the collection of batch N+1; at most one write is in flight, so a slow
  * database slows the run down (backpressure) instead of piling results up in memory.
  *
  * Failure policy: a failed write is retried (`writeRetries`); a batch that still fails is reported through
  * `onError` and the results keep flowing to the consumer; when the source ends, the generator throws
- * `StoreWriteError` naming how many results were not stored. So a run never loses results silently, and
+ * `StoreWriteError` naming how many results were not stored. When the source itself throws, the results
+ * received so far are written first, then its error propagates. So a run never loses results silently, and
  * the terminal output is complete even when the database is not. Breaking out early waits for the write
  * in flight (no unowned promise) and does not throw.
  */
@@ -78,16 +78,56 @@ export async function* storeResults(
   };
 
   let writing: Promise<void> | undefined;
+  const flush = async (group: Result[]): Promise<void> => {
+    if (writing) await writing;
+    writing = write(group);
+  };
+  // Own batching loop (not core/iter `batch`): when the source throws, the partial batch must still be
+  // written before the error propagates, or the results of the last moments of a run would be lost.
+  const iterator = results[Symbol.asyncIterator]();
+  let current: Result[] = [];
+  let flushDue: Promise<'flush'> | undefined;
+  let pending: Promise<IteratorResult<Result>> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let sourceDone = false;
   try {
-    for await (const group of batch(results, { size, maxWaitMs })) {
-      if (writing) await writing;
-      writing = write(group);
-      yield* group;
+    for (;;) {
+      pending ??= iterator.next();
+      const next = flushDue ? await Promise.race([pending, flushDue]) : await pending;
+      if (next === 'flush') {
+        flushDue = undefined;
+        await flush(current);
+        current = [];
+        continue;
+      }
+      pending = undefined;
+      if (next.done) {
+        sourceDone = true;
+        break;
+      }
+      current.push(next.value);
+      if (current.length === 1) {
+        // One timer per batch, not per result.
+        flushDue = new Promise<'flush'>((resolve) => {
+          timer = setTimeout(() => resolve('flush'), maxWaitMs);
+        });
+      }
+      if (current.length >= size) {
+        clearTimeout(timer);
+        flushDue = undefined;
+        await flush(current);
+        current = [];
+      }
+      yield next.value;
     }
-    if (writing) await writing;
-    writing = undefined;
   } finally {
+    clearTimeout(timer);
+    if (current.length > 0) await flush(current);
     if (writing) await writing;
+    if (!sourceDone) {
+      if (pending) pending.catch(() => {}); // a read we no longer want
+      await iterator.return?.();
+    }
   }
   if (lost > 0) throw new StoreWriteError(lost, lastError);
 }

@@ -3,6 +3,9 @@ import { request } from 'undici';
 import { type BuildServerOptions, buildServer, type FleetprobeServer } from '../../src/server/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON of API answers, asserted on by the tests
+export type Json = any;
+
 export interface TestApi extends FleetprobeServer {
   store: Store;
   url: string;
@@ -38,7 +41,7 @@ export async function api(
   path: string,
   body?: unknown,
   token?: string,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   let payload: string | undefined;
@@ -59,11 +62,11 @@ export async function api(
 /** Reads an SSE stream to its end (or until `until` returns true), returning the events. */
 export async function readEvents(
   url: string,
-  until?: (e: { event: string; data: any }) => boolean,
-): Promise<{ event: string; data: any }[]> {
+  until?: (e: { event: string; data: Json }) => boolean,
+): Promise<{ event: string; data: Json }[]> {
   const res = await request(url, { method: 'GET' });
   if (res.statusCode !== 200) throw new Error(`SSE status ${res.statusCode}: ${await res.body.text()}`);
-  const events: { event: string; data: any }[] = [];
+  const events: { event: string; data: Json }[] = [];
   let buf = '';
   for await (const chunk of res.body) {
     buf += chunk.toString();
