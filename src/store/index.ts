@@ -1,6 +1,6 @@
 export type { StoreDialect } from './dialect.js';
 export { CursorError, StoreError, StoreUrlError } from './errors.js';
-export { parseDurationMs, type RetentionHandle, startRetention } from './retention.js';
+export { type RetentionHandle, startRetention } from './retention.js';
 export {
   type DiffChange,
   type OpenStoreOptions,

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import { loadTokens } from '../server/auth.js';
+import { DEFAULT_DB, DEFAULT_LISTEN, type StartServerOptions, startServer } from '../server/start.js';
+import { parseDurationMs, parseIntOption } from './parse-options.js';
+
+interface ServerFlags {
+  listen: string;
+  db: string;
+  tokenFile?: string;
+  allowTargets?: string;
+  maxRuns: string;
+  keep?: string;
+  grace: string;
+  nats?: string;
+}
+
+/**
+ * Hook for distributed mode: the distributed module sets `createExecutor` so `--nats <url>` runs checks on
+ * workers. Without it, `--nats` is refused with a usage error.
+ */
+export const serverHooks: { createExecutor?: StartServerOptions['createExecutor'] } = {};
+
+/**
+ * `fleetprobe server`: the HTTP API (runs, results, SSE progress, metrics). Tokens come from --token-file
+ * (`role:token` lines) and FLEETPROBE_TOKENS (`read:abc,operate:def`); with none, it listens on 127.0.0.1
+ * only and says so. SIGTERM/SIGINT: graceful shutdown within --grace; a second signal cancels at once.
+ * Logs (pino JSON) go to stderr.
+ */
+export function serverCommand(program: Command): void {
+  program
+    .command('server')
+    .description('HTTP API: start runs, follow their progress, browse stored results')
+    .option('--listen <host:port>', 'address to listen on (127.0.0.1 only without tokens)', DEFAULT_LISTEN)
+    .option('--db <url>', 'store: a SQLite path or postgres:// URL', DEFAULT_DB)
+    .option('--token-file <path>', 'API tokens, one "read:<token>" or "operate:<token>" per line')
+    .option('--allow-targets <cidrs>', 'comma-separated CIDR blocks runs may target (403 otherwise)')
+    .option('--max-runs <n>', 'runs executing at once; more wait queued', '4')
+    .option('--keep <duration>', 'delete runs older than this (e.g. 30d), checked hourly')
+    .option(
+      '--grace <duration>',
+      'on shutdown, time for running runs to finish before they are cancelled',
+      '10s',
+    )
+    .option('--nats <url>', 'distributed mode: run checks on workers through NATS JetStream')
+    .action(async (flags: ServerFlags) => {
+      const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
+      const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
+      const graceMs = parseDurationMs(flags.grace, '--grace');
+      const tokens = loadTokens(flags.tokenFile ? { tokenFile: flags.tokenFile } : {});
+      const allowTargets = flags.allowTargets
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'info' }, pino.destination(2));
+      const server = await startServer({
+        listen: flags.listen,
+        db: flags.db,
+        tokens,
+        maxConcurrentRuns,
+        log,
+        ...(allowTargets?.length ? { allowTargets } : {}),
+        ...(keepMs ? { keepMs } : {}),
+        ...(flags.nats ? { nats: flags.nats } : {}),
+        ...(serverHooks.createExecutor ? { createExecutor: serverHooks.createExecutor } : {}),
+      });
+      await new Promise<void>((resolve) => {
+        let signals = 0;
+        const onSignal = (sig: NodeJS.Signals) => {
+          signals++;
+          log.info({ signal: sig, graceMs: signals === 1 ? graceMs : 0 }, 'shutting down');
+          server.close({ graceMs: signals === 1 ? graceMs : 0 }).then(
+            () => {
+              process.off('SIGINT', onSignal);
+              process.off('SIGTERM', onSignal);
+              resolve();
+            },
+            (err: unknown) => {
+              log.error({ err }, 'shutdown failed');
+              process.exitCode = 1;
+              resolve();
+            },
+          );
+          // A second signal: cancel running runs now (close() is idempotent; the manager aborts them).
+          if (signals > 1) void server.manager.close({ graceMs: 0 });
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    });
+}
