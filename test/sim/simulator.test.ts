@@ -17,6 +17,7 @@ import {
 } from '../../src/sim/manifest.js';
 import { MIXED_PROFILE } from '../../src/sim/profile.js';
 import { startSimulator } from '../../src/sim/simulator.js';
+import { writeTargetsFile } from '../../src/sim/targets-file.js';
 import { exchange, headAndBody } from './raw-client.js';
 
 const socketHandles = () =>
@@ -221,5 +222,19 @@ describe('fleetprobe sim command', () => {
     expect(headAndBody(r.data).head).toMatch(/^HTTP\/1\.1 /);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('targets file', () => {
+  it('lists every host as {address, name}, one per line', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fp-sim-targets-'));
+    const model = createFleetModel({ hosts: 300, base: '127.20.30.0' });
+    await writeTargetsFile(model, path.join(dir, 't.jsonl'));
+    const lines = readFileSync(path.join(dir, 't.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBe(300);
+    expect(lines[299]).toEqual({ address: '127.20.31.43', name: 'h299.fleet.test' });
   });
 });
