@@ -14,6 +14,7 @@ interface WorkerFlags {
   prefix: string;
   drainGrace: string;
   ackWait?: string;
+  heartbeat: string;
   checkModule?: string;
 }
 
@@ -38,12 +39,14 @@ export function workerCommand(program: Command): void {
       '10s',
     )
     .option('--ack-wait <duration>', 'shard lease (must match the coordinator; default 30s)')
+    .option('--heartbeat <duration>', 'heartbeat period (liveness in /api/v1/workers)', '2s')
     .option('--check-module <path>', 'also load a user check (the same module must be on every worker)')
     .action(async (flags: WorkerFlags) => {
       const concurrency = parseIntOption(flags.concurrency, '--concurrency', 1, 100_000);
       const shards = parseIntOption(flags.shards, '--shards', 1, 64);
       const graceMs = parseDurationMs(flags.drainGrace, '--drain-grace');
       const ackWaitMs = flags.ackWait ? parseDurationMs(flags.ackWait, '--ack-wait') : undefined;
+      const heartbeatMs = parseDurationMs(flags.heartbeat, '--heartbeat');
       const name = flags.name ?? `${hostname()}-${process.pid}`;
       const log = pino(
         { level: process.env.FLEETPROBE_LOG ?? 'info', base: { pid: process.pid } },
@@ -58,6 +61,7 @@ export function workerCommand(program: Command): void {
         registry,
         log,
         prefix: flags.prefix,
+        heartbeatMs,
         ...(ackWaitMs !== undefined ? { limits: { ackWaitMs } } : {}),
       });
       let signals = 0;

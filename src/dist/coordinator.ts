@@ -15,6 +15,7 @@ import type { Result } from '../engine/result.js';
 import type { Target } from '../targets/target.js';
 import { DistError } from './errors.js';
 import {
+  argsToWire,
   decodeMessage,
   decodeTargets,
   encodeJson,
@@ -174,7 +175,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
         v: 1,
         runId,
         check: checkName,
-        args: spec.args ?? {},
+        args: argsToWire(spec.args),
         options: {
           retries: spec.retries,
           concurrency: spec.concurrency,

@@ -102,6 +102,22 @@ export const heartbeatSchema = z.object({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
+/**
+ * Validated check arguments as plain JSON for the wire: the worker re-validates them with the check's own
+ * schema, so transformed values must go back to their input form. A RegExp (e.g. `expectBanner`) becomes
+ * its `/source/flags` literal, which the regex arguments accept. A Date becomes its ISO string.
+ */
+export function argsToWire(args: unknown): unknown {
+  if (args === undefined) return {};
+  return JSON.parse(
+    JSON.stringify(args, function (this: Record<string, unknown>, key: string, value: unknown) {
+      const raw = this[key];
+      if (raw instanceof RegExp) return `/${raw.source}/${raw.flags}`;
+      return value;
+    }),
+  );
+}
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 

@@ -45,7 +45,8 @@ export async function* loopbackTargets(base: string, count: number, port?: numbe
 
 /** A listener on 0.0.0.0:<port 0>: reachable on every 127.x.y.z. `tarpit` keeps sockets open and silent. */
 export async function loopbackListener(
-  mode: 'close' | 'tarpit',
+  mode: 'close' | 'tarpit' | 'banner',
+  bannerDelayMs = 0,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -53,6 +54,7 @@ export async function loopbackListener(
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     if (mode === 'close') socket.end();
+    if (mode === 'banner') setTimeout(() => socket.end('SSH-2.0-sim\r\n'), bannerDelayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
   const port = (server.address() as net.AddressInfo).port;

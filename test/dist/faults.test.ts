@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/dist/coordinator.js';
+import type { Heartbeat } from '../../src/dist/messages.js';
+import { WorkersRegistry } from '../../src/dist/workers-registry.js';
+import { requireService } from '../helpers/services.js';
+import {
+  ingest,
+  loopbackListener,
+  loopbackTargets,
+  natsFixture,
+  silent,
+  spawnWorker,
+  stopWorkers,
+  type WorkerProcess,
+} from './harness.js';
+import { allResults, createRunRecord, tempStore } from './store-helpers.js';
+
+const up = await requireService('NATS', 4222);
+const TOTAL = 1024;
+const tcp = createBuiltinRegistry().get('tcp');
+
+function newRunId(): string {
+  return `r${randomUUID().replace(/-/g, '')}`;
+}
+
+describe.skipIf(!up)('distributed runs under faults', () => {
+  let nats: Awaited<ReturnType<typeof natsFixture>>;
+  let db: Awaited<ReturnType<typeof tempStore>>;
+  let workers: WorkerProcess[] = [];
+  const executors: JetStreamExecutor[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  const executor = async () => {
+    const e = await createJetStreamExecutor({
+      nc: nats.nc,
+      log: silent,
+      prefix: nats.prefix,
+      limits: { ackWaitMs: 2000 },
+      registry: createBuiltinRegistry(),
+      shardSize: 32,
+      window: 8,
+    });
+    executors.push(e);
+    return e;
+  };
+  const startWorkers = async (n: number) => {
+    workers = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        spawnWorker(nats.prefix, `w${i + 1}`, [
+          '--ack-wait',
+          '2s',
+          '--concurrency',
+          '8',
+          '--heartbeat',
+          '200ms',
+        ]),
+      ),
+    );
+  };
+
+  beforeAll(async () => {
+    nats = await natsFixture();
+    db = await tempStore();
+  });
+  afterEach(async () => {
+    for (const e of executors.splice(0)) await e.close();
+    await stopWorkers(workers);
+    workers = [];
+    for (const c of closers.splice(0)) await c();
+  });
+  afterAll(async () => {
+    await db?.cleanup();
+    await nats?.cleanup();
+  });
+
+  async function expectOnePerTarget(runId: string, status?: string): Promise<void> {
+    const stored = await allResults(db.store, runId);
+    expect(stored).toHaveLength(TOTAL);
+    expect(new Set(stored.map((r) => r.target)).size).toBe(TOTAL);
+    if (status) expect(stored.filter((r) => r.status !== status)).toEqual([]);
+  }
+
+  it('kill -9 of a worker mid-run still ends with exactly one result per target', async () => {
+    const listener = await loopbackListener('banner', 20);
+    closers.push(listener.close);
+    await startWorkers(3);
+    const runId = newRunId();
+    await createRunRecord(db.store, runId, 'tcp', TOTAL);
+    const e = await executor();
+    let killed: WorkerProcess | undefined;
+    const yielded = await ingest(
+      e.execute(
+        { id: runId },
+        {
+          check: tcp,
+          args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
+          targets: loopbackTargets('127.23.0.0', TOTAL),
+          total: TOTAL,
+          concurrency: 8,
+          timeoutMs: 5000,
+          retries: 0,
+        },
+        new AbortController().signal,
+      ),
+      db.store,
+      async (r, n) => {
+        // Kill the worker that produced one of the first results: it holds shards right now.
+        if (n === 100 && !killed) {
+          killed = workers[0]!;
+          killed.child.kill('SIGKILL');
+          await killed.exited;
+        }
+      },
+    );
+    expect(killed).toBeDefined();
+    expect(yielded).toBeGreaterThanOrEqual(TOTAL);
+    await expectOnePerTarget(runId, 'pass');
+  });
+
+  it('a coordinator restart mid-run resumes the run', async () => {
+    const listener = await loopbackListener('banner', 20);
+    closers.push(listener.close);
+    await startWorkers(2);
+    const runId = newRunId();
+    await createRunRecord(db.store, runId, 'tcp', TOTAL);
+    const spec = () => ({
+      check: tcp,
+      args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
+      targets: loopbackTargets('127.24.0.0', TOTAL),
+      total: TOTAL,
+      concurrency: 8,
+      timeoutMs: 5000,
+      retries: 0,
+    });
+    const first = await executor();
+    let n = 0;
+    for await (const r of first.execute({ id: runId }, spec(), new AbortController().signal)) {
+      await db.store.insertResults([r]);
+      if (++n === 300) break; // the coordinator goes away mid-run (detach: the run stays in JetStream)
+    }
+    await first.close();
+    expect((await allResults(db.store, runId)).length).toBeLessThan(TOTAL);
+
+    const second = await executor();
+    expect(await second.resumableRuns()).toContain(runId);
+    await ingest(second.execute({ id: runId }, spec(), new AbortController().signal), db.store);
+    await expectOnePerTarget(runId, 'pass');
+    expect(await second.resumableRuns()).not.toContain(runId);
+  });
+
+  it('cancel stops every worker within 1 s and ends the run with one cancelled result per target', async () => {
+    const listener = await loopbackListener('tarpit');
+    closers.push(listener.close);
+    const registry = new WorkersRegistry({ nc: nats.nc, prefix: nats.prefix, heartbeatMs: 200 });
+    closers.push(async () => registry.close());
+    const beats: Heartbeat[] = [];
+    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
+      callback: (_err, msg) => {
+        beats.push(msg.json<Heartbeat>());
+      },
+    });
+    closers.push(async () => sub.unsubscribe());
+    await startWorkers(3);
+    const runId = newRunId();
+    await createRunRecord(db.store, runId, 'tcp', TOTAL);
+    const e = await executor();
+    const controller = new AbortController();
+    const run = ingest(
+      e.execute(
+        { id: runId },
+        {
+          check: tcp,
+          args: tcp.args.parse({ port: listener.port, expectBanner: '^never' }),
+          targets: loopbackTargets('127.25.0.0', TOTAL),
+          total: TOTAL,
+          concurrency: 8,
+          timeoutMs: 60_000,
+          retries: 0,
+        },
+        controller.signal,
+      ),
+      db.store,
+    );
+    // Handshake: every worker reports checks in flight before we cancel.
+    while (!workers.every((w) => registry.live().some((i) => i.name === w.name && i.inFlight > 0))) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cancelAt = Date.now();
+    controller.abort();
+    await run;
+    const cancelMs = Date.now() - cancelAt;
+    expect(cancelMs).toBeLessThan(1000);
+    await expectOnePerTarget(runId, 'cancelled');
+    // Each worker's first heartbeat sent 1 s or more after the cancel shows nothing in flight.
+    const after = async (name: string) => {
+      for (;;) {
+        const hb = beats.find((b) => b.name === name && b.at >= cancelAt + 1000);
+        if (hb) return hb;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    for (const w of workers) {
+      const hb = await after(w.name);
+      expect({ name: hb.name, inFlight: hb.inFlight, shards: hb.shards }).toEqual({
+        name: w.name,
+        inFlight: 0,
+        shards: 0,
+      });
+    }
+  });
+});
