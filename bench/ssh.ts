@@ -49,7 +49,8 @@ function parseFlags(argv: string[]): Flags {
     .split(',')
     .filter(Boolean)
     .map((p) => (p === 'parallel-ssh' ? 'pssh' : p)) as Peer[];
-  for (const p of peers) if (p !== ('none' as string) && !ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}`);
+  for (const p of peers)
+    if (p !== ('none' as string) && !ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}`);
   return {
     hosts: Number(get('--hosts') ?? 2000),
     peers: get('--peers') === 'none' ? [] : peers,
@@ -103,7 +104,14 @@ async function runOurs(ep: Endpoint, hosts: number, concurrency: number): Promis
   const srv0 = ep.serverCpuS?.();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const run = startRun({ check: sshCheck, args, targets: targets(), total: hosts, concurrency, timeoutMs: 60_000 });
+  const run = startRun({
+    check: sshCheck,
+    args,
+    targets: targets(),
+    total: hosts,
+    concurrency,
+    timeoutMs: 60_000,
+  });
   let ok = 0;
   const other = new Map<string, number>();
   for await (const r of run.results()) {
@@ -146,7 +154,8 @@ function peerCommand(
     '-o ConnectTimeout=60',
   ].join(' ');
   const hostfile = join(dir, 'hosts');
-  const failures = (out: string, hosts: number) => hosts - (out.match(/exited with exit code|timed out/g)?.length ?? 0);
+  const failures = (out: string, hosts: number) =>
+    hosts - (out.match(/exited with exit code|timed out/g)?.length ?? 0);
   switch (peer) {
     case 'pdsh':
       return {
@@ -162,13 +171,37 @@ function peerCommand(
       };
     case 'pssh':
       return {
-        cmd: ['parallel-ssh', '-h', hostfile, '-l', 'root', '-p', String(fanout), '-t', '0', '-x', sshOpts, 'true'],
+        cmd: [
+          'parallel-ssh',
+          '-h',
+          hostfile,
+          '-l',
+          'root',
+          '-p',
+          String(fanout),
+          '-t',
+          '0',
+          '-x',
+          sshOpts,
+          'true',
+        ],
         env: {},
         count: (out) => out.match(/\[SUCCESS\]/g)?.length ?? 0,
       };
     case 'ansible':
       return {
-        cmd: ['ansible', 'all', '-i', join(dir, 'inventory.ini'), '-m', 'raw', '-a', 'true', '-f', String(fanout)],
+        cmd: [
+          'ansible',
+          'all',
+          '-i',
+          join(dir, 'inventory.ini'),
+          '-m',
+          'raw',
+          '-a',
+          'true',
+          '-f',
+          String(fanout),
+        ],
         env: {
           ANSIBLE_HOST_KEY_CHECKING: 'False',
           // No ControlPersist masters left behind for 2,000 hosts: one plain ssh per host, like the others.
@@ -203,7 +236,11 @@ async function runPeer(peer: Peer, ep: Endpoint, dir: string, hosts: number, fan
     const child = spawn(
       'bash',
       ['-c', '"$@" >"$FP_OUT" 2>&1 </dev/null; rc=$?; times >"$FP_TIMES"; exit $rc', 'bench', ...cmd],
-      { env: { ...process.env, ...env, FP_OUT: outFile, FP_TIMES: timesFile }, detached: true, stdio: 'ignore' },
+      {
+        env: { ...process.env, ...env, FP_OUT: outFile, FP_TIMES: timesFile },
+        detached: true,
+        stdio: 'ignore',
+      },
     );
     live.add(child);
     const timer = setTimeout(() => killGroup(child), limitS * 1000);
@@ -217,10 +254,15 @@ async function runPeer(peer: Peer, ep: Endpoint, dir: string, hosts: number, fan
   const out = existsSync(outFile) ? await readFile(outFile, 'utf8') : '';
   const times = existsSync(timesFile) ? await readFile(timesFile, 'utf8') : '';
   const childLine = times.trim().split('\n')[1] ?? '';
-  const cpuS = [...childLine.matchAll(/(\d+)m([\d.]+)s/g)].reduce((a, m) => a + Number(m[1]) * 60 + Number(m[2]), 0);
+  const cpuS = [...childLine.matchAll(/(\d+)m([\d.]+)s/g)].reduce(
+    (a, m) => a + Number(m[1]) * 60 + Number(m[2]),
+    0,
+  );
   const ok = count(out, hosts);
   if (ok < hosts) {
-    console.error(`  ${peer}: ${hosts - ok} not ok (exit ${code}); first lines: ${out.split('\n').slice(0, 3).join(' | ')}`);
+    console.error(
+      `  ${peer}: ${hosts - ok} not ok (exit ${code}); first lines: ${out.split('\n').slice(0, 3).join(' | ')}`,
+    );
   }
   return {
     server: ep.name,
@@ -307,7 +349,16 @@ async function serveSim(hosts: number, dir: string): Promise<void> {
 // ---------------------------------------------------------------- report
 
 function table(rows: Row[]): string {
-  const head = ['server', 'tool', 'fanout', 'ok/hosts', 'wall s', 'hosts/s', 'client CPU ms/host', 'server CPU ms/host'];
+  const head = [
+    'server',
+    'tool',
+    'fanout',
+    'ok/hosts',
+    'wall s',
+    'hosts/s',
+    'client CPU ms/host',
+    'server CPU ms/host',
+  ];
   const body = rows.map((r) => [
     r.server,
     r.tool,
@@ -388,7 +439,9 @@ async function main(): Promise<void> {
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
       `node ${process.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`,
   );
-  console.log(`hosts: ${flags.hosts} (${address(0)}..${address(flags.hosts - 1)}), command: true, peers: ${peers.join(',')}`);
+  console.log(
+    `hosts: ${flags.hosts} (${address(0)}..${address(flags.hosts - 1)}), command: true, peers: ${peers.join(',')}`,
+  );
   try {
     if (!flags.skipSshd) {
       if (!sshdAvailable()) throw new Error('sshd is not installed (Debian openssh-server); use --skip-sshd');

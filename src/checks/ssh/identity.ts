@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { throwIfAborted } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
+import { withFastSign } from './fast-sign.js';
 
 /**
  * An identity file that cannot be used. The message names the path and the reason only: never the key
@@ -76,7 +77,7 @@ function parseIdentity(path: string, text: Buffer, passphrase: string | undefine
   }
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key?.isPrivateKey()) throw new SshIdentityError(path, 'not a private key');
-  return key;
+  return withFastSign(key);
 }
 
 /** The process-wide cache the `ssh` check uses. */

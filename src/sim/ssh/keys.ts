@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
 /** An ed25519 key pair in the formats OpenSSH and ssh2 read. */
 export interface Ed25519Pair {
@@ -8,6 +8,8 @@ export interface Ed25519Pair {
   readonly publicKey: string;
   /** The wire-format public key blob (`string "ssh-ed25519" || string pk`). */
   readonly blob: Buffer;
+  /** The private key, decoded once (signing with it avoids a decode per signature). */
+  readonly keyObject: KeyObject;
 }
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
@@ -60,6 +62,7 @@ export function ed25519FromSecret(secret: Buffer, comment: string): Ed25519Pair 
     privateKey: `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`,
     publicKey: `ssh-ed25519 ${blob.toString('base64')} ${comment}`,
     blob,
+    keyObject: priv,
   };
 }
 

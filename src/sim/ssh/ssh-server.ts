@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import ssh2, { type AuthContext, type Connection, type ParsedKey, type ServerChannel } from 'ssh2';
+import { withFastSign } from '../../checks/ssh/fast-sign.js';
 import type { FleetModel, SimHost } from '../fleet-model.js';
 import { closeServer, listen } from '../listen.js';
 import type { SimServer } from '../sim-server.js';
@@ -78,19 +79,47 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
   await writeFile(clientKeyFile, client.privateKey, { mode: 0o600 });
   await writeFile(`${clientKeyFile}.pub`, `${client.publicKey}\n`, { mode: 0o644 });
 
-  const fleetKey = deriveEd25519(seed, 'fleet');
-  const wrongFleetKey = deriveEd25519(seed, 'wrong');
-  const keyFor = (host: SimHost): Ed25519Pair => {
-    const wrong = host.ssh === 'wrong-host-key';
-    if (!perHost) return wrong ? wrongFleetKey : fleetKey;
-    return deriveEd25519(seed, `${wrong ? 'wrong' : 'host'}-${host.index}`, `h${host.index}`);
+  // Host keys, parsed once with a fast signer (see withFastSign): ssh2 would otherwise decode the PEM for
+  // every handshake signature. Per-host keys are derived at startup (they are needed for known_hosts
+  // anyway) and kept, so no connection pays for a derivation (~1 ms of OpenSSL key decoding each).
+  const parsed = (pair: Ed25519Pair): ParsedKey => {
+    const k = utils.parseKey(pair.privateKey);
+    if (k instanceof Error) throw k;
+    return withFastSign(Array.isArray(k) ? k[0]! : k, pair.keyObject);
   };
-  const correctKeyFor = (index: number): Ed25519Pair =>
-    perHost ? deriveEd25519(seed, `host-${index}`, `h${index}`) : fleetKey;
+  const fleetKey = deriveEd25519(seed, 'fleet');
+  const fleetParsed = parsed(fleetKey);
+  const wrongFleetKey = deriveEd25519(seed, 'wrong');
+  const wrongFleetParsed = parsed(wrongFleetKey);
+  const hostPairs: Ed25519Pair[] = [];
+  const hostParsed: ParsedKey[] = [];
+  if (perHost) {
+    for (let i = 0; i < model.size; i++) {
+      const pair = deriveEd25519(seed, `host-${i}`, `h${i}`);
+      hostPairs.push(pair);
+      hostParsed.push(parsed(pair));
+    }
+  }
+  const wrongKeys = new Map<number, { pair: Ed25519Pair; key: ParsedKey }>();
+  const keyFor = (host: SimHost): { blob: Buffer; key: ParsedKey } => {
+    const wrong = host.ssh === 'wrong-host-key';
+    if (!perHost)
+      return wrong
+        ? { blob: wrongFleetKey.blob, key: wrongFleetParsed }
+        : { blob: fleetKey.blob, key: fleetParsed };
+    if (!wrong) return { blob: hostPairs[host.index]!.blob, key: hostParsed[host.index]! };
+    let w = wrongKeys.get(host.index);
+    if (!w) {
+      const pair = deriveEd25519(seed, `wrong-${host.index}`, `h${host.index}`);
+      w = { pair, key: parsed(pair) };
+      wrongKeys.set(host.index, w);
+    }
+    return { blob: w.pair.blob, key: w.key };
+  };
 
   const sockets = new SocketSet();
   // One ssh2 Server object per host (never listening: sockets are injected), so each gets its own host key
-  // and its behaviour by closure. Bounded cache; rebuilding one costs a key derivation.
+  // and its behaviour by closure. Bounded cache; rebuilding one is cheap (the key is already parsed).
   const servers = new Map<number, Server>();
   const serverFor = (host: SimHost): Server => {
     let srv = servers.get(host.index);
@@ -99,7 +128,7 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
       servers.set(host.index, srv);
       return srv;
     }
-    srv = new Server({ hostKeys: [keyFor(host).privateKey] }, (conn) => serve(conn, host));
+    srv = new Server({ hostKeys: [{ key: keyFor(host).key as never }] }, (conn) => serve(conn, host));
     srv.on('error', () => {});
     servers.set(host.index, srv);
     if (servers.size > SERVER_CACHE_MAX) servers.delete(servers.keys().next().value!);
@@ -141,7 +170,7 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
 
   const port = await listen(server, options.port ?? 0, options.host ?? '0.0.0.0');
   const knownHostsFile = join(options.stateDir, 'known_hosts');
-  await writeFile(knownHostsFile, knownHostsText(model, port, perHost, fleetKey, correctKeyFor), {
+  await writeFile(knownHostsFile, knownHostsText(model, port, perHost ? hostPairs : undefined, fleetKey), {
     mode: 0o600,
   });
 
@@ -163,19 +192,16 @@ export async function startSimSshServer(model: FleetModel, options: SimSshOption
 function knownHostsText(
   model: FleetModel,
   port: number,
-  perHost: boolean,
+  hostPairs: readonly Ed25519Pair[] | undefined,
   fleetKey: Ed25519Pair,
-  correctKeyFor: (index: number) => Ed25519Pair,
 ): string {
   const keyField = (k: Ed25519Pair) => `ssh-ed25519 ${k.blob.toString('base64')}`;
   const name = (a: string) => (port === 22 ? a : `[${a}]:${port}`);
-  if (!perHost)
+  if (!hostPairs)
     return `# fleetprobe sim: one key for the fleet\n127.*,[127.*]:${port} ${keyField(fleetKey)}\n`;
   const lines: string[] = ['# fleetprobe sim: one key per host'];
-  for (let i = 0; i < model.size; i++) {
-    const h = model.host(i);
-    lines.push(`${name(h.address)} ${keyField(correctKeyFor(i))}`);
-  }
+  for (let i = 0; i < model.size; i++)
+    lines.push(`${name(model.host(i).address)} ${keyField(hostPairs[i]!)}`);
   return `${lines.join('\n')}\n`;
 }
 
