@@ -85,6 +85,14 @@ describe.skipIf(!up)('distributed runs under faults', () => {
   it('kill -9 of a worker mid-run still ends with exactly one result per target', async () => {
     const listener = await loopbackListener('banner', 20);
     closers.push(listener.close);
+    const holding = new Map<string, number>();
+    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
+      callback: (_err, msg) => {
+        const hb = msg.json<Heartbeat>();
+        holding.set(hb.name, hb.shards);
+      },
+    });
+    closers.push(async () => sub.unsubscribe());
     await startWorkers(3);
     const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', TOTAL);
@@ -105,10 +113,11 @@ describe.skipIf(!up)('distributed runs under faults', () => {
         new AbortController().signal,
       ),
       db.store,
-      async (r, n) => {
-        // Kill the worker that produced one of the first results: it holds shards right now.
-        if (n === 100 && !killed) {
-          killed = workers[0]!;
+      async (_r, n) => {
+        // Mid-run, kill a worker whose last heartbeat says it holds shards: they must be redelivered.
+        const victim = workers.find((w) => (holding.get(w.name) ?? 0) > 0);
+        if (n >= 100 && !killed && victim) {
+          killed = victim;
           killed.child.kill('SIGKILL');
           await killed.exited;
         }
