@@ -5,6 +5,9 @@ export interface StatusMatcher {
   /** The spec as written, normalised: `2xx,301`. */
   readonly text: string;
   matches(code: number): boolean;
+  /** `text`, so the matcher prints and serialises as the spec (`fleetprobe checks`, JSON). */
+  toJSON(): string;
+  toString(): string;
 }
 
 const ITEM = /^(?:([1-5])xx|(\d{3})(?:-(\d{3}))?)$/i;
@@ -37,5 +40,7 @@ export function parseExpectStatus(
     ranges,
     text: texts.join(','),
     matches: (code) => ranges.some(([lo, hi]) => code >= lo && code <= hi),
+    toJSON: () => texts.join(','),
+    toString: () => texts.join(','),
   };
 }

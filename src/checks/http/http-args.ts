@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { regexArg } from '../tcp/regex-arg.js';
-import { parseExpectStatus } from './expect-status.js';
+import { parseExpectStatus, type StatusMatcher } from './expect-status.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const BAD_VALUE = /[\r\n\0]/;
@@ -73,6 +73,8 @@ const expectStatusArg = z
     return m;
   });
 
+const DEFAULT_EXPECT_STATUS = parseExpectStatus('2xx,3xx') as StatusMatcher;
+
 /** Booleans from the CLI arrive as strings: `insecure=true`, `stream=1`, `stream=false`. */
 const boolArg = z.union([
   z.boolean(),
@@ -101,7 +103,7 @@ export const httpArgs = z.object({
     .regex(/^[^\s\0-\x1f\x7f/]+$/, 'host must not contain spaces, slashes or control characters')
     .optional(),
   /** Accepted statuses: `200`, `2xx`, `200-299`, `200,301` or a list. Default `2xx,3xx` (redirects are not followed). */
-  expectStatus: expectStatusArg.default(parseExpectStatus('2xx,3xx') as never),
+  expectStatus: expectStatusArg.default(DEFAULT_EXPECT_STATUS),
   /** Regex the body (first `maxBytes`, decoded as UTF-8) must match. */
   expectBody: regexArg.optional(),
   /** Most body bytes read (default 64 KiB); reading stops there and the connection is closed. */
