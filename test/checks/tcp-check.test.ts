@@ -94,6 +94,17 @@ describe('tcp check', () => {
     await s.waitAllClosed();
   });
 
+  it('sends a request before matching the reply', async () => {
+    const s = await serve(startHealthy());
+    const args = tcpArgs.parse({ send: 'GET / HTTP/1.0\r\n\r\n', expectBanner: '^HTTP/1\\.1 200 ' });
+    const obs = await tcpCheck.run(target(s.port), args, ctxFor(2000));
+    expect(obs.status).toBe('pass');
+    const silent = await tcpCheck
+      .run(target(s.port), tcpArgs.parse({ expectBanner: '^HTTP/' }), ctxFor(300))
+      .catch((err: unknown) => err);
+    expect(silent).toBeInstanceOf(DeadlineError);
+  });
+
   it('rejects with the DeadlineError on a tarpit and destroys the socket', async () => {
     const before = socketHandleCount();
     const s = await serve(startTarpit());
