@@ -82,7 +82,8 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
       : 'jsonl';
   const registry = await buildRegistry(flags.checkModule);
   const check = registry.get(checkName);
-  const args = validateCheckArgs(check, parseCheckArgs(flags.arg, flags.argsJson));
+  const rawArgs = parseCheckArgs(flags.arg, flags.argsJson);
+  const args = validateCheckArgs(check, rawArgs);
   const resolve = makeResolver(flags.resolver);
   const source = await openTargets({
     specs,
@@ -147,7 +148,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
           files: flags.targetsFile,
           resolve: flags.resolve,
         };
-        const run = { check: checkName, args, specs, options, total: source.total };
+        const run = { check: checkName, args: rawArgs, specs, options, total: source.total };
         results = store.pipe(results, execution.id, run, () => interrupted);
       }
       for await (const result of results) {
