@@ -30,6 +30,13 @@ export function createPostgresDialect(url: string, opts: PostgresDialectOptions 
   pool.on('error', (err) => {
     opts.log?.warn({ err }, 'postgres pool: idle connection failed (server restart?)');
   });
+  // A connection can die while checked out (between being handed out and its query being sent, or while a
+  // query runs): pg then emits 'error' on the client, which the pool only listens to while it is idle. The
+  // query itself rejects (-> StoreError) and the pool discards the client on release; this listener only keeps
+  // the event from becoming an uncaught exception that would kill the process.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.log?.debug({ err }, 'postgres connection failed while in use'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 
   return {
