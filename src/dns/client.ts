@@ -37,6 +37,12 @@ export interface DnsClientOptions {
   sendBufferBytes?: number;
   /** Granularity of the timer wheel in ms (default 25): timeouts fire up to one tick late. */
   tickMs?: number;
+  /**
+   * Floor of the adaptive retransmission timeout in ms (default 200). Once a server has answered a few
+   * queries, a first attempt to it waits `max(minRtoMs, srtt + 4 * rttvar)` (TCP's RTO), never more than
+   * the query's `timeoutMs`: on loopback a lost datagram is retried after ~200 ms instead of a full second.
+   */
+  minRtoMs?: number;
 }
 
 export interface DnsQuery {
@@ -87,6 +93,18 @@ const UDP = 1;
 const TCP = 2;
 const DONE = 3;
 
+/** Smoothed round-trip estimate of one server (RFC 6298), in ms. */
+interface RttEstimate {
+  srtt: number;
+  rttvar: number;
+  samples: number;
+}
+
+/** Servers with an RTT estimate kept at most; past it the table starts over (bulk runs ask one or a few). */
+const MAX_RTT_SERVERS = 4096;
+/** Samples before the estimate replaces the configured timeout. */
+const RTT_MIN_SAMPLES = 16;
+
 interface UdpSlot {
   socket: dgram.Socket;
   pending: Map<number, Pending>;
@@ -106,6 +124,7 @@ class Pending implements WheelEntry {
   sentAt = 0;
   tcp = false;
   tcpAttemptsLeft = 0;
+  rtt: RttEstimate | undefined = undefined;
   slot: UdpSlot | undefined = undefined;
   tcpSocket: net.Socket | undefined = undefined;
   next: Pending | undefined = undefined;
@@ -150,6 +169,7 @@ class ClientCore {
   head: Pending | undefined;
   tail: Pending | undefined;
   tcpOpen = new Set<Pending>();
+  rtts = new Map<string, RttEstimate>();
   closed = false;
   closing: Promise<void> = Promise.resolve();
 
@@ -167,6 +187,7 @@ class ClientCore {
       recvBufferBytes: options.recvBufferBytes ?? 4 * 1024 * 1024,
       sendBufferBytes: options.sendBufferBytes ?? 1024 * 1024,
       tickMs: options.tickMs ?? 25,
+      minRtoMs: options.minRtoMs ?? 200,
     };
     this.window = new AimdWindow({
       initial: this.opts.initialWindow,
@@ -203,10 +224,22 @@ class ClientCore {
       entry.resolve = resolve;
       entry.reject = reject;
     });
+    entry.rtt = this.rttOf(server);
     q.signal?.addEventListener('abort', entry, { once: true });
     if (this.inFlight < this.window.size) this.startUdp(entry);
     else this.enqueue(entry);
     return promise;
+  }
+
+  rttOf(server: DnsServer): RttEstimate {
+    const key = `${server.address}|${server.port}`;
+    let rtt = this.rtts.get(key);
+    if (rtt === undefined) {
+      if (this.rtts.size >= MAX_RTT_SERVERS) this.rtts.clear();
+      rtt = { srtt: 0, rttvar: 0, samples: 0 };
+      this.rtts.set(key, rtt);
+    }
+    return rtt;
   }
 
   enqueue(entry: Pending): void {
@@ -284,7 +317,12 @@ class ClientCore {
   }
 
   attemptTimeout(entry: Pending): number {
-    return entry.timeoutMs * this.opts.backoff ** (entry.attempt - 1);
+    let base = entry.timeoutMs;
+    const rtt = entry.rtt;
+    if (rtt !== undefined && rtt.samples >= RTT_MIN_SAMPLES && !entry.tcp) {
+      base = Math.min(base, Math.max(this.opts.minRtoMs, rtt.srtt + 4 * rtt.rttvar));
+    }
+    return base * this.opts.backoff ** (entry.attempt - 1);
   }
 
   refSockets(ref: boolean): void {
@@ -324,6 +362,8 @@ class ClientCore {
       return;
     }
     const rttMs = performance.now() - entry.sentAt;
+    // Karn: only a reply to a query sent once measures the round trip.
+    if (entry.attempt === 1 && entry.rtt !== undefined) updateRtt(entry.rtt, rttMs);
     this.stats.replies++;
     this.window.onReply();
     this.release(entry);
@@ -465,6 +505,16 @@ class ClientCore {
     this.slots4 = [];
     this.slots6 = [];
     return this.closing;
+  }
+}
+
+function updateRtt(rtt: RttEstimate, sample: number): void {
+  if (rtt.samples++ === 0) {
+    rtt.srtt = sample;
+    rtt.rttvar = sample / 2;
+  } else {
+    rtt.rttvar += (Math.abs(rtt.srtt - sample) - rtt.rttvar) / 4;
+    rtt.srtt += (sample - rtt.srtt) / 8;
   }
 }
 

@@ -1,5 +1,6 @@
 import packet from 'dns-packet';
 import { DnsQueryError } from './errors.js';
+import { decodeReplyFast } from './fast-decode.js';
 
 /** The record types fleetprobe asks for (the `dns` check's `type`). */
 export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SOA', 'PTR'] as const;
@@ -131,8 +132,16 @@ export interface DecodedReply {
   authorities: DnsAnswer[];
 }
 
-/** Decodes a reply with dns-packet and normalises its records (OPT and unknown-class records dropped). */
+/**
+ * Decodes a reply and normalises its records (OPT dropped): by hand when every record is of a type
+ * fleetprobe asks for (the common case), else with dns-packet. Throws on a malformed packet.
+ */
 export function decodeReply(reply: Buffer): DecodedReply {
+  return decodeReplyFast(reply) ?? decodeReplyWithDnsPacket(reply);
+}
+
+/** Decodes a reply with dns-packet and normalises its records (OPT records dropped). */
+export function decodeReplyWithDnsPacket(reply: Buffer): DecodedReply {
   const p = packet.decode(reply);
   const ext = p.additionals?.find((a) => a.type === 'OPT') as { extendedRcode?: number } | undefined;
   let rcode = (p as { rcode?: string }).rcode ?? 'UNKNOWN';

@@ -22,5 +22,6 @@ export {
   formatDnsServer,
   parseDnsServer,
 } from './server-spec.js';
+export { closeSharedDnsClient, getSharedDnsClient } from './shared-client.js';
 export { TimerWheel } from './timer-wheel.js';
 export { AimdWindow } from './window.js';

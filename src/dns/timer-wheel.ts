@@ -11,6 +11,7 @@ export interface WheelEntry {
  * whole ticks, so a timer fires between `delay` and `delay + tickMs` late (plus event-loop lag).
  * Cancel is O(1) and lazy: the entry stays in its slot until that slot is visited, then is dropped.
  * The interval runs only while some timer is live, and is `unref()`ed: the wheel never keeps a process alive.
+ * Expiry runs in a `setImmediate` after each tick, so I/O already waiting is handled first.
  */
 export class TimerWheel {
   readonly tickMs: number;
@@ -66,7 +67,9 @@ export class TimerWheel {
   #start(): void {
     this.#startedAt = this.#now();
     this.#tick = 0;
-    this.#interval = setInterval(() => this.#advance(), this.tickMs);
+    // Expire in the check phase, after the poll phase: replies that arrived while the loop was busy (GC,
+    // a long callback) are read before their queries are declared lost.
+    this.#interval = setInterval(() => setImmediate(() => this.#advance()), this.tickMs);
     this.#interval.unref();
   }
 

@@ -9,23 +9,23 @@ export interface AimdWindowOptions {
 }
 
 /**
- * An AIMD congestion window for UDP queries, like TCP's: slow start (+1 per reply, doubling per round
- * trip) up to `ssthresh`, then additive increase (+1 per window of replies); a loss (an attempt that timed
- * out) halves it, at most once per round trip: only a loss of a query sent *after* the last decrease
- * counts, so a burst of drops from one overflowing receive buffer halves the window once, not fifty times.
+ * An AIMD congestion window for UDP queries, like TCP's congestion avoidance: additive increase (+1 per
+ * window of replies, i.e. +1 per round trip); a loss (an attempt that timed out) halves it, at most once
+ * per round trip: only a loss of a query sent *after* the last decrease counts, so a burst of drops from
+ * one overflowing receive buffer halves the window once, not fifty times.
+ * No slow start: from 256, doubling per round trip would reach thousands within one loss-detection delay
+ * (~200 ms at 30k q/s) and overflow the server's receive buffer before the first loss is even seen.
  */
 export class AimdWindow {
   readonly min: number;
   readonly max: number;
   #cwnd: number;
-  #ssthresh: number;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: AimdWindowOptions = {}) {
     this.min = Math.max(1, opts.min ?? 16);
     this.max = Math.max(this.min, opts.max ?? 4096);
     this.#cwnd = Math.min(this.max, Math.max(this.min, opts.initial ?? 256));
-    this.#ssthresh = this.max;
   }
 
   /** The current limit on queries in flight. */
@@ -34,9 +34,7 @@ export class AimdWindow {
   }
 
   onReply(): void {
-    if (this.#cwnd >= this.max) return;
-    this.#cwnd += this.#cwnd < this.#ssthresh ? 1 : 1 / this.#cwnd;
-    if (this.#cwnd > this.max) this.#cwnd = this.max;
+    if (this.#cwnd < this.max) this.#cwnd = Math.min(this.max, this.#cwnd + 1 / this.#cwnd);
   }
 
   /** `sentAt`: when the lost attempt was sent; `now`: the time of the loss (same clock). */
@@ -44,6 +42,5 @@ export class AimdWindow {
     if (sentAt < this.#lastDecreaseAt) return;
     this.#lastDecreaseAt = now;
     this.#cwnd = Math.max(this.min, this.#cwnd / 2);
-    this.#ssthresh = this.#cwnd;
   }
 }

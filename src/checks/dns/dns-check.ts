@@ -1,0 +1,170 @@
+import { isFleetprobeError } from '../../core/errors.js';
+import type { DnsAnswer } from '../../dns/codec.js';
+import { DnsNoReplyError, DnsQueryError, DnsTcpError } from '../../dns/errors.js';
+import { reverseName } from '../../dns/reverse.js';
+import { type DnsServer, formatDnsServer } from '../../dns/server-spec.js';
+import { getSharedDnsClient } from '../../dns/shared-client.js';
+import type { Target } from '../../targets/target.js';
+import { defineCheck, type Observation } from '../check.js';
+import { type DnsArgs, type DnsExpectation, dnsArgs } from './dns-args.js';
+
+/** Rcodes that mean "the name is not there" (the server did its job): `fail`. Others are `error`. */
+const FAIL_RCODES = new Set(['NXDOMAIN']);
+/** Answers shown in a result message. */
+const MESSAGE_ANSWERS = 3;
+
+/**
+ * `dns`: asks one question and judges the reply. NOERROR with answers of the asked type (and, with
+ * `expect`, one matching) -> pass; NXDOMAIN, NODATA (NOERROR without such answers) or an `expect`
+ * mismatch -> fail; SERVFAIL, REFUSED and other rcodes -> error; no reply within the deadline -> timeout.
+ * With `rcode=X`, a reply with rcode X passes and anything else is judged as above.
+ *
+ * The name asked is `name`, else the target's name, else (PTR) the target address's reverse name. The
+ * server is `server`, else the target itself at its port or `port`. Targets need no address
+ * (`needsAddress: false`): bulk resolution is `run dns -f names.txt --arg server=IP:PORT`.
+ * Queries go through one process-wide DnsClient (`closeSharedDnsClient()` releases it at the end of a run).
+ * Data: name, type, rcode, answers, server ("ip:port"), rttMs, attempts, tcp.
+ */
+export const dnsCheck = defineCheck({
+  name: 'dns',
+  description: 'DNS query (A, AAAA, CNAME, MX, NS, TXT, SOA, PTR): rcode, answers, expected value',
+  args: dnsArgs,
+  timeoutMs: 2000,
+  needsAddress: false,
+  defaultPort: 53,
+  async run(target, args, ctx) {
+    const { signal } = ctx;
+    if (signal.aborted) throw signal.reason;
+    const name = questionName(target, args);
+    if (name === undefined) {
+      return {
+        status: 'error',
+        message: `no name to ask ${args.type} for: give targets by name or set --arg name=...`,
+        data: { type: args.type },
+      };
+    }
+    const server = serverOf(target, args);
+    if (server === undefined) {
+      return {
+        status: 'error',
+        message: 'no DNS server: the target has no address, so --arg server=IP[:PORT] is required',
+        data: { name, type: args.type },
+      };
+    }
+    const base = { name, type: args.type, server: formatDnsServer(server) };
+    // Spread the attempts over the deadline: first + retries, each twice as long as the one before.
+    const remainingMs = Math.max(0, ctx.deadline - Date.now());
+    const timeoutMs = Math.max(50, Math.floor((remainingMs * 0.8) / (2 ** (args.retries + 1) - 1)));
+    let res: Awaited<ReturnType<ReturnType<typeof getSharedDnsClient>['query']>>;
+    try {
+      res = await getSharedDnsClient().query({
+        name,
+        type: args.type,
+        server,
+        signal,
+        timeoutMs,
+        retries: args.retries,
+      });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      if (err instanceof DnsNoReplyError) {
+        return {
+          status: 'timeout',
+          message: `no reply after ${err.attempts} attempts`,
+          data: { ...base, attempts: err.attempts },
+        };
+      }
+      if (err instanceof DnsTcpError)
+        return { status: 'error', message: err.message, data: { ...base, tcp: true } };
+      if (err instanceof DnsQueryError) return { status: 'error', message: err.message, data: base };
+      if (isFleetprobeError(err)) return { status: 'error', message: err.message, data: base };
+      throw err;
+    }
+    const data = {
+      ...base,
+      rcode: res.rcode,
+      answers: res.answers,
+      rttMs: Math.round(res.rttMs * 100) / 100,
+      attempts: res.attempts,
+      tcp: res.truncatedRetriedOverTcp,
+    };
+    return judge(target, args, res.rcode, res.answers, data);
+  },
+});
+
+function questionName(target: Target, args: DnsArgs): string | undefined {
+  if (args.name !== undefined) return args.name;
+  if (target.name !== undefined) return target.name;
+  if (args.type === 'PTR' && target.address !== undefined) return reverseName(target.address);
+  return undefined;
+}
+
+function serverOf(target: Target, args: DnsArgs): DnsServer | undefined {
+  if (args.server !== undefined) return args.server;
+  if (target.address === undefined) return undefined;
+  return { address: target.address, port: target.port ?? args.port };
+}
+
+function judge(
+  target: Target,
+  args: DnsArgs,
+  rcode: string,
+  answers: DnsAnswer[],
+  data: Record<string, unknown>,
+): Observation {
+  if (rcode !== args.rcode) {
+    if (args.rcode !== 'NOERROR')
+      return { status: 'fail', message: `expected ${args.rcode}, got ${rcode}`, data };
+    return { status: FAIL_RCODES.has(rcode) ? 'fail' : 'error', message: rcode, data };
+  }
+  if (rcode !== 'NOERROR') return { status: 'pass', message: rcode, data };
+  const ofType = answers.filter((a) => a.type === args.type);
+  if (ofType.length === 0) {
+    return { status: 'fail', message: `NODATA: NOERROR without ${args.type} records`, data };
+  }
+  const values = ofType.map((a) => a.data);
+  const shown = values.slice(0, MESSAGE_ANSWERS).join(' ') + (values.length > MESSAGE_ANSWERS ? ' ...' : '');
+  if (args.expect !== undefined) {
+    const want = expectation(target, args.expect);
+    if (want === undefined) {
+      return { status: 'error', message: 'expect=<address> but the target has no address', data };
+    }
+    if (!values.some(want.test)) {
+      return { status: 'fail', message: `expected ${want.label}, got ${shown}`, data };
+    }
+  }
+  return { status: 'pass', message: `${rcode} ${args.type} ${shown}`, data };
+}
+
+function expectation(
+  target: Target,
+  e: DnsExpectation,
+): { test: (v: string) => boolean; label: string } | undefined {
+  switch (e.kind) {
+    case 'regex':
+      return {
+        test: (v) => {
+          e.regex.lastIndex = 0;
+          return e.regex.test(v);
+        },
+        label: String(e.regex),
+      };
+    case 'exact': {
+      const want = normalise(e.value);
+      return { test: (v) => normalise(v) === want, label: e.value };
+    }
+    case 'target-address': {
+      const address = target.address;
+      if (address === undefined) return undefined;
+      return { test: (v) => v === address, label: address };
+    }
+    default:
+      return e satisfies never;
+  }
+}
+
+/** Names are case-insensitive and may carry a trailing dot. */
+function normalise(value: string): string {
+  const v = value.toLowerCase();
+  return v.endsWith('.') && v.length > 1 ? v.slice(0, -1) : v;
+}
