@@ -39,10 +39,37 @@ function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
   };
 }
 
+const EXCHANGE = Symbol('fleetprobe.http.exchange');
+type ExchangeSocket = net.Socket & { [EXCHANGE]: Exchange };
+
+// Socket listeners shared by every exchange (the emitter is `this`): no closures per check.
+function onConnect(this: ExchangeSocket): void {
+  this[EXCHANGE].handleConnect();
+}
+function onSecureConnect(this: ExchangeSocket): void {
+  this[EXCHANGE].handleSecureConnect();
+}
+function onData(this: ExchangeSocket, chunk: Buffer): void {
+  this[EXCHANGE].handleData(chunk);
+}
+function onEnd(this: ExchangeSocket): void {
+  this[EXCHANGE].handleEnd();
+}
+function onError(this: ExchangeSocket, err: Error): void {
+  this[EXCHANGE].handleError(err);
+}
+function onClose(this: ExchangeSocket): void {
+  this[EXCHANGE].handleClose();
+}
+function onIdle(this: ExchangeSocket): void {
+  this[EXCHANGE].handleIdle();
+}
+
 /**
  * One HTTP/1.1 exchange on a fresh connection (`Connection: close`), on a hand-written client over
  * `net`/`tls` (bench/http-layer.ts: it sweeps distinct hosts faster than node:http or undici). The state
- * lives in this object and its listeners are its methods, so a check costs one object and one socket.
+ * lives in this object; socket listeners are shared functions that find it on the socket, so a check
+ * costs this object, its parser, two small closures (body sink, abort) and the socket.
  */
 class Exchange {
   readonly #started = performance.now();
@@ -84,32 +111,35 @@ class Exchange {
         rejectUnauthorized: !args.insecure,
         ...(servername === undefined ? {} : { servername }),
       });
-      this.#socket.once('secureConnect', this.#onSecure);
+      this.#socket.on('secureConnect', onSecureConnect);
     } else {
       this.#socket = net.connect({ host, port });
     }
-    this.#socket.once('connect', this.#onConnect);
-    this.#socket.on('data', this.#onData);
-    this.#socket.once('end', this.#onEnd);
-    this.#socket.on('error', this.#onError);
-    this.#socket.once('close', this.#onClose);
+    const socket = this.#socket as ExchangeSocket;
+    socket[EXCHANGE] = this;
+    // `on`, not `once`: each fires at most once anyway, and `once` allocates a wrapper per listener.
+    socket.on('connect', onConnect);
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onError);
+    socket.on('close', onClose);
     ctx.signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  #onConnect = (): void => {
+  handleConnect(): void {
     this.#connectMs = elapsedMs(this.#started);
     if (this.#socket instanceof tls.TLSSocket) {
       this.#phase = 'tls';
       return;
     }
     this.#send();
-  };
+  }
 
-  #onSecure = (): void => {
+  handleSecureConnect(): void {
     this.#tlsMs = Math.round((elapsedMs(this.#started) - this.#connectMs) * 100) / 100;
     this.#cert = certInfo(this.#socket as tls.TLSSocket);
     this.#send();
-  };
+  }
 
   #send(): void {
     this.#phase = 'read';
@@ -127,7 +157,7 @@ class Exchange {
     if (this.#kept >= this.args.maxBytes) this.#capped = true;
   };
 
-  #onData = (chunk: Buffer): void => {
+  handleData(chunk: Buffer): void {
     if (this.#ttfbMs < 0) this.#ttfbMs = elapsedMs(this.#writtenAt);
     const parser = this.#parser;
     const hadHeaders = parser.headersComplete;
@@ -144,16 +174,16 @@ class Exchange {
       this.#finish();
     } else if (!hadHeaders && parser.headersComplete && this.args.stream) {
       // Idle timer on the socket: node's shared timer list, re-armed by every read (no timer per chunk).
-      this.#socket.setTimeout(this.args.idleTimeout, this.#onIdle);
+      this.#socket.setTimeout(this.args.idleTimeout, onIdle);
     }
-  };
+  }
 
-  #onIdle = (): void => {
+  handleIdle(): void {
     this.#stalled = true;
     this.#finish();
-  };
+  }
 
-  #onEnd = (): void => {
+  handleEnd(): void {
     try {
       this.#parser.finish();
     } catch (err) {
@@ -161,15 +191,15 @@ class Exchange {
       return;
     }
     this.#finish();
-  };
+  }
 
-  #onError = (err: Error): void => {
+  handleError(err: Error): void {
     this.#settle({ status: 'error', message: `${this.#phase} ${socketErrorCode(err)}`, data: this.#data() });
-  };
+  }
 
-  #onClose = (): void => {
+  handleClose(): void {
     this.#settle({ status: 'error', message: `${this.#phase} connection closed`, data: this.#data() });
-  };
+  }
 
   #onAbort = (): void => {
     const reason = this.ctx.signal.reason;
