@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
 import { throwIfAborted } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
+import { coalescedStat } from './coalesced-stat.js';
 import { withFastSign } from './fast-sign.js';
 
 /**
@@ -35,7 +36,7 @@ export class IdentityCache {
     throwIfAborted(signal);
     let mtimeMs: number;
     try {
-      mtimeMs = (await stat(path)).mtimeMs;
+      mtimeMs = (await coalescedStat(path)).mtimeMs;
     } catch (err) {
       throw new SshIdentityError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }

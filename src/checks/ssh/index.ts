@@ -1,3 +1,4 @@
+export { installFastVerify, withFastSign } from './fast-sign.js';
 export { IdentityCache, identityCache, SshIdentityError } from './identity.js';
 export {
   blobKeyType,

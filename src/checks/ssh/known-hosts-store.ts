@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { throwIfAborted } from '../../core/deadline.js';
+import { coalescedStat } from './coalesced-stat.js';
 import { KnownHosts } from './known-hosts.js';
 
 interface Cached {
@@ -26,7 +27,7 @@ export class KnownHostsStore {
     let mtimeMs = -1;
     let size = -1;
     try {
-      const st = await stat(path);
+      const st = await coalescedStat(path);
       mtimeMs = st.mtimeMs;
       size = st.size;
     } catch (err) {

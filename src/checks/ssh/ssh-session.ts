@@ -1,11 +1,13 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import ssh2, { type ClientChannel, type ParsedKey } from 'ssh2';
+import { installFastVerify } from './fast-sign.js';
 import type { KnownHostKey } from './known-hosts.js';
 import { blobKeyType } from './known-hosts.js';
 
 // ssh2 is CommonJS: Node's ESM loader does not see its named exports.
 const { Client } = ssh2;
+installFastVerify();
 
 /** The phases of one SSH command, in order. The deadline reports which one was running when it fired. */
 export const SSH_PHASES = ['connect', 'handshake', 'auth', 'exec', 'output'] as const;
