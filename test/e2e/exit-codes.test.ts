@@ -44,19 +44,23 @@ describe('bad usage or input: exit 2, one line on stderr, nothing on stdout, not
     ],
   ];
 
-  it.concurrent.each(cases)('%s', async (_name, makeArgs) => {
-    const args = await makeArgs();
-    const before = listener.accepted();
-    const r = await runCli(args);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(lines(r.stderr)).toHaveLength(1);
-    expect(r.stderr.startsWith('fleetprobe: ')).toBe(true);
-    if (args.includes('-f')) expect(r.stderr).toContain('file.txt:3');
-    // Cases run concurrently, so compare the total: no case may have connected at all.
-    expect(listener.accepted()).toBe(before);
-    expect(listener.accepted()).toBe(0);
-  });
+  it.concurrent.each(cases)(
+    '%s',
+    async (_name, makeArgs) => {
+      const args = await makeArgs();
+      const before = listener.accepted();
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(lines(r.stderr)).toHaveLength(1);
+      expect(r.stderr.startsWith('fleetprobe: ')).toBe(true);
+      if (args.includes('-f')) expect(r.stderr).toContain('file.txt:3');
+      // Cases run concurrently, so compare the total: no case may have connected at all.
+      expect(listener.accepted()).toBe(before);
+      expect(listener.accepted()).toBe(0);
+    },
+    60_000,
+  );
 });
 
 describe('exit status of a completed run', () => {

@@ -12,8 +12,11 @@ import { type CliProcess, ensureBuilt, jsonLines, runCli, startCli } from './cli
  */
 const HOSTS = Number(process.env.E2E_MANIFEST_HOSTS ?? 1000);
 const BASE = '127.21.128.0';
-/** The deadline the manifest's expectations are stated for (a little above the default 2 s: a busy CI). */
-const MANIFEST_TIMEOUT = '3s';
+/**
+ * The deadline the manifest's expectations are stated for: above the default 2 s, because on a loaded 2-core
+ * machine TLS and SSH handshakes queue for CPU, and only tarpit-like hosts (one wave) wait this long.
+ */
+const MANIFEST_TIMEOUT = '5s';
 
 interface SimInfo {
   ports: Record<string, number | undefined>;
@@ -25,7 +28,7 @@ interface SimInfo {
 }
 
 /** Concurrency per check: handshake-heavy protocols get fewer in flight so CPU starvation cannot fake timeouts. */
-const CONCURRENCY: Record<string, number> = { http: 500, https: 200, tcp: 500, dns: 500, ssh: 48 };
+const CONCURRENCY: Record<string, number> = { http: 500, https: 100, tcp: 500, dns: 500, ssh: 48 };
 
 let dir: string;
 let sim: CliProcess;
