@@ -346,6 +346,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
           msg.term();
           continue;
         }
+        log.debug({ seq: batch.seq, worker: batch.worker, n: batch.results.length, final: batch.final }, 'result batch');
         if (isShardDone(cur, batch.seq)) {
           msg.ack(); // a redelivered shard's duplicate: its results are stored already
           continue;

@@ -1,0 +1,230 @@
+/**
+ * Distributed-mode benchmark (needs nats-server with JetStream on 127.0.0.1:4222, or FLEETPROBE_TEST_NATS).
+ *
+ * 1. Scaling: the same run with 1 and with 2 worker processes. The check does a fixed amount of CPU work per
+ *    target (PBKDF2, `--iterations`) on the worker and no I/O, so the machine's cores are the limit: an SSH
+ *    check against the in-process simulator would spend as much CPU in the simulated servers as in the
+ *    workers, on the same 2 cores. Target: 2 workers >= 1.7x the throughput of 1.
+ * 2. Overhead: a no-op check, in-process (`startRun`) vs distributed (1 worker): the per-result cost of
+ *    shards, result batches and JetStream acks.
+ *
+ *   npx tsx bench/dist.ts [--targets 3000] [--iterations 3000] [--overhead-targets 20000]
+ * Only loopback. Exits 0; bounded (each run has a deadline).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jetstreamManager } from '@nats-io/jetstream';
+import pino from 'pino';
+import type { Check } from '../src/checks/check.js';
+import { loadCheckModule } from '../src/checks/user/index.js';
+import { createJetStreamExecutor } from '../src/dist/coordinator.js';
+import { distNames } from '../src/dist/names.js';
+import { connectNats, deleteStreams } from '../src/dist/nats.js';
+import { WorkersRegistry } from '../src/dist/workers-registry.js';
+import { startRun } from '../src/engine/run.js';
+import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
+import type { Target } from '../src/targets/target.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const NATS_URL = process.env.FLEETPROBE_TEST_NATS ?? 'nats://127.0.0.1:4222';
+
+function flag(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
+  return Number.isFinite(v) && v > 0 ? v : def;
+}
+const TARGETS = flag('targets', 3000);
+const ITERATIONS = flag('iterations', 3000);
+const OVERHEAD_TARGETS = flag('overhead-targets', 20000);
+const RUN_DEADLINE_MS = 120_000;
+
+const CHECK_SOURCE = `import { pbkdf2Sync } from 'node:crypto';
+const args = { safeParse: (v) => ({ success: true, data: v ?? {} }), parse: (v) => v ?? {} };
+export default {
+  name: 'benchwork',
+  description: 'fixed CPU work per target (bench only)',
+  timeoutMs: 60000,
+  args,
+  async run(target, a) {
+    const n = Number(a.iterations ?? 0);
+    if (n > 0) pbkdf2Sync(target.address ?? 'x', 'fleetprobe', n, 32, 'sha256');
+    return { status: 'pass', message: 'ok' };
+  },
+};
+`;
+
+async function* targets(count: number): AsyncGenerator<Target> {
+  const start = ipv4ToInt('127.40.0.0');
+  for (let i = 0; i < count; i++) yield { address: intToIpv4(start + i), labels: {} };
+}
+
+interface Spawned {
+  kill(): Promise<void>;
+}
+
+async function spawnWorker(prefix: string, name: string, modulePath: string): Promise<Spawned> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/dist/worker-process.ts',
+      'worker',
+      ...['--nats', NATS_URL, '--prefix', prefix, '--name', name, '--check-module', modulePath],
+      ...['--concurrency', '16'],
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLEETPROBE_LOG: 'info' } },
+  );
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (c: string) => {
+      buf += c;
+      if (buf.includes('"worker started"')) resolve();
+    });
+    void exited.then(() => reject(new Error(`worker ${name} exited early:\n${buf}`)));
+  });
+  return {
+    async kill() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface Measured {
+  results: number;
+  wallMs: number;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'fp-bench-dist-'));
+  const modulePath = join(dir, 'benchwork.mjs');
+  writeFileSync(modulePath, CHECK_SOURCE);
+  const check = (await loadCheckModule(modulePath)) as Check<unknown>;
+  const log = pino({ level: process.env.BENCH_DEBUG ? 'debug' : 'warn' }, pino.destination(2));
+  const prefix = `fpbench${randomBytes(3).toString('hex')}`;
+  const nc = await connectNats(NATS_URL, 'fleetprobe-bench');
+  const executor = await createJetStreamExecutor({ nc, log, prefix, window: 16 });
+  let runNo = 0;
+  const reg = new WorkersRegistry({ nc, prefix, heartbeatMs: 2000 });
+
+  const distributed = async (workerCount: number, count: number, iterations: number): Promise<Measured> => {
+    const workers = await Promise.all(
+      Array.from({ length: workerCount }, (_, i) => spawnWorker(prefix, `bench-w${i + 1}`, modulePath)),
+    );
+    try {
+      const deadline = AbortSignal.timeout(RUN_DEADLINE_MS);
+      if (process.env.BENCH_DEBUG) log.debug({ workerCount }, 'run start');
+      const t0 = performance.now();
+      let n = 0;
+      for await (const _r of executor.execute(
+        { id: `bench${runNo++}${randomBytes(3).toString('hex')}` },
+        { check, args: { iterations }, targets: targets(count), total: count, concurrency: 16, retries: 0 },
+        deadline,
+      )) {
+        n++;
+      }
+      const wallMs = performance.now() - t0;
+      if (process.env.BENCH_DEBUG)
+        console.error(JSON.stringify(reg.list().map((w) => [w.name, w.processed])));
+      return { results: n, wallMs };
+    } finally {
+      await Promise.all(workers.map((w) => w.kill()));
+    }
+  };
+
+  const inProcess = async (count: number, iterations: number): Promise<Measured> => {
+    const t0 = performance.now();
+    let n = 0;
+    const exec = startRun({
+      check,
+      args: { iterations },
+      targets: targets(count),
+      total: count,
+      concurrency: 16,
+    });
+    for await (const _r of exec.results()) n++;
+    return { results: n, wallMs: performance.now() - t0 };
+  };
+
+  try {
+    const one = await distributed(1, TARGETS, ITERATIONS);
+    const two = await distributed(2, TARGETS, ITERATIONS);
+    const local = await inProcess(TARGETS, ITERATIONS);
+    const noopLocal = await inProcess(OVERHEAD_TARGETS, 0);
+    const noopDist = await distributed(1, OVERHEAD_TARGETS, 0);
+
+    const rate = (m: Measured) => (m.results / m.wallMs) * 1000;
+    const cpus = os.cpus();
+    console.log(
+      `# fleetprobe distributed bench — ${cpus.length} x ${cpus[0]?.model ?? '?'}, node ${process.version}`,
+    );
+    console.log(`# CPU check: PBKDF2-SHA256 x ${ITERATIONS} per target; ${TARGETS} targets`);
+    console.log('');
+    const rows: [string, string, string, string, string][] = [
+      ['scenario', 'results', 'wall s', 'results/s', 'vs 1 worker'],
+      [
+        'cpu check, in-process',
+        `${local.results}`,
+        (local.wallMs / 1000).toFixed(2),
+        rate(local).toFixed(0),
+        '-',
+      ],
+      [
+        'cpu check, 1 worker',
+        `${one.results}`,
+        (one.wallMs / 1000).toFixed(2),
+        rate(one).toFixed(0),
+        '1.00x',
+      ],
+      [
+        'cpu check, 2 workers',
+        `${two.results}`,
+        (two.wallMs / 1000).toFixed(2),
+        rate(two).toFixed(0),
+        `${(rate(two) / rate(one)).toFixed(2)}x`,
+      ],
+      [
+        'no-op check, in-process',
+        `${noopLocal.results}`,
+        (noopLocal.wallMs / 1000).toFixed(2),
+        rate(noopLocal).toFixed(0),
+        '-',
+      ],
+      [
+        'no-op check, 1 worker',
+        `${noopDist.results}`,
+        (noopDist.wallMs / 1000).toFixed(2),
+        rate(noopDist).toFixed(0),
+        '-',
+      ],
+    ];
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+    for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));
+    const usLocal = (noopLocal.wallMs * 1000) / noopLocal.results;
+    const usDist = (noopDist.wallMs * 1000) / noopDist.results;
+    console.log('');
+    console.log(
+      `per-result time: in-process ${usLocal.toFixed(1)} us, distributed ${usDist.toFixed(1)} us ` +
+        `(overhead ${(usDist - usLocal).toFixed(1)} us/result)`,
+    );
+    const speedup = rate(two) / rate(one);
+    console.log(
+      `2-worker speedup ${speedup.toFixed(2)}x (target >= 1.70x): ${speedup >= 1.7 ? 'met' : 'NOT met'}`,
+    );
+  } finally {
+    await executor.close();
+    reg.close();
+    await deleteStreams(await jetstreamManager(nc), distNames(prefix));
+    await nc.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
