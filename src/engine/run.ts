@@ -68,7 +68,13 @@ export function startRun(spec: RunSpec): RunExecution {
   ): Result => ({
     run: id,
     target: target.address ?? target.name ?? '',
-    port: target.port ?? argPort ?? check.defaultPort ?? null,
+    // The port the check reports having used wins (http's depends on the scheme), then the usual precedence.
+    port:
+      target.port ??
+      (typeof data.port === 'number' ? data.port : undefined) ??
+      argPort ??
+      check.defaultPort ??
+      null,
     name: target.name ?? null,
     labels: target.labels as Record<string, string>,
     check: check.name,
@@ -110,9 +116,8 @@ export function startRun(spec: RunSpec): RunExecution {
       // Never start a check whose signal has already fired: a listener added now would never be called.
       deadline.signal.throwIfAborted();
       const observation = await check.run(subject, spec.args, ctx);
-      // A check that resolved after its deadline fired still counts as late.
-      if (deadline.signal.aborted && observation.status === 'pass')
-        return classify(undefined, deadline.signal);
+      // An observation the check returns stands even if the deadline fired meanwhile: the check decides
+      // (http's stream mode passes a body still flowing at the deadline).
       return subject === target
         ? observation
         : { ...observation, data: { address: subject.address, ...observation.data } };
