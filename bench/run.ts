@@ -1,0 +1,38 @@
+/**
+ * `npm run bench [-- --only sweep,dns] [-- --quick]`: runs each benchmark in its own process, one after
+ * the other (they would skew each other on 2 cores), and prints where each one's table came from.
+ * Every benchmark is also runnable alone: `npx tsx bench/<name>.ts --help`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BENCHES = [
+  { name: 'sweep', what: 'http sweep vs curl, 100k hosts RSS, 1M tcp targets RSS (issue 2)' },
+  { name: 'sim', what: 'simulator: 100k hosts RSS, who saturates the CPU (issue 3)' },
+  { name: 'dns', what: '1M names vs adnshost, c-ares, dnsperf (issue 4)' },
+  { name: 'ssh', what: '`true` on 2,000 hosts vs pdsh, clush, parallel-ssh, ansible (issue 4)' },
+  { name: 'store', what: '250k-target run with and without --db, page query time (issue 5)' },
+  { name: 'dist', what: '1 vs 2 workers over JetStream, per-result overhead (issue 6)' },
+  { name: 'http-layer', what: 'HTTP client layers side by side (how the http check was chosen)' },
+] as const;
+
+const argv = process.argv.slice(2);
+const onlyIndex = argv.indexOf('--only');
+const only = onlyIndex >= 0 ? new Set((argv[onlyIndex + 1] ?? '').split(',')) : undefined;
+const passThrough = onlyIndex >= 0 ? argv.filter((_, i) => i !== onlyIndex && i !== onlyIndex + 1) : argv;
+const tsx = fileURLToPath(new URL('../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+let failed = 0;
+for (const bench of BENCHES) {
+  if (only && !only.has(bench.name)) continue;
+  const file = fileURLToPath(new URL(`./${bench.name}.ts`, import.meta.url));
+  if (!existsSync(file)) continue;
+  process.stdout.write(`\n=== bench/${bench.name}.ts: ${bench.what}\n`);
+  const run = spawnSync(process.execPath, [tsx, file, ...passThrough], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    failed++;
+    process.stdout.write(`=== bench/${bench.name}.ts exited with ${run.status ?? run.signal}\n`);
+  }
+}
+process.exitCode = failed > 0 ? 1 : 0;
