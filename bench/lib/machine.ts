@@ -9,9 +9,11 @@ export interface MachineInfo {
   readonly node: string;
   readonly os: string;
   readonly date: string;
+  /** 1-minute load average when the info was taken: other work on the machine skews every number. */
+  readonly loadAvg1m: number;
 }
 
-/** CPU model, logical cores, total memory (GB, one decimal), node version, kernel and an ISO date. */
+/** CPU model, logical cores, total memory (GB, one decimal), node version, kernel, ISO date, load average. */
 export function machineInfo(): MachineInfo {
   let cpu = os.cpus()[0]?.model?.trim() ?? 'unknown';
   if (cpu === 'unknown' || cpu === '') {
@@ -29,10 +31,11 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     os: `${os.type()} ${os.release()}`,
     date: new Date().toISOString(),
+    loadAvg1m: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
 /** One line for the top of a benchmark's output. */
 export function formatMachineInfo(m: MachineInfo): string {
-  return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; node ${m.node}; ${m.os}; ${m.date}`;
+  return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB; node ${m.node}; ${m.os}; ${m.date}; load average ${m.loadAvg1m}`;
 }
