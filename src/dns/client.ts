@@ -181,7 +181,8 @@ class ClientCore {
       backoff: options.backoff ?? 2,
       initialWindow: options.initialWindow ?? 256,
       minWindow: options.minWindow ?? 16,
-      maxWindow: options.maxWindow ?? 4096,
+      // A socket can never hold more queries than it has ids: the window stays well below 65536.
+      maxWindow: Math.min(options.maxWindow ?? 4096, 32768),
       udpPayloadSize: options.udpPayloadSize ?? 1232,
       recursionDesired: options.recursionDesired ?? true,
       recvBufferBytes: options.recvBufferBytes ?? 4 * 1024 * 1024,
@@ -291,10 +292,6 @@ class ClientCore {
 
   startUdp(entry: Pending): void {
     const slot = this.slotFor(entry.server);
-    if (slot.pending.size >= 0xffff) {
-      this.enqueue(entry); // every id of this socket is taken; wait for one to free up
-      return;
-    }
     let id = slot.nextId;
     // Random start, then linear probe: ids are unpredictable per socket and never collide.
     while (slot.pending.has(id)) id = (id + 1) & 0xffff;

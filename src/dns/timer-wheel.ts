@@ -1,3 +1,6 @@
+/** Ticks the wheel advances per callback at most (see `#advance`). */
+const MAX_CATCH_UP = 2;
+
 /** Something the wheel can expire. The wheel owns `timerSeq` and `expiresTick`; do not set them. */
 export interface WheelEntry {
   timerSeq: number;
@@ -89,7 +92,15 @@ export class TimerWheel {
   }
 
   #advance(): void {
-    const target = Math.floor((this.#now() - this.#startedAt) / this.tickMs);
+    let target = Math.floor((this.#now() - this.#startedAt) / this.tickMs);
+    // After a stall (GC, a starved process) the sockets hold a backlog of replies that libuv reads 32 per
+    // socket per loop turn. Catching up every missed tick at once would expire queries whose replies are
+    // sitting in that backlog; catching up at most MAX_CATCH_UP ticks per callback lets the poll phases
+    // in between drain it. Timeouts then stretch by the stall, which is what they should measure.
+    if (target - this.#tick > MAX_CATCH_UP) {
+      this.#startedAt += (target - this.#tick - MAX_CATCH_UP) * this.tickMs;
+      target = this.#tick + MAX_CATCH_UP;
+    }
     while (this.#tick < target && this.#interval !== undefined) {
       this.#tick++;
       const slot = this.#slots[this.#tick & this.#mask]!;

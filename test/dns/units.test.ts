@@ -159,10 +159,26 @@ describe('TimerWheel', () => {
     wheel.advance();
     expect(fired).toEqual(['a']);
     wheel.cancel(c);
-    now = 1000;
-    wheel.advance();
+    for (; now < 1000; now += 10) wheel.advance();
     expect(fired).toEqual(['a', 'b']);
     expect(wheel.size).toBe(0);
+    wheel.clear();
+  });
+
+  it('after a stall, catches up two ticks per callback so backlogged replies are read first', () => {
+    let now = 0;
+    const wheel = new TimerWheel(10, 64, () => now);
+    const fired: string[] = [];
+    wheel.schedule(entry(fired, 'a'), 10);
+    wheel.schedule(entry(fired, 'b'), 40);
+    now = 500; // the loop was blocked for 50 ticks
+    wheel.advance();
+    expect(fired).toEqual(['a']); // ticks 1-2 only
+    wheel.advance(); // same instant: the wheel's clock now lags wall time by the stall
+    expect(fired).toEqual(['a']);
+    now += 20;
+    wheel.advance();
+    expect(fired).toEqual(['a', 'b']);
     wheel.clear();
   });
 });
