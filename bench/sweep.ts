@@ -261,7 +261,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < HOSTS; i++) hosts.push(loopbackHost(HOST_BASE, i));
       await writeFile(hostsFile, `${hosts.join('\n')}\n`);
       log(
-        `nginx (worker_processes ${NGINX_WORKERS}) on 0.0.0.0:${nginx.port}; ${HOSTS} hosts from ${HOST_BASE}`,
+        `nginx (worker_processes ${NGINX_WORKERS}, keepalive_timeout ${NGINX_KEEPALIVE_S}) on 0.0.0.0:${nginx.port}; ${HOSTS} hosts from ${HOST_BASE}`,
       );
       const best = new Map<string, Row>();
       const keepBest = (r: Row) => {

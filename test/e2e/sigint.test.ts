@@ -40,13 +40,19 @@ describe('SIGINT', () => {
       '-o',
       'jsonl',
     ]);
-    // Explicit handshake: the checks are running once the tarpit holds CONCURRENCY connections.
-    await until(() => tarpit.accepted() >= CONCURRENCY || cli.child.exitCode !== null, 'connections');
-    expect(tarpit.accepted()).toBe(CONCURRENCY);
-    const signalledAt = performance.now();
-    cli.child.kill('SIGINT');
-    const r = await cli.done;
-    const exitMs = performance.now() - signalledAt;
+    let exitMs: number;
+    let r: Awaited<typeof cli.done>;
+    try {
+      // Explicit handshake: the checks are running once the tarpit holds CONCURRENCY connections.
+      await until(() => tarpit.accepted() >= CONCURRENCY || cli.child.exitCode !== null, 'connections');
+      expect(tarpit.accepted()).toBe(CONCURRENCY);
+      const signalledAt = performance.now();
+      cli.child.kill('SIGINT');
+      r = await cli.done;
+      exitMs = performance.now() - signalledAt;
+    } finally {
+      if (cli.child.exitCode === null && cli.child.signalCode === null) cli.child.kill('SIGKILL'); // a failed wait
+    }
 
     expect(r.code).toBe(130);
     expect(exitMs).toBeLessThan(3000);
