@@ -1,40 +1,39 @@
 import { Command, CommanderError } from 'commander';
 import { FleetprobeError } from '../core/errors.js';
-import { checksCommand } from './checks-command.js';
-import { EXIT, runCommand } from './run-command.js';
+import { EXIT } from './exit-codes.js';
+
+type AddCommand = (program: Command) => void;
+
+/**
+ * Subcommands are loaded on demand: `run` should not pay for loading fastify, kysely and the NATS
+ * client at start-up. Help with no subcommand loads them all.
+ */
+const SUBCOMMANDS: Record<string, () => Promise<AddCommand>> = {
+  run: async () => (await import('./run-command.js')).runCommand,
+  checks: async () => (await import('./checks-command.js')).checksCommand,
+  sim: async () => (await import('../sim/cli.js')).simCommand,
+  server: async () => (await import('./server-command.js')).serverCommand,
+  runs: async () => (await import('./runs-command.js')).runsCommand,
+  worker: async () => (await import('./worker-command.js')).workerCommand,
+};
 
 const USAGE_CODES = new Set(['FP_USAGE', 'FP_BAD_TARGET', 'FP_BAD_CHECK_ARGS']);
 
-/** Builds the `fleetprobe` command; each subcommand lives in its own module. */
-export async function buildProgram(): Promise<Command> {
+/** Builds the `fleetprobe` command with `only` (or every) subcommand; each lives in its own module. */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('fleetprobe')
     .description('Test and monitor a server fleet: one check, many hosts, one result per host.')
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // errors are printed once, below, on one line
-  runCommand(program);
-  checksCommand(program);
-  const optional: [string, string][] = [
-    ['../sim/cli.js', 'simCommand'],
-    ['./server-command.js', 'serverCommand'],
-    ['./runs-command.js', 'runsCommand'],
-    ['./worker-command.js', 'workerCommand'],
-  ];
-  for (const [path, name] of optional) {
-    // TODO(lead): static imports once every subcommand module has landed.
-    try {
-      const mod = (await import(path)) as Record<string, (p: Command) => void>;
-      mod[name]?.(program);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    }
-  }
+  const load = only !== undefined && SUBCOMMANDS[only] ? [SUBCOMMANDS[only]] : Object.values(SUBCOMMANDS);
+  for (const add of await Promise.all(load.map((f) => f()))) add(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    const program = await buildProgram();
+    const program = await buildProgram(argv[2]);
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportFatal(err);
@@ -45,6 +44,7 @@ export async function main(argv: string[]): Promise<void> {
 function reportFatal(err: unknown): number {
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    if (err.code === 'commander.help') return EXIT.ok;
     process.stderr.write(`fleetprobe: ${err.message.replace(/^error: /, '')}\n`);
     return EXIT.usage;
   }

@@ -7,6 +7,7 @@ import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import { csvFormat, jsonlFormat, type ResultFormat, TextOutput, tableFormat } from '../sinks/index.js';
 import { openTargets } from '../targets/index.js';
+import { EXIT } from './exit-codes.js';
 import { formatSummary } from './format-summary.js';
 import {
   type OutputFormat,
@@ -18,8 +19,6 @@ import {
 } from './parse-options.js';
 import { startProgressLine } from './progress-line.js';
 import { buildRegistry, closeSharedResources, makeResolver } from './runtime.js';
-
-export const EXIT = { ok: 0, notAllPassed: 1, usage: 2, internal: 70, interrupted: 130 } as const;
 
 interface RunFlags {
   targetsFile: string[];
