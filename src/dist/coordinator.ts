@@ -71,6 +71,15 @@ export interface JetStreamExecutorOptions {
   readonly liveWorkers?: () => number;
   /** Used only to give synthetic `cancelled` results the check's default port (when `spec.check` is a name). */
   readonly registry?: CheckRegistry;
+  /**
+   * When a result message is acked (and a shard recorded done):
+   * - `pull` (default): once the consumer of `execute()` pulls the item after the message's last result.
+   *   Exact when the consumer stores each result before pulling the next; a consumer that buffers (e.g. a
+   *   batching store sink) can lose its buffer's results if the coordinator process dies.
+   * - `stored`: once `onStored()` was called with every result of the message (exact with any buffering).
+   *   The consumer MUST then report every stored batch, or messages are redelivered after ack_wait.
+   */
+  readonly ackOn?: 'pull' | 'stored';
   /** After a cancel: stop waiting for in-flight shards once no result arrived for this long (default 250 ms). */
   readonly cancelQuietMs?: number;
   /** After a cancel: wait at most this long for in-flight shards (default 2000 ms). */
@@ -97,6 +106,8 @@ export interface JetStreamExecutor {
     spec: ExecuteSpec,
     signal: AbortSignal,
   ): AsyncGenerator<Result, void, undefined>;
+  /** With `ackOn: 'stored'`: the results (the very objects yielded) are now in the store. */
+  onStored(runId: string, results: readonly Result[]): void;
   /** Run ids with a saved cursor: runs a restarted coordinator should resume. */
   resumableRuns(): Promise<string[]>;
   /** Forgets a run's distributed state (cursor, consumer, leftover shards and results). */
@@ -148,6 +159,28 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
   const quietMs = options.cancelQuietMs ?? 250;
   const graceMs = options.cancelGraceMs ?? 2000;
   const closing = new AbortController();
+  const ackOn = options.ackOn ?? 'pull';
+  const storedHandlers = new Map<string, (results: readonly Result[]) => void>();
+
+  /**
+   * A previous coordinator may have left result messages delivered and unacked (it died, or detached with
+   * messages buffered). Until their ack wait expires they are invisible; a later message of the same shard
+   * (its final) could then be seen first and the shard declared done too early. So a resumed run waits
+   * until nothing is pending acknowledgement (at most ~ack_wait): redeliveries then come in stream order.
+   */
+  async function waitForNoAckPending(runId: string, signal: AbortSignal, log: Logger): Promise<void> {
+    const until = Date.now() + limits.ackWaitMs * 2 + 1000;
+    for (;;) {
+      const info = await jsm.consumers.info(names.resultsStream, names.resultsConsumer(runId));
+      if (info.num_ack_pending === 0 || Date.now() > until || signal.aborted || closing.signal.aborted)
+        return;
+      log.info(
+        { pending: info.num_ack_pending },
+        'resume: waiting for unacked result messages to be redelivered',
+      );
+      await delay(Math.min(500, limits.ackWaitMs / 4));
+    }
+  }
 
   async function* execute(
     run: { readonly id: string },
@@ -168,6 +201,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
     };
     await ensureResultsConsumer(jsm, names, limits, runId);
     let cursor: RunCursor | undefined = await cursors.get(runId);
+    const resuming = cursor !== undefined;
     if (cursor) {
       log.info({ low: cursor.low, nextSeq: cursor.nextSeq }, 'resuming distributed run');
     } else {
@@ -270,11 +304,28 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
       }
     })();
 
+    // ackOn 'stored': result -> the message it came in, acked (and its shard marked done) once all stored.
+    const awaitingStore = new WeakMap<Result, { remaining: number; settle: () => Promise<void> }>();
+    const storedHandler = (stored: readonly Result[]) => {
+      for (const r of stored) {
+        const t = awaitingStore.get(r);
+        if (!t) continue;
+        awaitingStore.delete(r);
+        if (--t.remaining === 0) {
+          t.settle().catch((err: unknown) =>
+            log.warn({ err: describeError(err) }, 'settling a result message failed'),
+          );
+        }
+      }
+    };
+    storedHandlers.set(runId, storedHandler);
+
     const onCancel = () => wake.notify();
     signal.addEventListener('abort', onCancel, { once: true });
     const onClose = () => wake.notify();
     closing.signal.addEventListener('abort', onClose, { once: true });
 
+    if (resuming) await waitForNoAckPending(runId, signal, log);
     const consumer = await js.consumers.get(names.resultsStream, names.resultsConsumer(runId));
     let messages: ConsumerMessages | undefined = await consumer.consume({ max_messages: 16 });
     let iterator: AsyncIterator<JsMsg> | undefined = messages[Symbol.asyncIterator]();
@@ -282,6 +333,8 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
     let finished = false;
     let cancelledAt: number | undefined;
     let lastMessageAt = Date.now();
+    /** The message whose results are being yielded (pull mode): handed back with nak() on detach. */
+    let inHand: JsMsg | undefined;
 
     const stopConsuming = async () => {
       const m = messages;
@@ -293,7 +346,8 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
       if (!m || !it) return;
       // stop() ends the pull; the iterator settles its pending next() as done, then its generator returns.
       m.stop();
-      await p?.catch(() => undefined);
+      const last = await p?.catch(() => undefined);
+      if (last && !last.done) last.value.nak();
       await it.return?.().catch(() => undefined);
     };
 
@@ -346,22 +400,38 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
           msg.term();
           continue;
         }
-        log.debug({ seq: batch.seq, worker: batch.worker, n: batch.results.length, final: batch.final }, 'result batch');
-        if (isShardDone(cur, batch.seq)) {
-          msg.ack(); // a redelivered shard's duplicate: its results are stored already
-          continue;
+        log.debug(
+          { seq: batch.seq, worker: batch.worker, n: batch.results.length, final: batch.final },
+          'result batch',
+        );
+        // Even a done shard's batch is yielded: it may be an earlier batch redelivered after the final one
+        // (a coordinator restart); the store keeps one row per target, so a true duplicate costs nothing.
+        const settle = async () => {
+          if (batch.final && !isShardDone(cur, batch.seq)) {
+            markShardDone(cur, batch.seq);
+            outstanding.delete(batch.seq);
+            // The shard is recorded done before its final message is acked: a restarted coordinator whose
+            // re-publish is de-duplicated by msgID never waits for a final it will not see again.
+            await flushCursor();
+            wake.notify();
+          }
+          msg.ack();
+          if (inHand === msg) inHand = undefined;
+        };
+        inHand = msg;
+        if (ackOn === 'stored' && batch.results.length > 0) {
+          const tracker = { remaining: batch.results.length, settle };
+          for (const raw of batch.results) {
+            // A worker's results always belong to this run; force the id in case of a misconfigured worker.
+            const r = raw.run === runId ? (raw as Result) : ({ ...raw, run: runId } as Result);
+            awaitingStore.set(r, tracker);
+            yield r;
+          }
+        } else {
+          for (const r of batch.results)
+            yield r.run === runId ? (r as Result) : ({ ...r, run: runId } as Result);
+          await settle();
         }
-        for (const r of batch.results) {
-          // A worker's results always belong to this run; force the id in case of a misconfigured worker.
-          yield r.run === runId ? (r as Result) : ({ ...r, run: runId } as Result);
-        }
-        if (batch.final) {
-          markShardDone(cur, batch.seq);
-          outstanding.delete(batch.seq);
-          await flushCursor();
-          wake.notify();
-        }
-        msg.ack();
       }
 
       if (cancelledAt !== undefined) {
@@ -387,6 +457,8 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
         log.info({ shards: cur.nextSeq, targets: cur.targetsPublished }, 'distributed run done');
       }
     } finally {
+      if (storedHandlers.get(runId) === storedHandler) storedHandlers.delete(runId);
+      if (!finished) inHand?.nak();
       signal.removeEventListener('abort', onCancel);
       closing.signal.removeEventListener('abort', onClose);
       stopPublishing.abort(new CancelledError('coordinator stopped publishing'));
@@ -403,6 +475,9 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
 
   return {
     execute,
+    onStored(runId: string, results: readonly Result[]) {
+      storedHandlers.get(runId)?.(results);
+    },
     resumableRuns: () => cursors.list(),
     async forget(runId: string) {
       await dropRun(jsm, names, runId);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
+import { storeResults } from '../../src/sinks/store-sink.js';
 import { NATS_URL, requireService } from '../helpers/services.js';
 import {
   ingest,
@@ -73,6 +74,50 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
     expect(stored.every((r) => r.status === 'pass')).toBe(true);
     expect(yielded).toBeGreaterThanOrEqual(total);
     void seenBy;
+    expect(await executor.resumableRuns()).not.toContain(runId);
+  });
+
+  it("with ackOn 'stored' and the server's batching store sink, acks follow the store's writes", async () => {
+    const total = 1024;
+    const runId = `r${randomUUID().replace(/-/g, '')}`;
+    await createRunRecord(db.store, runId, 'tcp', total);
+    const executor = await createJetStreamExecutor({
+      nc: nats.nc,
+      log: silent,
+      prefix: nats.prefix,
+      limits: { ackWaitMs: 3000 },
+      ackOn: 'stored',
+    });
+    const check = createBuiltinRegistry().get('tcp');
+    let newRows = 0;
+    const stored = storeResults(
+      db.store,
+      executor.execute(
+        { id: runId },
+        {
+          check,
+          args: check.args.parse({ port: listener.port }),
+          targets: loopbackTargets('127.26.0.0', total),
+          total,
+          concurrency: 64,
+          retries: 0,
+        },
+        new AbortController().signal,
+      ),
+      {
+        onCounts: (counts, batch) => {
+          newRows += Object.values(counts).reduce((a, b) => a + b, 0);
+          executor.onStored(runId, batch);
+        },
+      },
+    );
+    for await (const _r of stored) {
+      // drained by the sink
+    }
+    await executor.close();
+    expect(newRows).toBe(total);
+    const rows = await allResults(db.store, runId);
+    expect(new Set(rows.map((r) => r.target)).size).toBe(total);
     expect(await executor.resumableRuns()).not.toContain(runId);
   });
 });

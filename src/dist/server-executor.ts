@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import { createBuiltinRegistry } from '../checks/builtins.js';
+import type { Result } from '../engine/result.js';
+import { createJetStreamExecutor, type ExecuteSpec, type JetStreamExecutor } from './coordinator.js';
+import { connectNats, type DistLimits, type NatsConnection } from './nats.js';
+import { WorkersRegistry, workerMetrics } from './workers-registry.js';
+
+/** The coordinator as the server uses it: the Executor, the workers' registry, and one close for both. */
+export interface ServerExecutor {
+  execute(run: { readonly id: string }, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
+  /** Report a batch the store wrote (only needed with `ackOn: 'stored'`). */
+  onStored(runId: string, results: readonly Result[]): void;
+  /** Worker liveness for GET /api/v1/workers (`workersRoutes`) and /metrics (`metrics()`). */
+  readonly workers: WorkersRegistry;
+  /** Prometheus lines about workers, to append to /metrics. */
+  metrics(): string;
+  readonly coordinator: JetStreamExecutor;
+  /** Detaches runs in progress (they stay resumable), stops the registry, closes the NATS connection. */
+  close(): Promise<void>;
+}
+
+export interface ServerExecutorOptions {
+  readonly nats: string;
+  readonly log: Logger;
+  readonly prefix?: string;
+  readonly limits?: Partial<DistLimits>;
+  readonly ackOn?: 'pull' | 'stored';
+}
+
+/**
+ * Builds the distributed executor for `fleetprobe server --nats <url>` (the `createExecutor` hook of
+ * src/server/start.ts; `src/cli/worker-command.ts` installs it in `serverHooks`).
+ */
+export async function createServerExecutor(options: ServerExecutorOptions): Promise<ServerExecutor> {
+  const nc: NatsConnection = await connectNats(options.nats, 'fleetprobe-coordinator');
+  try {
+    const workers = new WorkersRegistry({
+      nc,
+      log: options.log,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+    });
+    const coordinator = await createJetStreamExecutor({
+      nc,
+      log: options.log.child({ component: 'coordinator' }),
+      registry: createBuiltinRegistry(),
+      liveWorkers: () => workers.live().length,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.ackOn ? { ackOn: options.ackOn } : {}),
+    });
+    options.log.info({ nats: options.nats }, 'distributed mode: runs execute on workers');
+    return {
+      execute: (run, spec, signal) => coordinator.execute(run, spec, signal),
+      onStored: (runId, results) => coordinator.onStored(runId, results),
+      workers,
+      metrics: () => workerMetrics(workers),
+      coordinator,
+      async close() {
+        await coordinator.close();
+        workers.close();
+        await nc.drain().catch(() => nc.close());
+      },
+    };
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+}
