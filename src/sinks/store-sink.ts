@@ -77,57 +77,42 @@ export async function* storeResults(
     opts.onError?.(lastError, rows);
   };
 
-  let writing: Promise<void> | undefined;
-  const flush = async (group: Result[]): Promise<void> => {
-    if (writing) await writing;
-    writing = write(group);
+  // Writes are chained (`write` never rejects), so they run one at a time and in order.
+  let writing: Promise<void> = Promise.resolve();
+  const enqueue = (group: Result[]) => {
+    writing = writing.then(() => write(group));
   };
-  // Own batching loop (not core/iter `batch`): when the source throws, the partial batch must still be
-  // written before the error propagates, or the results of the last moments of a run would be lost.
-  const iterator = results[Symbol.asyncIterator]();
+  // The partial batch is handed to the write chain by a timer, not by racing every read against a timer:
+  // no per-result promise juggling on the hot path.
   let current: Result[] = [];
-  let flushDue: Promise<'flush'> | undefined;
-  let pending: Promise<IteratorResult<Result>> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let sourceDone = false;
+  const onTimer = () => {
+    timer = undefined;
+    if (current.length === 0) return;
+    const group = current;
+    current = [];
+    enqueue(group);
+  };
   try {
-    for (;;) {
-      pending ??= iterator.next();
-      const next = flushDue ? await Promise.race([pending, flushDue]) : await pending;
-      if (next === 'flush') {
-        flushDue = undefined;
-        await flush(current);
-        current = [];
-        continue;
-      }
-      pending = undefined;
-      if (next.done) {
-        sourceDone = true;
-        break;
-      }
-      current.push(next.value);
-      if (current.length === 1) {
-        // One timer per batch, not per result.
-        flushDue = new Promise<'flush'>((resolve) => {
-          timer = setTimeout(() => resolve('flush'), maxWaitMs);
-        });
-      }
+    for await (const result of results) {
+      current.push(result);
+      if (current.length === 1) timer = setTimeout(onTimer, maxWaitMs);
       if (current.length >= size) {
         clearTimeout(timer);
-        flushDue = undefined;
-        await flush(current);
+        timer = undefined;
+        const group = current;
         current = [];
+        await writing; // backpressure: one write in flight while the next batch fills
+        enqueue(group);
       }
-      yield next.value;
+      yield result;
     }
   } finally {
+    // Also when the source throws or the consumer breaks out: what was received is written first.
     clearTimeout(timer);
-    if (current.length > 0) await flush(current);
-    if (writing) await writing;
-    if (!sourceDone) {
-      if (pending) pending.catch(() => {}); // a read we no longer want
-      await iterator.return?.();
-    }
+    if (current.length > 0) enqueue(current);
+    current = [];
+    await writing;
   }
   if (lost > 0) throw new StoreWriteError(lost, lastError);
 }
