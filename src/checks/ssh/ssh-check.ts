@@ -258,11 +258,13 @@ function deadlineObservation(
   data: Record<string, unknown>,
 ): Observation {
   data.phase = phase;
-  if (reason instanceof DeadlineError || !isFleetprobeError(reason)) {
+  const isTimeout =
+    reason instanceof DeadlineError || (reason instanceof Error && reason.name === 'TimeoutError'); // AbortSignal.timeout()
+  if (isTimeout) {
     const ms = reason instanceof DeadlineError ? reason.timeoutMs : timeoutMs;
     return { status: 'timeout', message: `deadline ${ms} ms exceeded during ${phase}`, data };
   }
-  // Cancelled (or another coded abort): let the engine classify it.
+  // Cancelled (or any other abort): rethrow the reason unchanged so the engine classifies it.
   throw reason;
 }
 
