@@ -1,9 +1,12 @@
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../src/engine/result.js';
 import { buildServer } from '../../src/server/index.js';
 import { openStore, type Store, StoreError } from '../../src/store/index.js';
 import { requireService } from '../helpers/services.js';
+import { api, listeners, range, readEvents } from '../server/helpers.js';
 import { freshDatabase, newRun, result } from './store-fixtures.js';
 
 const pgUp = await requireService('PostgreSQL', 5432);
@@ -115,6 +118,59 @@ describe.skipIf(!pgUp)('PostgreSQL going away and coming back', () => {
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await app.close();
+    }
+  });
+
+  it('a run whose results cannot be stored ends failed, saying so, and the server carries on', async () => {
+    const fleet = await listeners(range('127.28.0', 40));
+    let sawLoss!: () => void;
+    const lossLogged = new Promise<void>((r) => {
+      sawLoss = r;
+    });
+    const logStream = new Writable({
+      write(chunk, _enc, cb) {
+        if (String(chunk).includes('results not stored')) sawLoss();
+        cb();
+      },
+    });
+    const { app } = await buildServer({
+      store,
+      auth: { tokens: [] },
+      log: pino({ level: 'error' }, logStream),
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as net.AddressInfo).port}`;
+    try {
+      // 40 targets at 20 checks/s: about two seconds of results arriving one by one.
+      const post = await api(url, 'POST', '/api/v1/runs', {
+        check: 'tcp',
+        targets: ['127.28.0.0/27', '127.28.0.32/29'],
+        args: { port: fleet.port },
+        rate: 20,
+      });
+      const id = post.body.id as string;
+      await readEvents(`${url}/api/v1/runs/${id}/events`, (e) => e.event === 'progress' && e.data.done > 0);
+      await proxy.down();
+      await lossLogged; // a batch was given up on after its retries: the loss is reported, not hidden
+      await proxy.up();
+      const events = await readEvents(`${url}/api/v1/runs/${id}/events`);
+      const done = events.at(-1)!;
+      expect(done.event).toBe('done');
+      expect(done.data.state).toBe('failed');
+      expect(done.data.error).toMatch(/could not be stored/);
+      expect((await store.getRun(id))?.state).toBe('failed');
+      // The server recovered without a restart: a new run goes through.
+      const again = await api(url, 'POST', '/api/v1/runs', {
+        check: 'tcp',
+        targets: ['127.28.0.0/29'],
+        args: { port: fleet.port },
+      });
+      expect(again.status).toBe(202);
+      const ev = await readEvents(`${url}/api/v1/runs/${again.body.id}/events`);
+      expect(ev.at(-1)!.data).toMatchObject({ state: 'done', counts: { pass: 8 } });
+    } finally {
+      await app.close();
+      await fleet.close();
     }
   });
 });
