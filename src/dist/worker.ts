@@ -251,6 +251,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       if (entry.handback) {
         publisher.abandon();
         msg.nak();
+        log.info(
+          { runId: shard.runId, seq: shard.seq, published: publisher.published },
+          'shard handed back on drain',
+        );
         return;
       }
       await publisher.finish();

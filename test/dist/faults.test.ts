@@ -19,6 +19,7 @@ import { allResults, createRunRecord, tempStore } from './store-helpers.js';
 
 const up = await requireService('NATS', 4222);
 const TOTAL = 1024;
+const DRAIN_TOTAL = 128;
 const tcp = createBuiltinRegistry().get('tcp');
 
 function newRunId(): string {
@@ -126,6 +127,70 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     expect(killed).toBeDefined();
     expect(yielded).toBeGreaterThanOrEqual(TOTAL);
     await expectOnePerTarget(runId, 'pass');
+  });
+
+  it('SIGTERM drains a worker: it hands its shards back, exits 0, and the run still gets one result per target', async () => {
+    // Each check takes 200 ms and a shard holds 32 targets at concurrency 8: a 150 ms grace cannot finish it.
+    const listener = await loopbackListener('banner', 200);
+    closers.push(listener.close);
+    const holding = new Map<string, number>();
+    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
+      callback: (_err, msg) => {
+        const hb = msg.json<Heartbeat>();
+        holding.set(hb.name, hb.shards);
+      },
+    });
+    closers.push(async () => sub.unsubscribe());
+    workers = await Promise.all(
+      ['w1', 'w2'].map((n) =>
+        spawnWorker(nats.prefix, n, [
+          '--ack-wait',
+          '2s',
+          '--concurrency',
+          '8',
+          '--heartbeat',
+          '200ms',
+          '--drain-grace',
+          '150ms',
+        ]),
+      ),
+    );
+    const runId = newRunId();
+    await createRunRecord(db.store, runId, 'tcp', DRAIN_TOTAL);
+    const e = await executor();
+    let drained: WorkerProcess | undefined;
+    let exit: Promise<number | string> | undefined;
+    await ingest(
+      e.execute(
+        { id: runId },
+        {
+          check: tcp,
+          args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
+          targets: loopbackTargets('127.27.0.0', DRAIN_TOTAL),
+          total: DRAIN_TOTAL,
+          concurrency: 8,
+          timeoutMs: 5000,
+          retries: 0,
+        },
+        new AbortController().signal,
+      ),
+      db.store,
+      async (_r, n) => {
+        const victim = workers.find((w) => (holding.get(w.name) ?? 0) > 0);
+        if (n >= 8 && !drained && victim) {
+          drained = victim;
+          victim.child.kill('SIGTERM');
+          exit = victim.exited;
+        }
+      },
+    );
+    expect(drained).toBeDefined();
+    expect(await exit).toBe(0);
+    expect(drained!.logs.some((l) => l.includes('"shard handed back on drain"'))).toBe(true);
+    const stored = await allResults(db.store, runId);
+    expect(stored).toHaveLength(DRAIN_TOTAL);
+    expect(new Set(stored.map((r) => r.target)).size).toBe(DRAIN_TOTAL);
+    expect(stored.filter((r) => r.status !== 'pass')).toEqual([]);
   });
 
   it('a coordinator restart mid-run resumes the run', async () => {
