@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CancelledError } from '../../src/core/errors.js';
-import { type SimSshServer, startSimSshServer } from '../../src/sim/ssh/index.js';
+import { deriveEd25519, type SimSshServer, startSimSshServer } from '../../src/sim/ssh/index.js';
 import { LogCapture, runSsh } from '../sim-ssh/run-ssh.js';
 import { tinyFleet } from '../sim-ssh/tiny-model.js';
 
@@ -123,6 +123,36 @@ describe('ssh check against the sim SSH server', () => {
     expect(obs.status).toBe('timeout');
     expect(obs.data?.phase).toBe(phase);
     await vi.waitFor(() => expect(sim.openSockets()).toBe(before), { timeout: 5000, interval: 20 });
+  });
+
+  it('times out during output on a command that never ends (sleep 30), and the channel is torn down', async () => {
+    const obs = await runSsh(addr(0), { ...base, command: 'sleep 30' }, { timeoutMs: 500 });
+    expect(obs.status).toBe('timeout');
+    expect(obs.data?.phase).toBe('output');
+    await vi.waitFor(() => expect(sim.openSockets()).toBe(0), { timeout: 5000, interval: 20 });
+  });
+
+  it('times out during auth on a server that never answers the userauth request', async () => {
+    const { Server } = ssh2;
+    const hostKey = deriveEd25519(3, 'auth-hang');
+    const seen: Array<() => void> = [];
+    let closed = 0;
+    const server = new Server({ hostKeys: [hostKey.privateKey] }, (conn) => {
+      conn.on('error', () => {});
+      conn.on('close', () => closed++);
+      conn.on('authentication', () => seen.push(() => {})); // never accepted nor rejected
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const obs = await runSsh('127.0.0.1', { ...base, port, hostKeyPolicy: 'off' }, { timeoutMs: 500 });
+      expect(obs.status).toBe('timeout');
+      expect(obs.data?.phase).toBe('auth');
+      expect(seen.length).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(closed).toBe(1), { timeout: 5000, interval: 20 });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it('rejects with the cancel reason when the run is cancelled, and destroys the connection', async () => {
