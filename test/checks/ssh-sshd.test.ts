@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -58,6 +59,29 @@ describe.skipIf(!available)('ssh check against a real OpenSSH sshd', () => {
     const three = await runSsh('127.0.0.1', { ...base, command: 'echo out; echo err >&2; exit 3' });
     expect(three.status).toBe('fail');
     expect(three.data).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('authenticates through an SSH agent when no identity is given', async () => {
+    const sock = join(dir, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      await vi.waitFor(() => expect(existsSync(sock)).toBe(true), { timeout: 5000, interval: 20 });
+      await run('ssh-add', ['-q', sshd.clientKeyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+      const saved = process.env.SSH_AUTH_SOCK;
+      process.env.SSH_AUTH_SOCK = sock;
+      try {
+        const { identity: _none, ...noIdentity } = base;
+        const obs = await runSsh('127.0.0.1', noIdentity);
+        expect(obs.status, obs.message).toBe('pass');
+      } finally {
+        if (saved === undefined) delete process.env.SSH_AUTH_SOCK;
+        else process.env.SSH_AUTH_SOCK = saved;
+      }
+    } finally {
+      const exited = new Promise((r) => agent.once('exit', r));
+      agent.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('errors when the server refuses the key', async () => {
