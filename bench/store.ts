@@ -257,7 +257,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   process.stdout.write(`${formatMachineInfo(machineInfo())}\n`);
   process.stdout.write(
-    `store bench: ${formatCount(HOSTS)} targets, tcp check, concurrency ${CONCURRENCY}\n\n`,
+    `store bench: ${formatCount(HOSTS)} targets (instant check) and ${formatCount(TCP_HOSTS)} (tcp check), concurrency ${CONCURRENCY}\n\n`,
   );
   const listener = await startListener();
   const handles: StoreHandle[] = [];
