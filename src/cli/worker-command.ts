@@ -2,14 +2,9 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { describeError } from '../core/errors.js';
-import { createServerExecutor } from '../dist/server-executor.js';
 import { startWorker } from '../dist/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { buildRegistry, closeSharedResources } from './runtime.js';
-import { serverHooks } from './server-command.js';
-
-// `fleetprobe server --nats <url>`: the server's executor hook is filled by the distributed module.
-serverHooks.createExecutor ??= ({ nats, log }) => createServerExecutor({ nats, log });
 
 interface WorkerFlags {
   nats: string;
