@@ -4,7 +4,8 @@
  * i < N on 127.0.0.53:53 (adnshost only speaks to port 53).
  *
  *   npx tsx bench/dns.ts [--names 1000000] [--rounds 2] [--skip-peers] [--host 127.0.0.53] [--port 53]
- *     (fleetprobe tuning: --concurrency 4096 callers, --sockets 4, --initial-window 256, --max-window 4096)
+ *     (fleetprobe tuning: --concurrency 4096 callers, --sockets 4, --initial-window 256, --max-window 4096;
+ *      --skip-engine, --engine-concurrency 1024 for the `dns` check through the engine)
  *
  * Every tool resolves every name once; fleetprobe and c-ares check every answer against the expected
  * address, adnshost's output lines are checked too. Each tool runs in its own process so its peak RSS is
@@ -36,6 +37,8 @@ const { values: flags } = parseArgs({
     'max-window': { type: 'string', default: '4096' },
     'initial-window': { type: 'string', default: '256' },
     rounds: { type: 'string', default: '2' },
+    'skip-engine': { type: 'boolean', default: false },
+    'engine-concurrency': { type: 'string', default: '1024' },
   },
 });
 const N = Number(flags.names);
@@ -100,6 +103,45 @@ async function childOurs(): Promise<ChildResult> {
     wrong,
     failed,
     extra: `window ${s.window}, retries ${s.retries}, unmatched ${s.unmatched}`,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}
+
+/** The `dns` check through the engine (scheduler, deadlines, results), as `fleetprobe run dns` drives it. */
+async function childEngine(): Promise<ChildResult> {
+  const { startRun } = await import('../src/engine/run.js');
+  const { dnsArgs, dnsCheck, closeSharedDnsClient } = await import('../src/checks/dns/index.js');
+  async function* targets() {
+    for (let i = 0; i < N; i++) yield { name: `n${i}.${ZONE}`, labels: {} };
+  }
+  const started = performance.now();
+  const run = startRun({
+    check: dnsCheck as import('../src/checks/check.js').Check<unknown>,
+    args: dnsArgs.parse({ server: `${HOST}:${PORT}` }),
+    targets: targets(),
+    total: N,
+    concurrency: Number(flags.concurrency),
+    timeoutMs: 5000,
+  });
+  let ok = 0;
+  let wrong = 0;
+  let failed = 0;
+  for await (const r of run.results()) {
+    const i = Number(r.name?.slice(1, r.name.indexOf('.')));
+    const answers = r.data.answers as { data: string }[] | undefined;
+    if (r.status !== 'pass') failed++;
+    else if (answers?.length === 1 && answers[0]!.data === addressOf(i)) ok++;
+    else wrong++;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await closeSharedDnsClient();
+  return {
+    tool: `fleetprobe run dns (engine, -c ${flags.concurrency})`,
+    qps: N / seconds,
+    seconds,
+    ok,
+    wrong,
+    failed,
     rssMb: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -343,8 +385,13 @@ function table(rows: ChildResult[]): string {
 }
 
 async function main(): Promise<void> {
-  if (flags.child === 'ours' || flags.child === 'cares') {
-    const res = flags.child === 'ours' ? await childOurs() : await childCares();
+  if (flags.child === 'ours' || flags.child === 'cares' || flags.child === 'engine') {
+    const res =
+      flags.child === 'ours'
+        ? await childOurs()
+        : flags.child === 'engine'
+          ? await childEngine()
+          : await childCares();
     process.stdout.write(`${JSON.stringify(res)}\n`);
     return;
   }
@@ -405,6 +452,8 @@ async function main(): Promise<void> {
       const load = () => os.loadavg()[0]!.toFixed(1);
       console.log(`\n## round ${round}/${rounds} (load average ${load()} at start)`);
       rows.push(await runChild('ours', oursArgs));
+      if (!flags['skip-engine'])
+        rows.push(await runChild('engine', ['--concurrency', flags['engine-concurrency']!]));
       if (!flags['skip-peers']) {
         for (const c of [100, 200, 500]) rows.push(await runChild('cares', ['--concurrency', String(c)]));
         for (const c of [100, 500]) rows.push(await runAdnshost(c));
