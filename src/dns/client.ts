@@ -24,7 +24,10 @@ export interface DnsClientOptions {
   timeoutMs?: number;
   /** Multiplier of the attempt timeout per retry (default 2). */
   backoff?: number;
-  /** Adaptive in-flight window: start (default 256), floor (16), ceiling (4096). */
+  /**
+   * Adaptive in-flight window, one per server (AIMD on timeouts): start (default 256), floor (16),
+   * ceiling (4096). Queries beyond a server's window wait in that server's FIFO.
+   */
   initialWindow?: number;
   minWindow?: number;
   maxWindow?: number;
@@ -85,6 +88,7 @@ export interface DnsClientStats {
   socketErrors: number;
   inFlight: number;
   queued: number;
+  /** Window of the server that answered last (in bulk resolution: the resolver's). */
   window: number;
 }
 
@@ -102,6 +106,11 @@ interface RttEstimate {
   queries: number;
   /** Sockets `connect()`ed to this server once it is hot (bulk resolution), else undefined. */
   connected: UdpSlot[] | undefined;
+  /** Congestion control is per server, like TCP's per connection: one dead server must not stall others. */
+  window: AimdWindow;
+  inFlight: number;
+  head: Pending | undefined;
+  tail: Pending | undefined;
 }
 
 /**
@@ -164,7 +173,6 @@ class Pending implements WheelEntry {
 
 class ClientCore {
   readonly opts: Required<DnsClientOptions>;
-  readonly window: AimdWindow;
   readonly wheel: TimerWheel;
   readonly stats = {
     sent: 0,
@@ -184,8 +192,10 @@ class ClientCore {
   rr = 0;
   inFlight = 0;
   queued = 0;
-  head: Pending | undefined;
-  tail: Pending | undefined;
+  /** Servers with queries waiting for their window. */
+  waiting = new Set<RttEstimate>();
+  /** Window of the server that answered last (for stats). */
+  lastWindow = 0;
   tcpOpen = new Set<Pending>();
   rtts = new Map<string, RttEstimate>();
   closed = false;
@@ -208,11 +218,7 @@ class ClientCore {
       tickMs: options.tickMs ?? 25,
       minRtoMs: options.minRtoMs ?? 200,
     };
-    this.window = new AimdWindow({
-      initial: this.opts.initialWindow,
-      min: this.opts.minWindow,
-      max: this.opts.maxWindow,
-    });
+    this.lastWindow = this.opts.initialWindow;
     this.wheel = new TimerWheel(this.opts.tickMs);
   }
 
@@ -243,10 +249,11 @@ class ClientCore {
       entry.resolve = resolve;
       entry.reject = reject;
     });
-    entry.rtt = this.rttOf(server);
+    const srv = this.rttOf(server);
+    entry.rtt = srv;
     q.signal?.addEventListener('abort', entry, { once: true });
-    if (this.inFlight < this.window.size) this.startUdp(entry);
-    else this.enqueue(entry);
+    if (srv.inFlight < srv.window.size) this.startUdp(entry);
+    else this.enqueue(entry, srv);
     return promise;
   }
 
@@ -255,28 +262,44 @@ class ClientCore {
     let rtt = this.rtts.get(key);
     if (rtt === undefined) {
       if (this.rtts.size >= MAX_RTT_SERVERS) this.rtts.clear();
-      rtt = { srtt: 0, rttvar: 0, samples: 0, queries: 0, connected: undefined };
+      rtt = {
+        srtt: 0,
+        rttvar: 0,
+        samples: 0,
+        queries: 0,
+        connected: undefined,
+        window: new AimdWindow({
+          initial: this.opts.initialWindow,
+          min: this.opts.minWindow,
+          max: this.opts.maxWindow,
+        }),
+        inFlight: 0,
+        head: undefined,
+        tail: undefined,
+      };
       this.rtts.set(key, rtt);
     }
     return rtt;
   }
 
-  enqueue(entry: Pending): void {
-    if (this.tail) this.tail.next = entry;
-    else this.head = entry;
-    this.tail = entry;
+  enqueue(entry: Pending, srv: RttEstimate): void {
+    if (srv.tail) srv.tail.next = entry;
+    else srv.head = entry;
+    srv.tail = entry;
     this.queued++;
+    this.waiting.add(srv);
   }
 
-  pump(): void {
-    while (this.head && this.inFlight < this.window.size) {
-      const entry = this.head;
-      this.head = entry.next;
-      if (!this.head) this.tail = undefined;
+  pump(srv: RttEstimate): void {
+    while (srv.head && srv.inFlight < srv.window.size) {
+      const entry = srv.head;
+      srv.head = entry.next;
+      if (!srv.head) srv.tail = undefined;
       entry.next = undefined;
       this.queued--;
       if (entry.state === QUEUED) this.startUdp(entry);
     }
+    if (!srv.head) this.waiting.delete(srv);
   }
 
   slotFor(server: DnsServer, srv: RttEstimate | undefined): UdpSlot {
@@ -350,6 +373,7 @@ class ClientCore {
     entry.slot = slot;
     entry.state = UDP;
     slot.pending.set(id, entry);
+    entry.rtt!.inFlight++;
     if (this.inFlight++ === 0) this.refSockets(true);
     this.transmit(entry);
   }
@@ -419,7 +443,8 @@ class ClientCore {
     // Karn: only a reply to a query sent once measures the round trip.
     if (entry.attempt === 1 && entry.rtt !== undefined) updateRtt(entry.rtt, rttMs);
     this.stats.replies++;
-    this.window.onReply();
+    entry.rtt!.window.onReply();
+    this.lastWindow = entry.rtt!.window.size;
     this.release(entry);
     entry.resolve({
       rcode: decoded.rcode,
@@ -448,7 +473,9 @@ class ClientCore {
     entry.signal?.removeEventListener('abort', entry);
     if (wasInFlight) {
       if (--this.inFlight === 0) this.refSockets(false);
-      this.pump();
+      const srv = entry.rtt!;
+      srv.inFlight--;
+      if (srv.head) this.pump(srv);
     }
   }
 
@@ -456,7 +483,7 @@ class ClientCore {
     if (entry.state !== UDP && entry.state !== TCP) return;
     this.stats.timeouts++;
     if (entry.state === UDP) {
-      this.window.onLoss(entry.sentAt, performance.now());
+      entry.rtt!.window.onLoss(entry.sentAt, performance.now());
       if (entry.attempt < entry.maxAttempts) {
         this.stats.retries++;
         this.transmit(entry);
@@ -541,8 +568,11 @@ class ClientCore {
     for (const slot of [...this.slots4, ...this.slots6, ...this.hotSlots])
       victims.push(...slot.pending.values());
     victims.push(...this.tcpOpen);
-    for (let e = this.head; e; e = e.next) if (e.state === QUEUED) victims.push(e);
-    this.head = this.tail = undefined;
+    for (const srv of this.waiting) {
+      for (let e = srv.head; e; e = e.next) if (e.state === QUEUED) victims.push(e);
+      srv.head = srv.tail = undefined;
+    }
+    this.waiting.clear();
     this.queued = 0;
     for (const entry of victims) {
       if (entry.state === DONE) continue;
@@ -580,9 +610,10 @@ function updateRtt(rtt: RttEstimate, sample: number): void {
  * of queries in flight, each matched by id AND question AND the server's address and port (anything else is
  * counted in `stats().unmatched` and ignored, never trusted). Per-attempt timeout with `retries` and
  * exponential backoff on a coarse timer wheel; a truncated (TC) reply is retried over TCP; EDNS0 with a
- * 1232-byte UDP payload. An AIMD window adapts the number of queries in flight to loss (receive buffers
- * overflow past ~1-2k in flight on loopback); queries beyond it wait in a FIFO, so the caller's own
- * concurrency bounds memory.
+ * 1232-byte UDP payload. A per-server AIMD window adapts the number of queries in flight to each server
+ * to its losses (a server's receive buffer overflows past a few hundred in flight on loopback); queries
+ * beyond it wait in that server's FIFO, so the caller's own concurrency bounds memory, and a dead server
+ * never slows the queries to the others. A server asked 256 times gets its own connected sockets.
  *
  * A query rejects with `DnsNoReplyError` (every attempt timed out), `DnsTcpError`, `DnsQueryError` (bad
  * name/type), `DnsClientClosedError`, or the signal's reason. A reply with any rcode resolves.
@@ -601,7 +632,7 @@ export class DnsClient {
 
   stats(): DnsClientStats {
     const c = this.#core;
-    return { ...c.stats, inFlight: c.inFlight, queued: c.queued, window: c.window.size };
+    return { ...c.stats, inFlight: c.inFlight, queued: c.queued, window: c.lastWindow };
   }
 
   /** Pending (sent, unanswered) UDP queries across sockets: 0 when idle. For tests and leak checks. */

@@ -287,6 +287,27 @@ describe('DnsClient against a misbehaving server', () => {
     }
   });
 
+  it('windows are per server: a silent server with a full window does not hold up another server', async () => {
+    const bad = await startMisbehavingServer('silent');
+    const client = new DnsClient({ initialWindow: 2, minWindow: 1, maxWindow: 2, timeoutMs: 60_000 });
+    try {
+      const stuck = Array.from({ length: 5 }, (_, i) =>
+        client.query({ name: `dead${i}.test`, type: 'A', server: { address: '127.0.0.1', port: bad.port } }),
+      );
+      const settled = Promise.allSettled(stuck);
+      expect(client.stats().queued).toBe(3);
+      const res = await client.query({ name: 'h1.fleet.test', type: 'A', server });
+      expect(res.answers[0]?.data).toBe(model.host(1).address);
+      await client.close();
+      expect(
+        (await settled).every((r) => r.status === 'rejected' && r.reason instanceof DnsClientClosedError),
+      ).toBe(true);
+    } finally {
+      await client.close();
+      await bad.close();
+    }
+  });
+
   it('aborting during the TCP fallback destroys the TCP connection', async () => {
     const bad = await startMisbehavingServer('truncate-tcp-silent');
     const client = new DnsClient({ timeoutMs: 60_000 });
