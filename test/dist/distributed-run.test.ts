@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
 import { storeResults } from '../../src/sinks/store-sink.js';
-import { NATS_URL, requireService } from '../helpers/services.js';
+import { requireService } from '../helpers/services.js';
 import {
   ingest,
   loopbackListener,
@@ -17,7 +17,6 @@ import {
 import { allResults, createRunRecord, tempStore } from './store-helpers.js';
 
 const up = await requireService('NATS', 4222);
-void NATS_URL;
 
 describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () => {
   let nats: Awaited<ReturnType<typeof natsFixture>>;
@@ -65,7 +64,6 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
       },
       new AbortController().signal,
     );
-    const seenBy = new Set<string>();
     const yielded = await ingest(results, db.store);
     await executor.close();
     const stored = await allResults(db.store, runId);
@@ -73,7 +71,6 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
     expect(new Set(stored.map((r) => r.target)).size).toBe(total);
     expect(stored.every((r) => r.status === 'pass')).toBe(true);
     expect(yielded).toBeGreaterThanOrEqual(total);
-    void seenBy;
     expect(await executor.resumableRuns()).not.toContain(runId);
   });
 

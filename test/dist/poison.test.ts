@@ -4,7 +4,7 @@ import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
 import { distNames } from '../../src/dist/names.js';
 import { startWorker, type Worker } from '../../src/dist/worker.js';
 import type { Result } from '../../src/engine/result.js';
-import { NATS_URL, requireService } from '../helpers/services.js';
+import { requireService } from '../helpers/services.js';
 import { loopbackListener, loopbackTargets, natsFixture, silent } from './harness.js';
 
 const up = await requireService('NATS', 4222);
