@@ -323,8 +323,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       'store cost = 1 - (results/s with the store) / (best results/s without); target: under 25%.\n' +
-        'On a busy 2-core machine run-to-run noise is large (compare the two baselines); the CPU column and the\n' +
-        "raw insert rates below are steadier: the store's share of a run ~ (run results/s) / (raw inserts/s).\n\n",
+        'On a busy 2-core machine run-to-run noise is large (compare the two baselines); the CPU column is steadier.\n\n',
     );
 
     const rows: { name: string; first: number[]; deep: number[]; insert: number }[] = [];
@@ -350,11 +349,6 @@ async function main(): Promise<void> {
           { header: 'fail page, deep: p50 ms', value: (r) => formatFixed(median(r.deep), 2), align: 'right' },
           { header: 'max ms', value: (r) => formatFixed(Math.max(...r.first, ...r.deep), 2), align: 'right' },
           { header: 'raw inserts/s (batches of 500)', value: (r) => formatCount(r.insert), align: 'right' },
-          {
-            header: 'est. share at engine speed',
-            value: (r) => `${formatFixed(((HOSTS / runs[0]!.wallMs) * 1000 * 100) / r.insert, 1)}%`,
-            align: 'right',
-          },
         ],
         rows,
       )}\n`,
