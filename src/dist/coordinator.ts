@@ -285,7 +285,10 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
           }
           const shard = await cutter.next();
           if (!shard) break;
-          if (isShardDone(cur, shard.seq)) continue;
+          if (isShardDone(cur, shard.seq)) {
+            cur.nextSeq = Math.max(cur.nextSeq, shard.seq + 1);
+            continue;
+          }
           outstanding.set(shard.seq, shard.targets);
           await publishShard(shard.seq, shard.count, shard.targets);
           if (shard.seq >= cur.nextSeq) {

@@ -1,3 +1,23 @@
+/**
+ * Distributed mode over NATS JetStream: the coordinator (an `Executor` for the server's RunManager) and the
+ * worker loop. The engine is the same as in a local run; only where shards run changes.
+ *
+ * Subjects (prefix `fleetprobe`, configurable for tests): `fleetprobe.shards.<runId>` (work-queue stream
+ * `FLEETPROBE_SHARDS`), `fleetprobe.results.<runId>` (stream `FLEETPROBE_RESULTS`, one durable consumer per
+ * run), `fleetprobe.cancel.<runId>` and `fleetprobe.workers.heartbeat` (plain core NATS), and
+ * `fleetprobe.runs.<runId>` (stream `FLEETPROBE_RUNS`, the coordinator's resume cursor, one message per run).
+ * Every stream and consumer has explicit limits (`DistLimits`: bytes, age, message size, ack wait, max ack
+ * pending, max deliveries); full streams refuse publishes (discard new) rather than drop data.
+ *
+ * Delivery: a worker acks a shard only after all its result batches are acknowledged by JetStream; a worker
+ * that dies has its shard redelivered after ack_wait; a shard on its last allowed delivery is dead-lettered
+ * (its targets get `error` results). The coordinator yields every result it receives (the store keeps one
+ * row per run, target and port) and records a shard done only after its results were stored.
+ *
+ * Limitations: `ratePerSec` is not enforced across workers; user check modules must be installed on each
+ * worker (`fleetprobe worker --check-module`); with no live worker a run waits (visible in
+ * GET /api/v1/workers); a shard nobody takes within the stream's max age (24 h) is lost and the run stalls.
+ */
 export {
   CoordinatorDetachedError,
   createJetStreamExecutor,
