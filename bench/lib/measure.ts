@@ -27,6 +27,11 @@ export interface Measured {
   readonly peakRssMb: number;
   /** How the peak was obtained: GNU time's %M (wait4 rusage) or polling /proc/<pid>/status VmHWM. */
   readonly rssSource: 'gnu-time' | 'vmhwm-poll' | 'none';
+  /**
+   * CPU time of the program, user + system, seconds (GNU time only; NaN otherwise). On a busy machine
+   * CPU per unit of work is steadier than wall time: it does not count time spent waiting for a core.
+   */
+  readonly cpuS: number;
   readonly stdout: string;
   /** The tail of stderr (see `maxStderrChars`). */
   readonly stderr: string;
@@ -48,7 +53,7 @@ export async function measureChild(
   const dir = useTime ? await mkdtemp(path.join(os.tmpdir(), 'fp-bench-time-')) : undefined;
   const timeFile = dir ? path.join(dir, 'time.txt') : undefined;
   const [file, argv] = timeFile
-    ? [GNU_TIME, ['-f', '%e %M', '-o', timeFile, command, ...args]]
+    ? [GNU_TIME, ['-f', '%e %M %U %S', '-o', timeFile, command, ...args]]
     : [command, [...args]];
   const maxStderr = options.maxStderrChars ?? 65_536;
   const t0 = performance.now();
@@ -91,15 +96,17 @@ export async function measureChild(
     const wallS = (performance.now() - t0) / 1000;
     options.signal?.throwIfAborted();
     let peakRssMb = Number.NaN;
+    let cpuS = Number.NaN;
     let rssSource: Measured['rssSource'] = 'none';
     let code = exitCode;
     if (timeFile) {
       // GNU time writes "Command exited with non-zero status N" before the format line when N != 0.
       const text = await readFile(timeFile, 'utf8').catch(() => '');
       const last = text.trim().split('\n').at(-1) ?? '';
-      const m = /^([\d.]+) (\d+)$/.exec(last);
+      const m = /^([\d.]+) (\d+) ([\d.]+) ([\d.]+)$/.exec(last);
       if (m) {
         peakRssMb = Number(m[2]) / 1024;
+        cpuS = Number(m[3]) + Number(m[4]);
         rssSource = 'gnu-time';
       }
     } else if (hwmKb > 0) {
@@ -113,6 +120,7 @@ export async function measureChild(
       wallS,
       peakRssMb,
       rssSource,
+      cpuS,
       stdout,
       stderr: stderr.slice(-maxStderr),
     };
