@@ -44,6 +44,7 @@ export function createSqliteDialect(path: string): StoreDialect {
         `INSERT INTO results (${COLUMNS.join(',')}) VALUES ${Array.from({ length: rows }, () => tuple).join(',')}` +
           ' ON CONFLICT (run_id, target, port) DO NOTHING RETURNING status',
       );
+      stmt.pluck(); // RETURNING rows as bare values: no object per inserted row
       statements.set(rows, stmt);
     }
     return stmt;
