@@ -15,11 +15,16 @@ export interface AimdWindowOptions {
  * one overflowing receive buffer halves the window once, not fifty times.
  * No slow start: from 256, doubling per round trip would reach thousands within one loss-detection delay
  * (~200 ms at 30k q/s) and overflow the server's receive buffer before the first loss is even seen.
+ * Above 90% of the window where the last loss happened, growth is ten times slower: on loopback the
+ * window climbs back within a second, and without this plateau it overflows the server's buffer again
+ * every second (each time a burst of drops, retries after the RTO, and a halving).
  */
 export class AimdWindow {
   readonly min: number;
   readonly max: number;
   #cwnd: number;
+  /** 90% of the window at the last loss: growth slows tenfold above it (CUBIC's plateau, simplified). */
+  #ceiling = Number.POSITIVE_INFINITY;
   #lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
   constructor(opts: AimdWindowOptions = {}) {
@@ -34,13 +39,16 @@ export class AimdWindow {
   }
 
   onReply(): void {
-    if (this.#cwnd < this.max) this.#cwnd = Math.min(this.max, this.#cwnd + 1 / this.#cwnd);
+    if (this.#cwnd >= this.max) return;
+    const step = this.#cwnd < this.#ceiling ? 1 : 0.1;
+    this.#cwnd = Math.min(this.max, this.#cwnd + step / this.#cwnd);
   }
 
   /** `sentAt`: when the lost attempt was sent; `now`: the time of the loss (same clock). */
   onLoss(sentAt: number, now: number): void {
     if (sentAt < this.#lastDecreaseAt) return;
     this.#lastDecreaseAt = now;
+    this.#ceiling = Math.max(this.min, this.#cwnd * 0.9);
     this.#cwnd = Math.max(this.min, this.#cwnd / 2);
   }
 }

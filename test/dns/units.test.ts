@@ -200,4 +200,18 @@ describe('AimdWindow', () => {
     for (let i = 0; i < 10; i++) w.onLoss(100 + i, 100 + i);
     expect(w.size).toBe(16);
   });
+
+  it('after a loss, grows back at full speed to 90% of the loss window, then ten times slower', () => {
+    const w = new AimdWindow({ initial: 100, min: 16, max: 1000 });
+    w.onLoss(0, 1); // ceiling 90, window 50
+    expect(w.size).toBe(50);
+    let replies = 0;
+    while (w.size < 90) {
+      w.onReply();
+      replies++;
+    }
+    expect(replies).toBeLessThan(3500); // ~ (90^2 - 50^2) / 2
+    for (let i = 0; i < 900; i++) w.onReply(); // ~10 windows of replies above the ceiling
+    expect(w.size).toBeLessThanOrEqual(91);
+  });
 });
