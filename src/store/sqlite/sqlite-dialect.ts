@@ -53,10 +53,10 @@ export function createSqliteDialect(path: string): StoreDialect {
     const inserted: Status[] = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      for (const row of chunk) for (const c of COLUMNS) params.push(row[c]);
-      for (const r of statementFor(chunk.length).all(...params) as { status: Status }[])
-        inserted.push(r.status);
+      const params: unknown[] = new Array(chunk.length * COLUMNS.length);
+      let k = 0;
+      for (const row of chunk) for (const c of COLUMNS) params[k++] = row[c];
+      for (const status of statementFor(chunk.length).all(params) as Status[]) inserted.push(status);
     }
     return inserted;
   });
