@@ -44,15 +44,6 @@ export class DeadlineError extends FleetprobeError {
   }
 }
 
-/** A named per-phase timeout inside a check (e.g. an HTTP body idle timeout). */
-export class PhaseTimeoutError extends FleetprobeError {
-  readonly phase: string;
-  constructor(phase: string, timeoutMs: number) {
-    super('FP_PHASE_TIMEOUT', `${phase} timeout after ${timeoutMs} ms`);
-    this.phase = phase;
-  }
-}
-
 /** The run (or the scheduler owning the job) was cancelled. */
 export class CancelledError extends FleetprobeError {
   constructor(message = 'cancelled') {
