@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/dns.ts [--names 1000000] [--rounds 2] [--skip-peers] [--host 127.0.0.53] [--port 53]
  *     (fleetprobe tuning: --concurrency 4096 callers, --sockets 4, --initial-window 256, --max-window 4096;
- *      --skip-engine, --engine-concurrency 1024 for the `dns` check through the engine)
+ *      --engine [--engine-concurrency 1024] adds the `dns` check through the engine as a row)
  *
  * Every tool resolves every name once; fleetprobe and c-ares check every answer against the expected
  * address, adnshost's output lines are checked too. Each tool runs in its own process so its peak RSS is
@@ -37,7 +37,7 @@ const { values: flags } = parseArgs({
     'max-window': { type: 'string', default: '4096' },
     'initial-window': { type: 'string', default: '256' },
     rounds: { type: 'string', default: '2' },
-    'skip-engine': { type: 'boolean', default: false },
+    engine: { type: 'boolean', default: false },
     'engine-concurrency': { type: 'string', default: '1024' },
   },
 });
