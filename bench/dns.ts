@@ -452,8 +452,7 @@ async function main(): Promise<void> {
       const load = () => os.loadavg()[0]!.toFixed(1);
       console.log(`\n## round ${round}/${rounds} (load average ${load()} at start)`);
       rows.push(await runChild('ours', oursArgs));
-      if (!flags['skip-engine'])
-        rows.push(await runChild('engine', ['--concurrency', flags['engine-concurrency']!]));
+      if (flags.engine) rows.push(await runChild('engine', ['--concurrency', flags['engine-concurrency']!]));
       if (!flags['skip-peers']) {
         for (const c of [100, 200, 500]) rows.push(await runChild('cares', ['--concurrency', String(c)]));
         for (const c of [100, 500]) rows.push(await runAdnshost(c));
