@@ -1,5 +1,6 @@
-import { formatIpv4Ranges, type OutcomeSummary } from '../engine/outcome-summary.js';
+import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import { STATUSES } from '../engine/result.js';
+import { foldIpv4Ranges } from '../targets/fold.js';
 
 const MAX_TARGETS_SHOWN = 12;
 const fmt = new Intl.NumberFormat('en-US');
@@ -20,7 +21,7 @@ export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled
   ];
   for (const group of summary.groups()) {
     if (group.status === 'pass') continue;
-    const folded = [...formatIpv4Ranges(group.ipv4.ranges()), ...group.others];
+    const folded = [...foldIpv4Ranges(group.ipv4.ranges()), ...group.others];
     const shown = folded.slice(0, MAX_TARGETS_SHOWN).join(', ');
     const more =
       folded.length > MAX_TARGETS_SHOWN ? `, ... (+${folded.length - MAX_TARGETS_SHOWN} more)` : '';

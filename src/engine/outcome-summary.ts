@@ -1,23 +1,10 @@
 import { isIPv4 } from 'node:net';
+import { ipv4ToInt } from '../targets/ip.js';
 import type { Result, Status, StatusCounts } from './result.js';
 import { emptyCounts } from './result.js';
 
 const MAX_GROUPS = 64;
 const MAX_OTHER_TARGETS = 10_000;
-const MIN_CIDR_BLOCK = 64;
-
-function ipv4ToInt(address: string): number {
-  let n = 0;
-  let octet = 0;
-  for (let i = 0; i < address.length; i++) {
-    const c = address.charCodeAt(i);
-    if (c === 46) {
-      n = n * 256 + octet;
-      octet = 0;
-    } else octet = octet * 10 + (c - 48);
-  }
-  return n * 256 + octet;
-}
 
 /**
  * A set of IPv4 addresses kept as sorted, merged [start, end] ranges. Results arrive roughly in address
@@ -123,59 +110,4 @@ export class OutcomeSummary {
     const order: Record<Status, number> = { pass: 0, fail: 1, error: 2, timeout: 3, cancelled: 4 };
     return [...this.#groups.values()].sort((a, b) => order[a.status] - order[b.status] || b.count - a.count);
   }
-}
-
-function intToIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}
-
-/**
- * Formats sorted inclusive IPv4 ranges the way `clush -b` does: maximal aligned CIDR blocks of at
- * least 64 addresses (smaller ones read better as ranges), then the leftovers of each /24 as `a.b.c.[1-3,7]`.
- */
-export function formatIpv4Ranges(ranges: readonly (readonly [number, number])[]): string[] {
-  const out: string[] = [];
-  let leftoverPrefix = -1;
-  let leftover: string[] = [];
-  const flushLeftover = () => {
-    if (leftover.length === 0) return;
-    const base = intToIpv4(leftoverPrefix * 256).replace(/\.0$/, '');
-    const single = leftover.length === 1 && !leftover[0]!.includes('-');
-    out.push(single ? `${base}.${leftover[0]}` : `${base}.[${leftover.join(',')}]`);
-    leftover = [];
-  };
-  const addLeftover = (s: number, e: number) => {
-    for (let start = s; start <= e; ) {
-      const prefix = Math.floor(start / 256);
-      const end = Math.min(e, prefix * 256 + 255);
-      if (prefix !== leftoverPrefix) {
-        flushLeftover();
-        leftoverPrefix = prefix;
-      }
-      leftover.push(start === end ? `${start & 255}` : `${start & 255}-${end & 255}`);
-      start = end + 1;
-    }
-  };
-  for (const [s, e] of ranges) {
-    let cur = s;
-    let pendingStart = -1;
-    while (cur <= e) {
-      // Largest aligned block starting at cur that fits in [cur, e].
-      let size = 1;
-      while (size < 2 ** 32 && cur % (size * 2) === 0 && cur + size * 2 - 1 <= e) size *= 2;
-      if (size >= MIN_CIDR_BLOCK) {
-        if (pendingStart >= 0) {
-          addLeftover(pendingStart, cur - 1);
-          pendingStart = -1;
-        }
-        flushLeftover();
-        leftoverPrefix = -1;
-        out.push(`${intToIpv4(cur)}/${32 - Math.log2(size)}`);
-      } else if (pendingStart < 0) pendingStart = cur;
-      cur += size;
-    }
-    if (pendingStart >= 0) addLeftover(pendingStart, e);
-  }
-  flushLeftover();
-  return out;
 }

@@ -23,14 +23,24 @@ export function foldAddresses(addresses: readonly string[]): string[] {
     else others.add(address);
   }
   const sorted = Float64Array.from(v4).sort();
-  const items: { start: number; text: string }[] = [];
-  const leftovers: number[] = [];
+  const ranges: [number, number][] = [];
   for (let i = 0; i < sorted.length; ) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    cutRun(sorted[i]!, sorted[j]!, items, leftovers);
+    ranges.push([sorted[i]!, sorted[j]!]);
     i = j + 1;
   }
+  return [...foldIpv4Ranges(ranges), ...[...others].sort()];
+}
+
+/**
+ * The IPv4 half of `foldAddresses`, for callers that already hold addresses as sorted, disjoint,
+ * non-adjacent inclusive integer ranges (the run summary keeps millions of addresses that way).
+ */
+export function foldIpv4Ranges(ranges: readonly (readonly [number, number])[]): string[] {
+  const items: { start: number; text: string }[] = [];
+  const leftovers: number[] = [];
+  for (const [first, last] of ranges) cutRun(first, last, items, leftovers);
   for (let i = 0; i < leftovers.length; ) {
     const group = Math.floor(leftovers[i]! / 256);
     let j = i;
@@ -39,7 +49,7 @@ export function foldAddresses(addresses: readonly string[]): string[] {
     i = j + 1;
   }
   items.sort((a, b) => a.start - b.start);
-  return [...items.map((item) => item.text), ...[...others].sort()];
+  return items.map((item) => item.text);
 }
 
 /** Cuts [first, last] into aligned blocks; blocks >= 256 become CIDR items, the rest leftovers (in order). */

@@ -1,5 +1,5 @@
 export { readTargetFile, type TargetFile } from './file-entries.js';
-export { foldAddresses } from './fold.js';
+export { foldAddresses, foldIpv4Ranges } from './fold.js';
 export { formatOfPath, TARGET_FILE_FORMATS, type TargetFileFormat } from './formats.js';
 export { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt } from './ip.js';
 export { EMPTY_LABELS, isLabelKey } from './labels.js';

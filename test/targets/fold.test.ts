@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldAddresses, intToIpv4, ipv4ToInt } from '../../src/targets/index.js';
+import { foldAddresses, foldIpv4Ranges, intToIpv4, ipv4ToInt } from '../../src/targets/index.js';
 
 function range(from: string, count: number): string[] {
   const start = ipv4ToInt(from);
@@ -99,5 +99,23 @@ describe('foldAddresses', () => {
     expect(unfold(folded)).toHaveLength(input.size);
     // Fewer items than /24 groups plus CIDR blocks: at most one item per /24 touched.
     expect(folded.length).toBeLessThanOrEqual(8 + 5);
+  });
+});
+
+describe('foldIpv4Ranges', () => {
+  const ip = (s: string) => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  it('folds the run summary example', () => {
+    expect(
+      foldIpv4Ranges([
+        [ip('127.20.3.0'), ip('127.20.3.127')],
+        [ip('127.20.4.1'), ip('127.20.4.60')],
+      ]),
+    ).toEqual(['127.20.3.0/25', '127.20.4.[1-60]']);
+  });
+  it('folds a whole /12 into one block and agrees with foldAddresses', () => {
+    expect(foldIpv4Ranges([[ip('127.64.0.0'), ip('127.79.255.255')]])).toEqual(['127.64.0.0/12']);
+    expect(foldIpv4Ranges([[ip('10.0.0.0'), ip('10.0.1.9')]])).toEqual(
+      foldAddresses(Array.from({ length: 266 }, (_, i) => `10.0.${i >> 8}.${i & 255}`)),
+    );
   });
 });
