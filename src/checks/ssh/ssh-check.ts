@@ -183,18 +183,19 @@ async function prepare(target: Target, port: number, args: SshArgs, signal: Abor
       ? `${hosts.ignoredCertAuthorities} @cert-authority line(s) ignored (host certificates unsupported)`
       : undefined;
   const knownTypes = [...new Set(hosts.keysFor(names).map((k) => k.type))];
-  const display = target.name ?? target.address;
+  // Messages name no host or fingerprint: identical outcomes must fold together in the summary; the
+  // target is in the result and the presented key's fingerprint in its data.
   const verify = (key: KnownHostKey): true | string => {
     const verdict = hosts.verify(names, key);
     switch (verdict) {
       case 'match':
         return true;
       case 'revoked':
-        return `revoked host key for ${display} (${fingerprintSha256(key.blob)})`;
+        return `revoked host key (${key.type})`;
       case 'mismatch':
-        return `host key mismatch for ${display} (${key.type} ${fingerprintSha256(key.blob)})`;
+        return `host key mismatch (${key.type})`;
       case 'unknown':
-        if (args.hostKeyPolicy === 'strict') return `unknown host key for ${display} (strict)`;
+        if (args.hostKeyPolicy === 'strict') return 'unknown host key (strict)';
         append = knownHostsStore.append(
           args.knownHosts,
           formatKnownHostsLine(recordAs, port, key),
