@@ -1,7 +1,7 @@
 // Diff of a run against another run of the same check (default: the previous one).
 import { api, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
-import { num, shortId, statusBadge } from '../format.js';
+import { LIVE_STATES, num, shortId, statusBadge } from '../format.js';
 
 const PAGE = 100;
 
@@ -64,6 +64,12 @@ export function diffPanel(run, ctx) {
     const mine = ++generation;
     if (fresh) cursor = null;
     const base = select.value;
+    if (LIVE_STATES.includes(run.state)) {
+      replace(tbody);
+      more.hidden = true;
+      setText(info, 'The changes are shown when the run has finished.');
+      return;
+    }
     if (!base) {
       replace(tbody);
       more.hidden = true;

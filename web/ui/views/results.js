@@ -1,9 +1,10 @@
 // The results of a run: status filter, exact target search, cursor paging ("load more").
 import { api, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
-import { duration, num, STATUSES, statusBadge, when } from '../format.js';
+import { duration, LIVE_STATES, num, STATUSES, statusBadge, when } from '../format.js';
 
 const PAGE_SIZES = [20, 100, 500];
+const LIVE_REFRESH_MS = 2000;
 
 /** The results panel of `run`; `reload()` starts again from the first page with the current filter. */
 export function resultsPanel(run, ctx) {
@@ -110,8 +111,11 @@ export function resultsPanel(run, ctx) {
       shown += page.results.length;
       cursor = page.nextCursor;
       more.hidden = !cursor;
-      if (shown === 0)
-        replace(tbody, h('tr', {}, h('td', { colspan: 8, class: 'empty', text: 'No results match.' })));
+      if (shown === 0) {
+        const live = LIVE_STATES.includes(run.state) && !status.value && !target.value.trim();
+        const text = live ? 'No results yet: they appear as targets complete.' : 'No results match.';
+        replace(tbody, h('tr', {}, h('td', { colspan: 8, class: 'empty', text })));
+      }
       setText(info, `${num(shown)} result${shown === 1 ? '' : 's'} shown${cursor ? ', more available' : ''}`);
       el.dataset.shown = String(shown);
     } catch (err) {
@@ -128,6 +132,14 @@ export function resultsPanel(run, ctx) {
   status.addEventListener('change', () => void load(true));
   size.addEventListener('change', () => void load(true));
   more.addEventListener('click', () => void load(false));
+  // While the run is live the first page refills every few seconds, unless the user has paged further.
+  let lastLiveLoad = 0;
+  const refreshIfLive = () => {
+    const now = Date.now();
+    if (now - lastLiveLoad < LIVE_REFRESH_MS || shown >= Number(size.value)) return;
+    lastLiveLoad = now;
+    void load(true);
+  };
   void load(true);
-  return { el, reload: () => void load(true) };
+  return { el, reload: () => void load(true), refreshIfLive };
 }

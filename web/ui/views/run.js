@@ -45,6 +45,12 @@ export async function runView(root, id, ctx) {
     href: `#/new?from=${encodeURIComponent(run.id)}`,
     text: 'Run again',
   });
+  let summaryEl = summary(run);
+  const refreshSummary = () => {
+    const next = summary(run);
+    summaryEl.replaceWith(next);
+    summaryEl = next;
+  };
   const progress = progressPanel(run);
   const results = resultsPanel(run, ctx);
   const diff = diffPanel(run, ctx);
@@ -63,14 +69,24 @@ export async function runView(root, id, ctx) {
       ),
       h('div', { class: 'actions' }, cancel, again),
     ),
-    summary(run),
+    summaryEl,
     progress.el,
     results.el,
     diff.el,
   );
 
   const setState = (state) => {
+    const was = run.state;
     run.state = state;
+    // queued -> running: fetch the run once for its start time.
+    if (was === 'queued' && state === 'running') {
+      api(`/runs/${encodeURIComponent(run.id)}`, { signal })
+        .then((fresh) => {
+          if (run.state === 'running') Object.assign(run, fresh, { state: 'running' });
+          refreshSummary();
+        })
+        .catch(() => {});
+    }
     replace(badgeSlot, stateBadge(state));
     cancel.hidden = !LIVE_STATES.includes(state);
   };
@@ -104,10 +120,12 @@ export async function runView(root, id, ctx) {
             if (LIVE_STATES.includes(data.state)) progress.el.dataset.sawLive = 'true';
             progress.update(data);
             if (data.state && data.state !== run.state) setState(data.state);
+            if (LIVE_STATES.includes(data.state)) results.refreshIfLive();
           } else if (event === 'done') {
             finished = true;
             Object.assign(run, data);
             setState(data.state);
+            refreshSummary();
             progress.finish(data);
             results.reload();
             diff.reload();
