@@ -74,7 +74,9 @@ export class Channel<T> implements AsyncIterable<T> {
       for (;;) {
         if (this.size > 0) {
           const item = this.#take();
-          this.#wakePushers();
+          // One slot freed: wake one producer. Waking all of them (up to the concurrency) for every item
+          // costs ~10x the CPU per result once the consumer is the slower side.
+          this.#pushWaiters.shift()?.();
           yield item;
           continue;
         }
