@@ -12,6 +12,7 @@ const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = '/tmp/fleetprobe-dashboard.png';
 const SCREENSHOT_RUNS = '/tmp/fleetprobe-dashboard-runs.png';
 const SCREENSHOT_LIVE = '/tmp/fleetprobe-dashboard-live.png';
+const SCREENSHOT_FORM = '/tmp/fleetprobe-dashboard-form.png';
 
 if (!hasChromium) {
   console.warn(
@@ -119,6 +120,7 @@ describe.skipIf(!hasChromium)('dashboard in a browser (open local server)', () =
     await page.getByLabel('Concurrency', { exact: true }).fill('4');
     // ~3 s of work at 10 checks/s, so the live view sees the run in flight.
     await page.getByLabel('Rate (checks/s)', { exact: true }).fill('10');
+    await page.screenshot({ path: SCREENSHOT_FORM });
     await page.getByRole('button', { name: 'Start run' }).click();
 
     await page.waitForURL(/#\/runs\/[0-9a-f-]+$/);
