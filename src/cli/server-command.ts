@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadTokens } from '../server/auth.js';
-import { DEFAULT_DB, DEFAULT_LISTEN, type StartServerOptions, startServer } from '../server/start.js';
+import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 
 interface ServerFlags {
@@ -14,12 +14,6 @@ interface ServerFlags {
   grace: string;
   nats?: string;
 }
-
-/**
- * Hook for distributed mode: the distributed module sets `createExecutor` so `--nats <url>` runs checks on
- * workers. Without it, `--nats` is refused with a usage error.
- */
-export const serverHooks: { createExecutor?: StartServerOptions['createExecutor'] } = {};
 
 /**
  * `fleetprobe server`: the HTTP API (runs, results, SSE progress, metrics). Tokens come from --token-file
@@ -62,7 +56,6 @@ export function serverCommand(program: Command): void {
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
-        ...(serverHooks.createExecutor ? { createExecutor: serverHooks.createExecutor } : {}),
       });
       await new Promise<void>((resolve) => {
         let signals = 0;

@@ -1,9 +1,11 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { Result } from '../engine/result.js';
 import { createJetStreamExecutor, type ExecuteSpec, type JetStreamExecutor } from './coordinator.js';
 import { connectNats, type DistLimits, type NatsConnection } from './nats.js';
 import { WorkersRegistry, workerMetrics } from './workers-registry.js';
+import { workersRoutes } from './workers-routes.js';
 
 /** The coordinator as the server uses it: the Executor, the workers' registry, and one close for both. */
 export interface ServerExecutor {
@@ -14,6 +16,8 @@ export interface ServerExecutor {
   readonly workers: WorkersRegistry;
   /** Prometheus lines about workers, to append to /metrics. */
   metrics(): string;
+  /** GET /api/v1/workers. */
+  routes: FastifyPluginAsync;
   readonly coordinator: JetStreamExecutor;
   /** Detaches runs in progress (they stay resumable), stops the registry, closes the NATS connection. */
   close(): Promise<void>;
@@ -28,8 +32,8 @@ export interface ServerExecutorOptions {
 }
 
 /**
- * Builds the distributed executor for `fleetprobe server --nats <url>` (the `createExecutor` hook of
- * src/server/start.ts; `src/cli/worker-command.ts` installs it in `serverHooks`).
+ * Builds the distributed executor for `fleetprobe server --nats <url>` (loaded by src/server/start.ts
+ * in distributed mode).
  */
 export async function createServerExecutor(options: ServerExecutorOptions): Promise<ServerExecutor> {
   const nc: NatsConnection = await connectNats(options.nats, 'fleetprobe-coordinator');
@@ -54,6 +58,9 @@ export async function createServerExecutor(options: ServerExecutorOptions): Prom
       onStored: (runId, results) => coordinator.onStored(runId, results),
       workers,
       metrics: () => workerMetrics(workers),
+      routes: async (app) => {
+        await app.register(workersRoutes, { registry: workers });
+      },
       coordinator,
       async close() {
         await coordinator.close();

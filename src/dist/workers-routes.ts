@@ -7,5 +7,5 @@ import type { WorkersRegistry } from './workers-registry.js';
  * `app.register(workersRoutes, { registry })`.
  */
 export const workersRoutes: FastifyPluginAsync<{ registry: WorkersRegistry }> = async (app, opts) => {
-  app.get('/api/v1/workers', async () => ({ workers: opts.registry.list() }));
+  app.get('/api/v1/workers', { config: { role: 'read' } }, async () => ({ workers: opts.registry.list() }));
 };

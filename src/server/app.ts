@@ -5,6 +5,7 @@ import type { CheckRegistry } from '../checks/registry.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
+import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import type { Executor } from './executor.js';
 import { runsRoutes } from './routes/runs.js';
@@ -99,14 +100,22 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  await app.register(systemRoutes, { manager, version: opts.version ?? '0.1.0' });
+  const extraMetrics = opts.executor?.metrics?.bind(opts.executor);
+  await app.register(systemRoutes, {
+    manager,
+    version: opts.version ?? '0.1.0',
+    ...(extraMetrics ? { extraMetrics } : {}),
+  });
   await app.register(runsRoutes, {
     prefix: '/api/v1',
     manager,
     ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
   });
+  await app.register(dashboardRoutes);
+  if (opts.executor?.routes) await app.register(opts.executor.routes);
   app.addHook('onClose', async () => {
     await manager.close({ graceMs: 0 });
+    await opts.executor?.close?.();
   });
   return { app: app as unknown as FastifyInstance, manager };
 }

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { Result } from '../engine/result.js';
@@ -27,6 +28,14 @@ export interface Executor {
   execute(run: RunRecord, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
   /** Optional live numbers for progress and /metrics. */
   progress?(runId: string): { inFlight: number } | undefined;
+  /** Told after each batch of a run's results is durably stored (distributed mode acks its messages then). */
+  onStored?(runId: string, results: readonly Result[]): void;
+  /** Extra Prometheus lines for /metrics (distributed mode: worker liveness). */
+  metrics?(): string;
+  /** Extra read-role routes (distributed mode: GET /api/v1/workers). */
+  routes?: FastifyPluginAsync;
+  /** Releases what the executor holds (NATS connection); called when the server closes. */
+  close?(): Promise<void>;
 }
 
 /** Runs checks in-process with the engine (`startRun`). */

@@ -317,8 +317,9 @@ export class RunManager {
       );
       timer = setInterval(() => this.#writeProgress(live), this.#progressWriteMs);
       const stored = storeResults(this.#store, results, {
-        onCounts: (c) => {
+        onCounts: (c, batch) => {
           for (const s of STATUSES) live.counts[s] += c[s];
+          this.#executor.onStored?.(record.id, batch);
         },
         onError: (err, batch) =>
           this.#log.error({ err, run: record.id, results: batch.length }, 'results not stored'),

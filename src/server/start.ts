@@ -20,9 +20,9 @@ export interface StartServerOptions {
   maxConcurrentRuns?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
-  /** NATS URL for distributed mode; needs `createExecutor` (the distributed module provides it). */
+  /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
   nats?: string;
-  /** Hook for distributed mode: builds the executor from `nats`. Called with the open store. */
+  /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
   createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<Executor>;
   log?: Logger;
 }
@@ -63,16 +63,11 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
     host = '127.0.0.1';
   }
-  if (opts.nats && !opts.createExecutor) {
-    throw new UsageError('--nats: distributed mode is not available in this build');
-  }
   const store = await openStore(opts.db ?? DEFAULT_DB, { log });
   let server: FleetprobeServer;
   try {
-    const executor =
-      opts.nats && opts.createExecutor
-        ? await opts.createExecutor({ nats: opts.nats, store, log })
-        : undefined;
+    const createExecutor = opts.createExecutor ?? createJetStreamServerExecutor;
+    const executor = opts.nats ? await createExecutor({ nats: opts.nats, store, log }) : undefined;
     server = await buildServer({
       store,
       auth: { tokens },
@@ -111,4 +106,10 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       return closing;
     },
   };
+}
+
+/** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */
+async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<Executor> {
+  const { createServerExecutor } = await import('../dist/server-executor.js');
+  return createServerExecutor({ nats: ctx.nats, log: ctx.log, ackOn: 'stored' });
 }

@@ -1,9 +1,7 @@
-import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createServerExecutor, type ServerExecutor } from '../../src/dist/server-executor.js';
 import { startWorker, type Worker } from '../../src/dist/worker.js';
-import { workersRoutes } from '../../src/dist/workers-routes.js';
 import type { Executor } from '../../src/server/executor.js';
 import { startServer } from '../../src/server/start.js';
 import { NATS_URL, requireService } from '../helpers/services.js';
@@ -28,7 +26,7 @@ describe.skipIf(!up)('fleetprobe server with the JetStream executor', () => {
       log: silent,
       nats: NATS_URL,
       createExecutor: async ({ nats: url, log }) => {
-        exec = await createServerExecutor({ nats: url, log, prefix: nats.prefix });
+        exec = await createServerExecutor({ nats: url, log, prefix: nats.prefix, ackOn: 'stored' });
         return exec satisfies Executor;
       },
     });
@@ -73,17 +71,15 @@ describe.skipIf(!up)('fleetprobe server with the JetStream executor', () => {
     const idle = () =>
       exec!.workers.live().some((w) => w.name === 'in-proc' && w.inFlight === 0 && w.shards === 0);
     while (!idle()) await new Promise((r) => setTimeout(r, 20));
-    const app = Fastify();
-    await app.register(workersRoutes, { registry: exec!.workers });
-    const res = await app.inject({ method: 'GET', url: '/api/v1/workers' });
-    await app.close();
-    expect(res.statusCode).toBe(200);
-    const body = res.json() as {
+    const res = await fetch(`${server.url}/api/v1/workers`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
       workers: { name: string; live: boolean; inFlight: number; lastSeen: string }[];
     };
     const me = body.workers.find((w) => w.name === 'in-proc');
     expect(me).toMatchObject({ live: true, inFlight: 0 });
     expect(Number.isNaN(Date.parse(me!.lastSeen))).toBe(false);
-    expect(exec!.metrics()).toContain('fleetprobe_worker_in_flight{worker="in-proc"} 0');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toContain('fleetprobe_worker_in_flight{worker="in-proc"} 0');
   });
 });

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { dashboardRoutes } from '../../src/server/dashboard-routes.js';
 import { type BuildServerOptions, buildServer, type FleetprobeServer } from '../../src/server/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
@@ -13,14 +12,13 @@ export interface DashboardServer extends FleetprobeServer {
 }
 
 /**
- * The real API (buildServer) plus the dashboard plugin, as `fleetprobe server` wires them, listening on
+ * The real API (buildServer, which registers the dashboard), listening on
  * 127.0.0.1:<random> over a SQLite file in a fresh temp dir (removed on close).
  */
 export async function startDashboard(opts: Partial<BuildServerOptions> = {}): Promise<DashboardServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-web-'));
   const store = await openStore(path.join(dir, 'runs.db'));
   const server = await buildServer({ auth: { tokens: [] }, sseIntervalMs: 100, ...opts, store });
-  await server.app.register(dashboardRoutes);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.app.server.address() as net.AddressInfo;
   return {

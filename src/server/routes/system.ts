@@ -5,6 +5,8 @@ import type { RunManager } from '../run-manager.js';
 export interface SystemRoutesOptions {
   manager: RunManager;
   version: string;
+  /** More Prometheus lines to append (distributed mode: worker liveness). */
+  extraMetrics?: () => string;
 }
 
 /** /healthz (public), /metrics (role read), /api/v1/openapi.json (public). */
@@ -22,7 +24,9 @@ export const systemRoutes: FastifyPluginAsync<SystemRoutesOptions> = async (app,
   });
 
   app.get('/metrics', { config: { role: 'read' } }, async (_req, reply) => {
-    const text = manager.metrics.render({ active: manager.active(), inFlight: manager.inFlight() });
+    const text =
+      manager.metrics.render({ active: manager.active(), inFlight: manager.inFlight() }) +
+      (opts.extraMetrics?.() ?? '');
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });
 
