@@ -4,7 +4,7 @@
  * i < N on 127.0.0.53:53 (adnshost only speaks to port 53).
  *
  *   npx tsx bench/dns.ts [--names 1000000] [--rounds 2] [--skip-peers] [--host 127.0.0.53] [--port 53]
- *     (fleetprobe tuning: --concurrency 4096 callers, --sockets 4, --initial-window 256, --max-window 4096;
+ *     (fleetprobe tuning: --concurrency 1024 callers, --sockets 4, --initial-window 256, --max-window 4096;
  *      --engine [--engine-concurrency 1024] adds the `dns` check through the engine as a row)
  *
  * Every tool resolves every name once; fleetprobe and c-ares check every answer against the expected
@@ -32,7 +32,7 @@ const { values: flags } = parseArgs({
     host: { type: 'string', default: '127.0.0.53' },
     port: { type: 'string', default: '53' },
     child: { type: 'string' },
-    concurrency: { type: 'string', default: '4096' },
+    concurrency: { type: 'string', default: '1024' },
     sockets: { type: 'string', default: '4' },
     'max-window': { type: 'string', default: '4096' },
     'initial-window': { type: 'string', default: '256' },
