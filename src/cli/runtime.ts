@@ -1,5 +1,6 @@
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
+import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
 import { hostnameResolver } from '../targets/index.js';
 
 let userChecksLoaded = false;
@@ -15,13 +16,18 @@ export async function buildRegistry(checkModule?: string): Promise<CheckRegistry
   return registry;
 }
 
-/** Name resolution for hostname targets and `--resolve`: the system resolver, or `--resolver`'s server. */
+/**
+ * Name resolution for hostname targets and `--resolve`: with `--resolver`, our own DNS client (many queries
+ * in flight, A and AAAA at once); without, the system resolver (which also honours /etc/hosts).
+ */
 export function makeResolver(resolver?: string): (name: string, signal: AbortSignal) => Promise<string[]> {
-  return hostnameResolver(resolver);
+  if (resolver === undefined) return hostnameResolver();
+  return resolveHost(getSharedDnsClient(), parseDnsServer(resolver));
 }
 
 /** Closes process-wide pools (DNS sockets, worker threads) so the process can exit on its own. */
 export async function closeSharedResources(): Promise<void> {
+  await closeSharedDnsClient();
   if (userChecksLoaded) {
     const { closeThreadPools } = await import('../checks/user/index.js');
     await closeThreadPools();
