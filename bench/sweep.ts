@@ -344,7 +344,8 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`\nfleetprobe sweep benchmark (issue 2)\n${formatMachineInfo(machine)}\n`);
   process.stdout.write(
-    `server: nginx ${NGINX_WORKERS} worker(s), return 200 "ok\\n", no keep-alive; loopback only\n\n`,
+    `server: nginx ${NGINX_WORKERS} worker(s), return 200 "ok\\n", keepalive_timeout ${NGINX_KEEPALIVE_S}; ` +
+      `loopback only; best of ${ROUNDS} round(s)\n\n`,
   );
   process.stdout.write(`${formatTable(columns, rows)}\n\n`);
   for (const r of rows) if (r.note) process.stdout.write(`  ${r.what}: ${r.note}\n`);
