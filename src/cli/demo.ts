@@ -75,14 +75,12 @@ async function main(): Promise<void> {
       ...(sim.clientKeyFile ? { clientKeyFile: sim.clientKeyFile } : {}),
       ...(sim.knownHostsFile ? { knownHostsFile: sim.knownHostsFile } : {}),
     };
-    const checkArgs = manifestCheckArgs(sim.model, ctx);
+    const checkArgs = manifestCheckArgs(ctx);
     const checks: ManifestCheck[] = ['tcp', 'http', 'https', 'dns', 'ssh'];
     let allMatched = true;
     for (const check of checks) {
       if (!sim.ports[check]) continue;
-      const args = Object.fromEntries(
-        Object.entries(checkArgs[check]).filter(([, v]) => v !== undefined && !String(v).includes('<')),
-      );
+      const args = Object.fromEntries(Object.entries(checkArgs[check]).filter(([, v]) => v !== undefined));
       const cliCheck = check === 'https' ? 'http' : check;
       const concurrency = check === 'ssh' || check === 'https' ? '128' : '512';
       const argv = [

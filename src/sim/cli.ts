@@ -153,7 +153,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       ...(flags.manifest ? { manifest: flags.manifest } : {}),
       ...(flags.targets ? { targets: flags.targets } : {}),
       timeoutMs,
-      checkArgs: manifestCheckArgs(sim.model, ctx),
+      checkArgs: manifestCheckArgs(ctx),
       skipped: sim.skipped,
       pid: process.pid,
     };

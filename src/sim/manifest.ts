@@ -126,10 +126,7 @@ export interface ManifestContext {
  * with their names (use the manifest as a `.jsonl` targets file), so HTTPS sends SNI `h<i>.<zone>` and
  * the DNS check asks each target for its own name.
  */
-export function manifestCheckArgs(
-  model: FleetModel,
-  ctx: ManifestContext,
-): Record<ManifestCheck, Record<string, unknown>> {
+export function manifestCheckArgs(ctx: ManifestContext): Record<ManifestCheck, Record<string, unknown>> {
   return {
     http: { port: ctx.ports.http, expectStatus: '2xx', expectBody: '^ok h[0-9]+' },
     https: {
@@ -140,7 +137,10 @@ export function manifestCheckArgs(
       expectBody: '^ok h[0-9]+',
     },
     tcp: { port: ctx.ports.tcp, expectBanner: '^fleetprobe-sim h[0-9]+' },
-    dns: { port: ctx.ports.dns, type: 'A', name: `h<i>.${model.zone}`, expect: '<address>' },
+    // Asked through one server (the sim's wildcard UDP socket answers from 127.0.0.1, so a target asked
+    // at its own address would reply from another address, and the client rightly drops such replies);
+    // the question is each target's own name, the answer must be its own address.
+    dns: { server: `127.0.0.1:${ctx.ports.dns}`, type: 'A', expect: '<address>' },
     ssh: {
       port: ctx.ports.ssh,
       user: 'fleetprobe',
@@ -220,7 +220,7 @@ export async function writeManifest(
         seed: model.seed,
       };
       await write(
-        `${JSON.stringify(head).slice(0, -1)},"checks":${JSON.stringify(manifestCheckArgs(model, ctx))},"hosts":[\n`,
+        `${JSON.stringify(head).slice(0, -1)},"checks":${JSON.stringify(manifestCheckArgs(ctx))},"hosts":[\n`,
       );
     }
     for (let i = 0; i < model.size; i++) {
