@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { setMaxListeners } from 'node:events';
 import pino from 'pino';
 import type { CheckContext, Observation } from '../checks/check.js';
 import { Channel } from '../core/channel.js';
-import { createDeadline } from '../core/deadline.js';
+import { DeadlineGroup } from '../core/deadline.js';
 import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { Scheduler } from '../core/scheduler.js';
@@ -40,7 +39,7 @@ export function startRun(spec: RunSpec): RunExecution {
   const argPort = typeof args?.port === 'number' ? args.port : undefined;
 
   const cancel = new AbortController();
-  setMaxListeners(0, cancel.signal); // one listener per in-flight check's deadline, by design
+  const deadlines = new DeadlineGroup(cancel.signal);
   const onParentAbort = () => cancel.abort(spec.signal?.reason ?? new CancelledError());
   const counts = emptyCounts();
   const startedAt = Date.now();
@@ -96,7 +95,7 @@ export function startRun(spec: RunSpec): RunExecution {
   };
 
   const attemptOnce = async (target: Target): Promise<Observation> => {
-    const deadline = createDeadline(timeoutMs, cancel.signal);
+    const deadline = deadlines.create(timeoutMs);
     try {
       deadline.signal.throwIfAborted();
       let subject = target;
@@ -211,6 +210,7 @@ export function startRun(spec: RunSpec): RunExecution {
         if (!finished) cancel.abort(new CancelledError('result consumer stopped'));
         spec.signal?.removeEventListener('abort', onParentAbort);
         await producing;
+        deadlines.dispose();
       }
     },
   };
