@@ -78,6 +78,9 @@ export class OutcomeSummary {
 
   add(result: Result): void {
     this.counts[result.status]++;
+    // Passing targets are counted, not listed: their messages (a DNS answer, a status line) are often
+    // unique per target and would crowd the outcomes worth reading out of the MAX_GROUPS.
+    if (result.status === 'pass') return;
     let key = `${result.status}\u0000${result.message}`;
     let group = this.#groups.get(key);
     if (!group && this.#groups.size >= MAX_GROUPS) {

@@ -1,13 +1,20 @@
 import type { Writable } from 'node:stream';
 
+const CHUNK_BYTES = 64 * 1024;
+
 /**
- * Writes text to a stream honouring backpressure: awaits 'drain' when the buffer is full, so a slow
- * stdout (a pipe into `less`, a full disk) slows the run instead of buffering without bound.
- * A closed pipe (EPIPE: `| head`) ends output quietly rather than crashing.
+ * Writes text to a stream in chunks, honouring backpressure. Lines are gathered and written at most every
+ * 64 KiB or once per event-loop turn: one write per result cost a syscall each (14% of a DNS bulk run's
+ * CPU). When the stream's buffer is full, `write` awaits 'drain', so a slow stdout (a pipe into `less`, a
+ * full disk) slows the run instead of buffering without bound. A closed pipe (EPIPE: `| head`) ends
+ * output quietly rather than crashing.
  */
 export class TextOutput {
   #stream: Writable;
   #broken = false;
+  #pending: string[] = [];
+  #pendingBytes = 0;
+  #tick: NodeJS.Immediate | undefined;
 
   constructor(stream: Writable) {
     this.#stream = stream;
@@ -24,22 +31,39 @@ export class TextOutput {
 
   async write(text: string): Promise<void> {
     if (this.#broken) return;
-    if (!this.#stream.write(text)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#stream.off('drain', done);
-          this.#stream.off('close', done);
-          resolve();
-        };
-        this.#stream.on('drain', done);
-        this.#stream.on('close', done);
-      });
-    }
+    this.#pending.push(text);
+    this.#pendingBytes += text.length;
+    if (this.#pendingBytes >= CHUNK_BYTES) this.#writePending();
+    else this.#tick ??= setImmediate(() => this.#writePending());
+    if (this.#stream.writableNeedDrain) await this.#drained();
   }
 
-  /** Resolves once everything written so far is flushed to the OS. */
-  flush(): Promise<void> {
-    if (this.#broken || this.#stream.writableLength === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#stream.write('', () => resolve()));
+  /** Resolves once everything written so far is handed to the OS. */
+  async flush(): Promise<void> {
+    this.#writePending();
+    if (this.#broken || this.#stream.writableLength === 0) return;
+    await new Promise<void>((resolve) => this.#stream.write('', () => resolve()));
+  }
+
+  #writePending(): void {
+    if (this.#tick) clearImmediate(this.#tick);
+    this.#tick = undefined;
+    if (this.#pending.length === 0 || this.#broken) return;
+    const chunk = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#stream.write(chunk);
+  }
+
+  #drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.#stream.off('drain', done);
+        this.#stream.off('close', done);
+        resolve();
+      };
+      this.#stream.on('drain', done);
+      this.#stream.on('close', done);
+    });
   }
 }
