@@ -148,7 +148,8 @@ export class RunManager {
     const record: RunRecord = {
       id: randomUUID(),
       check: check.name,
-      args,
+      // As given, not as validated: validated arguments may hold values JSON cannot keep (a RegExp).
+      args: req.args ?? {},
       targets: { specs: req.targets },
       options: {
         concurrency: req.concurrency,
