@@ -10,6 +10,8 @@ import { workersRoutes } from './workers-routes.js';
 /** The coordinator as the server uses it: the Executor, the workers' registry, and one close for both. */
 export interface ServerExecutor {
   execute(run: { readonly id: string }, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
+  /** Runs with a saved cursor: a restarted server resumes them. */
+  resumableRuns(): Promise<string[]>;
   /** Report a batch the store wrote (only needed with `ackOn: 'stored'`). */
   onStored(runId: string, results: readonly Result[]): void;
   /** Worker liveness for GET /api/v1/workers (`workersRoutes`) and /metrics (`metrics()`). */
@@ -53,19 +55,24 @@ export async function createServerExecutor(options: ServerExecutorOptions): Prom
       ...(options.ackOn ? { ackOn: options.ackOn } : {}),
     });
     options.log.info({ nats: options.nats }, 'distributed mode: runs execute on workers');
+    let closing: Promise<void> | undefined;
     return {
       execute: (run, spec, signal) => coordinator.execute(run, spec, signal),
       onStored: (runId, results) => coordinator.onStored(runId, results),
+      resumableRuns: () => coordinator.resumableRuns(),
       workers,
       metrics: () => workerMetrics(workers),
       routes: async (app) => {
         await app.register(workersRoutes, { registry: workers });
       },
       coordinator,
-      async close() {
-        await coordinator.close();
-        workers.close();
-        await nc.drain().catch(() => nc.close());
+      close() {
+        closing ??= (async () => {
+          await coordinator.close();
+          workers.close();
+          await nc.drain().catch(() => nc.close());
+        })();
+        return closing;
       },
     };
   } catch (err) {

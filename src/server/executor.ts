@@ -34,6 +34,12 @@ export interface Executor {
   metrics?(): string;
   /** Extra read-role routes (distributed mode: GET /api/v1/workers). */
   routes?: FastifyPluginAsync;
+  /**
+   * Distributed mode: runs whose execution survives this process (a restarted server resumes them).
+   * When present, closing the executor detaches running runs (`execute` throws FP_DIST_DETACHED) instead of
+   * the server cancelling them.
+   */
+  resumableRuns?(): Promise<string[]>;
   /** Releases what the executor holds (NATS connection); called when the server closes. */
   close?(): Promise<void>;
 }

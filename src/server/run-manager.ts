@@ -5,7 +5,13 @@ import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { delay } from '../core/deadline.js';
-import { CancelledError, CheckArgsError, describeError, TargetParseError } from '../core/errors.js';
+import {
+  CancelledError,
+  CheckArgsError,
+  describeError,
+  isFleetprobeError,
+  TargetParseError,
+} from '../core/errors.js';
 import { emptyCounts, STATUSES, type StatusCounts } from '../engine/result.js';
 import { StoreWriteError, storeResults } from '../sinks/store-sink.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
@@ -106,7 +112,10 @@ export class RunManager {
 
   /** At server start: runs left `running`/`queued` by a process that died become `interrupted`. */
   async start(): Promise<number> {
-    const n = await this.#store.markInterrupted();
+    const resumed = this.#executor.resumableRuns
+      ? await this.#resume(await this.#executor.resumableRuns())
+      : [];
+    const n = await this.#store.markInterrupted(resumed);
     if (n > 0) this.#log.warn({ runs: n }, 'marked runs left over by a previous process as interrupted');
     return n;
   }
@@ -114,6 +123,61 @@ export class RunManager {
   /** Validates and queues a run (see class doc). Throws ApiError 400/403/503, StoreError. */
   async submit(body: unknown): Promise<RunRecord> {
     if (!this.#accepting) throw new ApiError('unavailable', 'the server is shutting down; no new runs');
+    const { req, check, args, total } = this.#prepare(body);
+    const record: RunRecord = {
+      id: randomUUID(),
+      check: check.name,
+      // As given, not as validated: validated arguments may hold values JSON cannot keep (a RegExp).
+      args: req.args ?? {},
+      targets: { specs: req.targets },
+      options: {
+        concurrency: req.concurrency,
+        retries: req.retries,
+        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+        ...(req.rate !== undefined ? { rate: req.rate } : {}),
+      },
+      state: 'queued',
+      total: total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : null,
+      counts: emptyCounts(),
+      createdAt: new Date().toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      error: null,
+    };
+    await this.#store.createRun(record);
+    return this.#enqueue(record, req, check, args, emptyCounts());
+  }
+
+  /**
+   * Distributed mode, at start: runs the coordinator can resume (their shards and results are still in
+   * JetStream) go on under this process instead of being marked interrupted. The request is rebuilt from
+   * the stored run; the counters start from the results already stored.
+   */
+  async #resume(ids: readonly string[]): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const id of ids) {
+      const record = await this.#store.getRun(id);
+      if (!record || (record.state !== 'running' && record.state !== 'queued')) continue;
+      const options = (record.options ?? {}) as Record<string, unknown>;
+      const targets = (record.targets as { specs?: unknown } | null)?.specs;
+      try {
+        const { req, check, args } = this.#prepare({
+          check: record.check,
+          args: record.args,
+          targets,
+          ...options,
+        });
+        this.#enqueue(record, req, check, args, await this.#store.countResults(id));
+        resumed.push(id);
+        this.#log.info({ run: id }, 'resuming a distributed run left running by a previous process');
+      } catch (err) {
+        this.#log.warn({ err, run: id }, 'cannot resume run: it will be marked interrupted');
+      }
+    }
+    return resumed;
+  }
+
+  #prepare(body: unknown): { req: RunRequest; check: Check<unknown>; args: unknown; total: bigint } {
     const req = parseOr400(runRequestSchema, body, 'body');
     if (!this.#registry.has(req.check)) {
       const known = this.#registry.list().map((c) => c.name);
@@ -145,27 +209,16 @@ export class RunManager {
       total += specCount(spec);
     });
 
-    const record: RunRecord = {
-      id: randomUUID(),
-      check: check.name,
-      // As given, not as validated: validated arguments may hold values JSON cannot keep (a RegExp).
-      args: req.args ?? {},
-      targets: { specs: req.targets },
-      options: {
-        concurrency: req.concurrency,
-        retries: req.retries,
-        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-        ...(req.rate !== undefined ? { rate: req.rate } : {}),
-      },
-      state: 'queued',
-      total: total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : null,
-      counts: emptyCounts(),
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      error: null,
-    };
-    await this.#store.createRun(record);
+    return { req, check, args, total };
+  }
+
+  #enqueue(
+    record: RunRecord,
+    req: RunRequest,
+    check: Check<unknown>,
+    args: unknown,
+    counts: StatusCounts,
+  ): RunRecord {
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => {
       resolveFinished = r;
@@ -176,7 +229,7 @@ export class RunManager {
       check,
       args,
       controller: new AbortController(),
-      counts: emptyCounts(),
+      counts,
       finished,
       resolveFinished,
     };
@@ -241,12 +294,16 @@ export class RunManager {
   /**
    * Graceful shutdown: no new runs; queued runs are cancelled; running runs get `graceMs` (default 10 s) to
    * finish, then are cancelled; resolves when every run has been written in its final state (or given up on).
+   * In distributed mode running runs are detached instead (they stay `running`; the next start resumes them).
    */
   async close(opts: { graceMs?: number } = {}): Promise<void> {
     this.#accepting = false;
     for (const live of this.#queue.splice(0)) await this.#finish(live, 'cancelled', 'the server shut down');
     const running = [...this.#running].map((id) => this.#live.get(id)!.finished);
-    if (running.length > 0) {
+    if (running.length > 0 && this.#executor.resumableRuns && this.#executor.close) {
+      // Distributed mode: the runs go on in JetStream; detach now and let the next server resume them.
+      await this.#executor.close();
+    } else if (running.length > 0) {
       const timeout = new AbortController();
       await Promise.race([
         Promise.all(running),
@@ -292,7 +349,7 @@ export class RunManager {
     const signal = live.controller.signal;
     live.startedMs = performance.now();
     record.state = 'running';
-    record.startedAt = new Date().toISOString();
+    record.startedAt ??= new Date().toISOString();
     let state: RunState = 'done';
     let error: string | null = null;
     let source: TargetSource | undefined;
@@ -328,6 +385,16 @@ export class RunManager {
       for await (const r of stored) this.metrics.check(r.check, r.status, r.durationMs);
       state = signal.aborted ? 'cancelled' : 'done';
     } catch (err) {
+      if (isFleetprobeError(err, 'FP_DIST_DETACHED')) {
+        // Distributed mode, shutting down: the run goes on in JetStream and the next server resumes it.
+        this.#log.info({ run: record.id }, 'run detached; the next server start resumes it');
+        clearInterval(timer);
+        await live.progressWrite;
+        await source?.close().catch(() => {});
+        this.#live.delete(record.id);
+        live.resolveFinished();
+        return;
+      }
       state = signal.aborted && !(err instanceof StoreWriteError) ? 'cancelled' : 'failed';
       error = state === 'failed' ? describeError(err) : null;
       if (state === 'failed') this.#log.error({ err, run: record.id }, 'run failed');

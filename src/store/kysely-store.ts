@@ -288,13 +288,28 @@ class KyselyStore implements Store {
     });
   }
 
-  markInterrupted(): Promise<number> {
+  countResults(runId: string): Promise<StatusCounts> {
+    return this.#guard('countResults', async () => {
+      const rows = await this.#db
+        .selectFrom('results')
+        .select(['status', (eb) => eb.fn.countAll<number | string | bigint>().as('n')])
+        .where('run_id', '=', runId)
+        .groupBy('status')
+        .execute();
+      const counts = emptyCounts();
+      for (const row of rows) if (row.status in counts) counts[row.status as Status] = Number(row.n);
+      return counts;
+    });
+  }
+
+  markInterrupted(except: readonly string[] = []): Promise<number> {
     return this.#guard('markInterrupted', async () => {
-      const res = await this.#db
+      let update = this.#db
         .updateTable('runs')
         .set({ state: 'interrupted', finished_at: new Date().toISOString() })
-        .where('state', 'in', ['queued', 'running'])
-        .executeTakeFirst();
+        .where('state', 'in', ['queued', 'running']);
+      if (except.length > 0) update = update.where('id', 'not in', except);
+      const res = await update.executeTakeFirst();
       await this.#db
         .updateTable('runs')
         .set({ error: 'the process running it ended before the run finished' })

@@ -63,8 +63,13 @@ export interface Store {
     b: string,
     q: { limit: number; cursor?: string },
   ): Promise<{ changes: DiffChange[]; nextCursor: string | null }>;
-  /** At start: every `running`/`queued` run (left over by a process that died) becomes `interrupted`. Returns how many. */
-  markInterrupted(): Promise<number>;
+  /** Per-status counts of the results stored for a run. */
+  countResults(runId: string): Promise<StatusCounts>;
+  /**
+   * At start: every `running`/`queued` run (left over by a process that died) becomes `interrupted`, except
+   * `except` (runs this process resumes). Returns how many.
+   */
+  markInterrupted(except?: readonly string[]): Promise<number>;
   /** Deletes finished runs created before `cutoff` (their results first, in chunks). Returns the number of runs deleted. */
   deleteRunsOlderThan(cutoff: Date): Promise<number>;
   close(): Promise<void>;

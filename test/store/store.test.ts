@@ -220,6 +220,35 @@ for (const dialect of DIALECTS) {
       expect(await store.markInterrupted()).toBe(0);
     });
 
+    it('markInterrupted spares the runs this process resumes; countResults counts stored rows per status', async () => {
+      const resumed = newRun({ state: 'running', startedAt: new Date().toISOString() });
+      const dead = newRun({ state: 'running', startedAt: new Date().toISOString() });
+      for (const r of [resumed, dead]) await store.createRun(r);
+      await store.insertResults([
+        result(resumed.id, 0, 'pass'),
+        result(resumed.id, 1, 'pass'),
+        result(resumed.id, 2, 'fail'),
+      ]);
+      expect(await store.markInterrupted([resumed.id])).toBeGreaterThanOrEqual(1);
+      expect((await store.getRun(resumed.id))?.state).toBe('running');
+      expect((await store.getRun(dead.id))?.state).toBe('interrupted');
+      expect(await store.countResults(resumed.id)).toEqual({
+        pass: 2,
+        fail: 1,
+        error: 0,
+        timeout: 0,
+        cancelled: 0,
+      });
+      expect(await store.countResults(dead.id)).toEqual({
+        pass: 0,
+        fail: 0,
+        error: 0,
+        timeout: 0,
+        cancelled: 0,
+      });
+      await store.updateRun(resumed.id, { state: 'done' });
+    });
+
     it('retention deletes old finished runs with their results, keeps new and live ones', async () => {
       const oldAt = new Date(Date.now() - 40 * 86_400_000).toISOString();
       const old = newRun({ state: 'done', createdAt: oldAt });
