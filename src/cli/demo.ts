@@ -4,7 +4,7 @@
  * `fleetprobe run` command (results stored in ./fleetprobe-demo.db, SQLite), checks each result against
  * what the simulator says that host should yield, and shows the run history and a diff of two runs.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,10 +40,6 @@ function runCli(
     });
     const rl = createInterface({ input: child.stdout });
     rl.on('line', (line) => {
-      if (!expect) {
-        process.stdout.write(`${line}\n`);
-        return;
-      }
       out.lines++;
       const r = JSON.parse(line) as { target: string; name: string | null; status: string };
       if (expect(r.target, r.name, r.status)) out.matched++;
@@ -110,7 +106,8 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(`\n${bold('$ fleetprobe runs list --db fleetprobe-demo.db')}\n`);
-    await runCli(['runs', 'list', '--db', DB]);
+    // Inherits the terminal: `runs list` prints a table on a TTY (JSON lines otherwise).
+    spawnSync(process.execPath, [CLI, 'runs', 'list', '--db', DB], { stdio: 'inherit' });
     process.stdout.write(
       `\nThe demo database is ./${DB}: try \`fleetprobe runs results <id> --status fail --db ${DB}\`.\n` +
         (allMatched
