@@ -27,10 +27,10 @@ interface CliRun {
   mismatches: string[];
 }
 
-/** Runs the CLI; with `expect`, parses its JSONL and compares each status with the simulator's expectation. */
+/** Runs the CLI, parses its JSONL and compares each status with the simulator's expectation. */
 function runCli(
   args: string[],
-  expect?: (target: string, name: string | null, status: string) => boolean,
+  expect: (target: string, name: string | null, status: string) => boolean,
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
