@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { FleetModel } from './fleet-model.js';
 import { type HttpBehaviourOptions, MISDIRECTED, serveHttp } from './http-behaviour.js';
-import { closeServer, listen } from './listen.js';
+import { serveSim } from './listen.js';
 import type { SimListenOptions, SimServer } from './sim-server.js';
 import { ignoreErrors, SocketSet } from './socket-set.js';
 
@@ -31,14 +31,5 @@ export async function startSimHttpServer(
     sockets.add(socket);
     serveHttp(socket, socket, host, options);
   });
-  const port = await listen(server, options.port ?? 0, options.host ?? '0.0.0.0');
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    openSockets: () => sockets.size,
-    close: () => {
-      closing ??= closeServer(server, () => sockets.destroyAll());
-      return closing;
-    },
-  };
+  return serveSim(server, sockets, options);
 }

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import type { SimCerts } from './certs.js';
 import type { FleetModel, TlsFault } from './fleet-model.js';
 import { GARBAGE, type HttpBehaviourOptions, MISDIRECTED, serveHttp } from './http-behaviour.js';
-import { closeServer, listen } from './listen.js';
+import { serveSim } from './listen.js';
 import type { SimListenOptions, SimServer } from './sim-server.js';
 import { ignoreErrors, SocketSet } from './socket-set.js';
 
@@ -53,14 +53,5 @@ export async function startSimHttpsServer(
     }
     serveHttp(secure, socket, host, options);
   });
-  const port = await listen(server, options.port ?? 0, options.host ?? '0.0.0.0');
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    openSockets: () => sockets.size,
-    close: () => {
-      closing ??= closeServer(server, () => sockets.destroyAll());
-      return closing;
-    },
-  };
+  return serveSim(server, sockets, options);
 }

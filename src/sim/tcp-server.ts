@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { FleetModel, SimHost } from './fleet-model.js';
-import { closeServer, listen } from './listen.js';
+import { serveSim } from './listen.js';
 import type { SimListenOptions, SimServer } from './sim-server.js';
 import { ignoreErrors, SocketSet } from './socket-set.js';
 
@@ -43,14 +43,5 @@ export async function startSimTcpServer(
         host.tcp satisfies never;
     }
   });
-  const port = await listen(server, options.port ?? 0, options.host ?? '0.0.0.0');
-  let closing: Promise<void> | undefined;
-  return {
-    port,
-    openSockets: () => sockets.size,
-    close: () => {
-      closing ??= closeServer(server, () => sockets.destroyAll());
-      return closing;
-    },
-  };
+  return serveSim(server, sockets, options);
 }
