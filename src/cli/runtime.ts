@@ -1,7 +1,7 @@
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
-import { hostnameResolver } from '../targets/index.js';
+import { systemResolve } from '../targets/index.js';
 
 let userChecksLoaded = false;
 
@@ -21,7 +21,7 @@ export async function buildRegistry(checkModule?: string): Promise<CheckRegistry
  * in flight, A and AAAA at once); without, the system resolver (which also honours /etc/hosts).
  */
 export function makeResolver(resolver?: string): (name: string, signal: AbortSignal) => Promise<string[]> {
-  if (resolver === undefined) return hostnameResolver();
+  if (resolver === undefined) return systemResolve;
   return resolveHost(getSharedDnsClient(), parseDnsServer(resolver));
 }
 

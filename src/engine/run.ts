@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import pino from 'pino';
 import type { CheckContext, Observation } from '../checks/check.js';
 import { Channel } from '../core/channel.js';
@@ -7,19 +6,13 @@ import { DeadlineGroup } from '../core/deadline.js';
 import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { Scheduler } from '../core/scheduler.js';
+import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import { emptyCounts, type Result, type Status } from './result.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 256;
 const silentLog = pino({ level: 'silent' });
-
-/** System resolver for targets given by name (when no `--resolver` is set). */
-async function systemResolve(name: string, signal: AbortSignal): Promise<string[]> {
-  signal.throwIfAborted();
-  const found = await lookup(name, { all: true });
-  return found.map((a) => a.address);
-}
 
 /**
  * Starts a run: targets -> scheduler -> check -> results, one result per target, in completion order.

@@ -18,10 +18,5 @@ export {
   type SingleSpec,
   specCount,
 } from './spec.js';
-export {
-  type HostnameResolverOptions,
-  hostnameResolver,
-  parseResolverAddress,
-  type ResolveFn,
-} from './system-resolver.js';
+export { type ResolveFn, systemResolve } from './system-resolver.js';
 export { type Target, targetKey } from './target.js';

@@ -10,7 +10,7 @@ import { readTargetFile, type TargetFile } from './file-entries.js';
 import { formatOfPath, type TargetFileFormat } from './formats.js';
 import { EMPTY_LABELS } from './labels.js';
 import { expandSpec, isHostname, type ParsedSpec, parseTargetSpec, specCount } from './spec.js';
-import { hostnameResolver, type ResolveFn } from './system-resolver.js';
+import { type ResolveFn, systemResolve } from './system-resolver.js';
 import type { Target } from './target.js';
 
 /** `targets()` was called on a source after `close()`. */
@@ -29,10 +29,8 @@ export interface OpenTargetsOptions {
   readonly resolveDomains?: readonly string[];
   /** Read for the file `-`. Default: `process.stdin`. Only touched when `-` is among `files`. */
   readonly stdin?: Readable;
-  /** Resolver for `resolveDomains`. Default: `hostnameResolver(resolver)` (node's c-ares resolver). */
+  /** Resolver for `resolveDomains` (default: the system resolver; the CLI passes its DNS client with --resolver). */
   readonly resolve?: ResolveFn;
-  /** `--resolver <ip[:port]>` for the default resolver. Ignored when `resolve` is given. */
-  readonly resolver?: string;
   /** Directory where stdin is spooled. Default: `os.tmpdir()`. */
   readonly tmpDir?: string;
   /** Aborts validation (rejecting with its reason) and later iterations. */
@@ -102,7 +100,7 @@ export async function openTargets(options: OpenTargetsOptions): Promise<TargetSo
     }
     const domains = options.resolveDomains ?? [];
     if (domains.length > 0) {
-      const resolve = options.resolve ?? hostnameResolver(options.resolver);
+      const resolve = options.resolve ?? systemResolve;
       for (const targets of await resolveDomains(domains, resolve, signal)) {
         count += BigInt(targets.length);
         sources.push({ kind: 'list', targets });

@@ -2,8 +2,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/core/errors.js';
-import { hostnameResolver, openTargets, parseResolverAddress } from '../../src/targets/index.js';
+import { DnsClient, resolveHost } from '../../src/dns/index.js';
+import { openTargets, systemResolve } from '../../src/targets/index.js';
 
 /** A tiny authoritative DNS server on 127.0.0.1 (UDP, port 0). Unknown names are NXDOMAIN. */
 const zone: Record<string, { A?: string[]; AAAA?: string[]; rcode?: 'SERVFAIL' }> = {
@@ -59,70 +59,56 @@ afterAll(() => {
   server.close();
 });
 
-describe('hostnameResolver against a real DNS server on loopback', () => {
-  it('returns A then AAAA records', async () => {
-    const resolve = hostnameResolver(`127.0.0.1:${port}`, { timeoutMs: 2000, tries: 2 });
-    expect(await resolve('web.test', new AbortController().signal)).toEqual([
-      '127.20.0.1',
-      '127.20.0.2',
-      '::1',
-    ]);
-    expect(await resolve('v6only.test', new AbortController().signal)).toEqual(['2001:db8::5']);
-    expect(await resolve('empty.test', new AbortController().signal)).toEqual([]);
+describe('--resolve / hostname targets through our DNS client (as with --resolver) on a loopback server', () => {
+  let client: DnsClient;
+  beforeAll(() => {
+    client = new DnsClient();
+  });
+  afterAll(async () => {
+    await client.close();
+  });
+  const resolver = () => resolveHost(client, { address: '127.0.0.1', port });
+
+  it('returns A then AAAA, [] for NXDOMAIN, and rejects a SERVFAIL', async () => {
+    const signal = new AbortController().signal;
+    expect(await resolver()('web.test', signal)).toEqual(['127.20.0.1', '127.20.0.2', '::1']);
+    expect(await resolver()('v6only.test', signal)).toEqual(['2001:db8::5']);
+    expect(await resolver()('nope.test', signal)).toEqual([]);
+    await expect(resolver()('broken.test', signal)).rejects.toMatchObject({ code: 'FP_DNS_RESOLVE' });
   });
 
-  it('rejects with ENOTFOUND for NXDOMAIN and ESERVFAIL for a failing server', async () => {
-    const resolve = hostnameResolver(`127.0.0.1:${port}`, { timeoutMs: 2000, tries: 1 });
-    await expect(resolve('missing.test', new AbortController().signal)).rejects.toMatchObject({
-      code: 'ENOTFOUND',
-    });
-    await expect(resolve('broken.test', new AbortController().signal)).rejects.toMatchObject({
-      code: 'ESERVFAIL',
-    });
-  });
-
-  it('aborting cancels the lookup and rejects with the signal reason', async () => {
-    // Long timeout: only the abort can end this lookup quickly.
-    const resolve = hostnameResolver(`127.0.0.1:${port}`, { timeoutMs: 60_000, tries: 1 });
-    const controller = new AbortController();
-    const reason = new Error('cancel');
+  it('stops waiting when aborted, after the server saw the query', async () => {
     const before = silentQueries;
-    onSilentQuery = () => controller.abort(reason); // abort once the server has seen the query
-    try {
-      await expect(resolve('slow.test', controller.signal)).rejects.toBe(reason);
-    } finally {
-      onSilentQuery = undefined;
-    }
+    const controller = new AbortController();
+    onSilentQuery = () => controller.abort(new Error('stop'));
+    await expect(resolver()('slow.test', controller.signal)).rejects.toThrow('stop');
+    onSilentQuery = undefined;
     expect(silentQueries).toBeGreaterThan(before);
   });
 
   it('feeds --resolve through openTargets', async () => {
-    const source = await openTargets({ resolveDomains: ['web.test'], resolver: `127.0.0.1:${port}` });
+    const source = await openTargets({ resolveDomains: ['web.test'], resolve: resolver() });
     expect(source.total).toBe(3);
     const addresses: string[] = [];
     for await (const t of source.targets()) addresses.push(t.address!);
     expect(addresses).toEqual(['127.20.0.1', '127.20.0.2', '::1']);
     await source.close();
-    await expect(
-      openTargets({ resolveDomains: ['empty.test'], resolver: `127.0.0.1:${port}` }),
-    ).rejects.toMatchObject({ code: 'FP_BAD_TARGET', where: '--resolve empty.test' });
+    await expect(openTargets({ resolveDomains: ['empty.test'], resolve: resolver() })).rejects.toMatchObject({
+      code: 'FP_BAD_TARGET',
+      where: '--resolve empty.test',
+    });
   });
 });
 
-describe('parseResolverAddress', () => {
-  it.each([
-    ['192.0.2.53', '192.0.2.53'],
-    ['192.0.2.53:5353', '192.0.2.53:5353'],
-    ['2001:db8::53', '2001:db8::53'],
-    ['[2001:db8::53]:5353', '[2001:db8::53]:5353'],
-  ])('accepts %s', (text, expected) => {
-    expect(parseResolverAddress(text)).toBe(expected);
+describe('systemResolve (getaddrinfo)', () => {
+  // Only names /etc/hosts answers: a test must not make the machine ask an outside DNS server.
+  it('resolves localhost from /etc/hosts, IPv4 first', async () => {
+    const addresses = await systemResolve('localhost', new AbortController().signal);
+    expect(addresses[0]).toBe('127.0.0.1');
   });
-  it.each(['dns.example', '192.0.2.53:0', '192.0.2.53:70000', '[2001:db8::53', '[2001:db8::53]x', '1.2.3'])(
-    'rejects %s with a UsageError',
-    (text) => {
-      expect(() => parseResolverAddress(text)).toThrow(UsageError);
-      expect(() => hostnameResolver(text)).toThrow(UsageError);
-    },
-  );
+
+  it('rejects with the reason of an already aborted signal', async () => {
+    const reason = new Error('cancelled before');
+    await expect(systemResolve('localhost', AbortSignal.abort(reason))).rejects.toBe(reason);
+  });
 });
