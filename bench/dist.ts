@@ -37,7 +37,7 @@ function flag(name: string, def: number): number {
   const v = i >= 0 ? Number(process.argv[i + 1]) : def;
   return Number.isFinite(v) && v > 0 ? v : def;
 }
-const TARGETS = flag('targets', 3000);
+const TARGETS = flag('targets', 15000); // long enough that start-up does not dominate the 1 vs 2 worker ratio
 const ITERATIONS = flag('iterations', 3000);
 const OVERHEAD_TARGETS = flag('overhead-targets', 20000);
 const RUN_DEADLINE_MS = 120_000;
