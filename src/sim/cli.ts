@@ -49,7 +49,6 @@ export interface SimReadyInfo {
   readonly targets?: string;
   readonly timeoutMs: number;
   readonly checkArgs: Record<string, Record<string, unknown>>;
-  readonly skipped: Simulator['skipped'];
   readonly pid: number;
 }
 
@@ -154,7 +153,6 @@ async function runSim(flags: SimFlags): Promise<void> {
       ...(flags.targets ? { targets: flags.targets } : {}),
       timeoutMs,
       checkArgs: manifestCheckArgs(ctx),
-      skipped: sim.skipped,
       pid: process.pid,
     };
     if (flags.json) process.stdout.write(`${JSON.stringify(info)}\n`);
@@ -185,8 +183,6 @@ function describe(info: SimReadyInfo): string {
   ];
   for (const [proto, port] of Object.entries(info.ports))
     lines.push(`  ${proto.padEnd(5)} ${info.bind}:${port}`);
-  for (const [proto, why] of Object.entries(info.skipped))
-    lines.push(`  ${proto.padEnd(5)} not started: ${why}`);
   if (info.caFile) lines.push(`  CA file          ${info.caFile}`);
   if (info.clientKeyFile) lines.push(`  SSH client key   ${info.clientKeyFile}`);
   if (info.knownHostsFile) lines.push(`  SSH known_hosts  ${info.knownHostsFile}`);

@@ -3,11 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { FleetprobeError } from '../core/errors.js';
 import { generateSimCerts } from './certs.js';
+import { startSimDnsServer } from './dns/dns-server.js';
 import { createFleetModel } from './fleet.js';
 import type { FleetModel } from './fleet-model.js';
 import { startSimHttpServer } from './http-server.js';
 import { startSimHttpsServer } from './https-server.js';
 import { loadProfile, type SimProfile } from './profile.js';
+import { startSimSshServer } from './ssh/ssh-server.js';
 import { startSimTcpServer } from './tcp-server.js';
 
 /** The protocols the sim can serve, each on its own port. */
@@ -38,7 +40,7 @@ export interface SimulatorOptions {
   readonly bind?: string;
   /** Port per protocol (default `DEFAULT_SIM_PORTS`; 0 = any free port, the chosen one is in `ports`). */
   readonly ports?: Partial<Record<SimService, number>>;
-  /** Which protocols to start (default all). dns/ssh are skipped, with a note, when their module is absent. */
+  /** Which protocols to start (default all). */
   readonly protocols?: readonly SimService[];
   /** Where the CA, keys and known_hosts go. Default: a fresh temp dir, removed by `close()`. */
   readonly stateDir?: string;
@@ -61,8 +63,6 @@ export interface Simulator {
   readonly clientKeyFile?: string;
   /** known_hosts with every host's correct key (when ssh runs). */
   readonly knownHostsFile?: string;
-  /** Protocols asked for but not available (module absent), with why. */
-  readonly skipped: Readonly<Partial<Record<SimService, string>>>;
   /** Sockets currently held open across all protocols. */
   openSockets(): number;
   /** Stops every listener, destroys held sockets, removes a temp state dir. Idempotent. */
@@ -82,27 +82,6 @@ interface PluggableServer {
   close(): Promise<void>;
   readonly clientKeyFile?: string;
   readonly knownHostsFile?: string;
-}
-
-type DnsModule = {
-  startSimDnsServer(model: FleetModel, o: { port: number; host: string }): Promise<PluggableServer>;
-};
-type SshModule = {
-  startSimSshServer(
-    model: FleetModel,
-    o: { port: number; host: string; seed: number; stateDir: string },
-  ): Promise<PluggableServer>;
-};
-
-// TODO: static imports once src/sim/dns and src/sim/ssh have landed for good.
-async function optionalModule<T>(specifier: string): Promise<T | string> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND') return `module ${specifier} not available`;
-    throw err;
-  }
 }
 
 /**
@@ -126,7 +105,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-sim-')));
   const servers: PluggableServer[] = [];
   const ports: Partial<Record<SimService, number>> = {};
-  const skipped: Partial<Record<SimService, string>> = {};
   let caFile: string | undefined;
   let clientKeyFile: string | undefined;
   let knownHostsFile: string | undefined;
@@ -163,26 +141,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await start('https', (port) => startSimHttpsServer(model, certs, { port, host: bind, ...behaviour }));
     }
     if (wanted.has('tcp')) await start('tcp', (port) => startSimTcpServer(model, { port, host: bind }));
-    if (wanted.has('dns')) {
-      const mod = await optionalModule<DnsModule>('./dns/dns-server.js');
-      if (typeof mod === 'string') skipped.dns = mod;
-      else await start('dns', (port) => mod.startSimDnsServer(model, { port, host: bind }));
-    }
+    if (wanted.has('dns')) await start('dns', (port) => startSimDnsServer(model, { port, host: bind }));
     if (wanted.has('ssh')) {
-      const mod = await optionalModule<SshModule>('./ssh/ssh-server.js');
-      if (typeof mod === 'string') skipped.ssh = mod;
-      else {
-        const ssh = await start('ssh', (port) =>
-          mod.startSimSshServer(model, {
-            port,
-            host: bind,
-            seed: model.seed,
-            stateDir: path.join(stateDir, 'ssh'),
-          }),
-        );
-        clientKeyFile = ssh.clientKeyFile;
-        knownHostsFile = ssh.knownHostsFile;
-      }
+      const ssh = await start('ssh', (port) =>
+        startSimSshServer(model, {
+          port,
+          host: bind,
+          seed: model.seed,
+          stateDir: path.join(stateDir, 'ssh'),
+        }),
+      );
+      clientKeyFile = ssh.clientKeyFile;
+      knownHostsFile = ssh.knownHostsFile;
     }
   } catch (err) {
     await closeAll();
@@ -198,7 +168,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ...(caFile ? { caFile } : {}),
     ...(clientKeyFile ? { clientKeyFile } : {}),
     ...(knownHostsFile ? { knownHostsFile } : {}),
-    skipped,
     openSockets: () => servers.reduce((n, s) => n + (s.openSockets?.() ?? 0), 0),
     close: () => {
       closing ??= closeAll();
