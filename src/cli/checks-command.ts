@@ -12,19 +12,14 @@ export function checksCommand(program: Command): void {
     .action(async (flags: { checkModule?: string; json?: boolean }) => {
       const registry = await buildRegistry(flags.checkModule);
       const checks = registry.list().map((check) => {
-        const schema = z.toJSONSchema(check.args, { io: 'input', unrepresentable: 'any' }) as {
-          properties?: Record<
-            string,
-            { type?: unknown; default?: unknown; description?: string; enum?: unknown[] }
-          >;
-        };
+        const schema = z.toJSONSchema(check.args, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
         return {
           name: check.name,
           description: check.description,
           timeoutMs: check.timeoutMs,
           args: Object.entries(schema.properties ?? {}).map(([name, p]) => ({
             name,
-            type: p.enum ? p.enum.join('|') : Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any'),
+            type: typeName(p),
             default: p.default,
             description: p.description,
           })),
@@ -46,4 +41,32 @@ export function checksCommand(program: Command): void {
         process.stdout.write('\n');
       }
     });
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  anyOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  default?: unknown;
+  description?: string;
+}
+
+/**
+ * A short type name for the listing: `integer`, `http|https`, `boolean` (CLI strings such as `yes` are
+ * accepted too), `object|string[]|string`.
+ */
+function typeName(p: JsonSchema): string {
+  if (p.anyOf) {
+    const members = p.anyOf.filter((m) => !(m.type === 'string' && m.enum)); // coercion spellings
+    return [...new Set(members.map(typeName))].join('|');
+  }
+  if (p.enum) return p.enum.join('|');
+  if (p.type === 'array') {
+    const item = p.items ? typeName(p.items) : 'any';
+    return item.includes('|') ? `(${item})[]` : `${item}[]`;
+  }
+  if (Array.isArray(p.type)) return p.type.join('|');
+  return p.type ?? 'any';
 }

@@ -32,6 +32,13 @@ export async function buildProgram(only?: string): Promise<Command> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `fleetprobe checks | head`: a reader that goes away ends the output quietly, as for any Unix tool.
+  // A command with its own output handling (run's TextOutput finishes the run and stores it) decides itself.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (process.stdout.listenerCount('error') > 1) return;
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     const program = await buildProgram(argv[2]);
     await program.parseAsync(argv);
