@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
@@ -7,11 +6,12 @@ import { requireService } from '../helpers/services.js';
 import {
   ingest,
   loopbackListener,
-  loopbackTargets,
   natsFixture,
+  newRunId,
   silent,
   spawnWorker,
   stopWorkers,
+  tcpRun,
   type WorkerProcess,
 } from './harness.js';
 import { allResults, createRunRecord, tempStore } from './store-helpers.js';
@@ -41,7 +41,7 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
 
   it('gets exactly one result per target across 3 workers', async () => {
     const total = 1024;
-    const runId = `r${randomUUID().replace(/-/g, '')}`;
+    const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', total);
     const executor = await createJetStreamExecutor({
       nc: nats.nc,
@@ -50,18 +50,9 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
       limits: { ackWaitMs: 3000 },
       registry: createBuiltinRegistry(),
     });
-    const check = createBuiltinRegistry().get('tcp');
     const results = executor.execute(
       { id: runId },
-      {
-        check,
-        args: check.args.parse({ port: listener.port }),
-        targets: loopbackTargets('127.22.0.0', total),
-        total,
-        concurrency: 64,
-        timeoutMs: 3000,
-        retries: 0,
-      },
+      tcpRun({ port: listener.port, base: '127.22.0.0', total, concurrency: 64, timeoutMs: 3000 }),
       new AbortController().signal,
     );
     const yielded = await ingest(results, db.store);
@@ -76,7 +67,7 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
 
   it("with ackOn 'stored' and the server's batching store sink, acks follow the store's writes", async () => {
     const total = 1024;
-    const runId = `r${randomUUID().replace(/-/g, '')}`;
+    const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', total);
     const executor = await createJetStreamExecutor({
       nc: nats.nc,
@@ -85,20 +76,12 @@ describe.skipIf(!up)('distributed run over JetStream (3 worker processes)', () =
       limits: { ackWaitMs: 3000 },
       ackOn: 'stored',
     });
-    const check = createBuiltinRegistry().get('tcp');
     let newRows = 0;
     const stored = storeResults(
       db.store,
       executor.execute(
         { id: runId },
-        {
-          check,
-          args: check.args.parse({ port: listener.port }),
-          targets: loopbackTargets('127.26.0.0', total),
-          total,
-          concurrency: 64,
-          retries: 0,
-        },
+        tcpRun({ port: listener.port, base: '127.26.0.0', total, concurrency: 64 }),
         new AbortController().signal,
       ),
       {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/dist/coordinator.js';
@@ -8,11 +7,12 @@ import { requireService } from '../helpers/services.js';
 import {
   ingest,
   loopbackListener,
-  loopbackTargets,
   natsFixture,
+  newRunId,
   silent,
   spawnWorker,
   stopWorkers,
+  tcpRun,
   type WorkerProcess,
 } from './harness.js';
 import { allResults, createRunRecord, tempStore } from './store-helpers.js';
@@ -20,11 +20,6 @@ import { allResults, createRunRecord, tempStore } from './store-helpers.js';
 const up = await requireService('NATS', 4222);
 const TOTAL = 1024;
 const DRAIN_TOTAL = 128;
-const tcp = createBuiltinRegistry().get('tcp');
-
-function newRunId(): string {
-  return `r${randomUUID().replace(/-/g, '')}`;
-}
 
 describe.skipIf(!up)('distributed runs under faults', () => {
   let nats: Awaited<ReturnType<typeof natsFixture>>;
@@ -102,15 +97,14 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     const yielded = await ingest(
       e.execute(
         { id: runId },
-        {
-          check: tcp,
-          args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
-          targets: loopbackTargets('127.23.0.0', TOTAL),
+        tcpRun({
+          port: listener.port,
+          base: '127.23.0.0',
           total: TOTAL,
           concurrency: 8,
           timeoutMs: 5000,
-          retries: 0,
-        },
+          expectBanner: '^SSH-',
+        }),
         new AbortController().signal,
       ),
       db.store,
@@ -163,15 +157,14 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     await ingest(
       e.execute(
         { id: runId },
-        {
-          check: tcp,
-          args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
-          targets: loopbackTargets('127.27.0.0', DRAIN_TOTAL),
+        tcpRun({
+          port: listener.port,
+          base: '127.27.0.0',
           total: DRAIN_TOTAL,
           concurrency: 8,
           timeoutMs: 5000,
-          retries: 0,
-        },
+          expectBanner: '^SSH-',
+        }),
         new AbortController().signal,
       ),
       db.store,
@@ -199,15 +192,15 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     await startWorkers(2);
     const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', TOTAL);
-    const spec = () => ({
-      check: tcp,
-      args: tcp.args.parse({ port: listener.port, expectBanner: '^SSH-' }),
-      targets: loopbackTargets('127.24.0.0', TOTAL),
-      total: TOTAL,
-      concurrency: 8,
-      timeoutMs: 5000,
-      retries: 0,
-    });
+    const spec = () =>
+      tcpRun({
+        port: listener.port,
+        base: '127.24.0.0',
+        total: TOTAL,
+        concurrency: 8,
+        timeoutMs: 5000,
+        expectBanner: '^SSH-',
+      });
     const first = await executor();
     let n = 0;
     for await (const r of first.execute({ id: runId }, spec(), new AbortController().signal)) {
@@ -244,15 +237,14 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     const run = ingest(
       e.execute(
         { id: runId },
-        {
-          check: tcp,
-          args: tcp.args.parse({ port: listener.port, expectBanner: '^never' }),
-          targets: loopbackTargets('127.25.0.0', TOTAL),
+        tcpRun({
+          port: listener.port,
+          base: '127.25.0.0',
           total: TOTAL,
           concurrency: 8,
           timeoutMs: 60_000,
-          retries: 0,
-        },
+          expectBanner: '^never',
+        }),
         controller.signal,
       ),
       db.store,

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import type { ExecuteSpec } from '../../src/dist/coordinator.js';
 import { distNames } from '../../src/dist/names.js';
 import { connectNats, deleteStreams, type NatsConnection } from '../../src/dist/nats.js';
 import type { Result } from '../../src/engine/result.js';
@@ -41,6 +43,35 @@ export async function* loopbackTargets(base: string, count: number, port?: numbe
       ? { address: intToIpv4(start + i), labels: {} }
       : { address: intToIpv4(start + i), port, labels: {} };
   }
+}
+
+const tcp = createBuiltinRegistry().get('tcp');
+
+export function newRunId(): string {
+  return `r${randomUUID().replace(/-/g, '')}`;
+}
+
+/** The run most distributed tests execute: the tcp check on `total` loopback targets from `base`. */
+export function tcpRun(opts: {
+  port: number;
+  base: string;
+  total: number;
+  concurrency: number;
+  timeoutMs?: number;
+  expectBanner?: string;
+}): ExecuteSpec {
+  return {
+    check: tcp,
+    args: tcp.args.parse({
+      port: opts.port,
+      ...(opts.expectBanner ? { expectBanner: opts.expectBanner } : {}),
+    }),
+    targets: loopbackTargets(opts.base, opts.total),
+    total: opts.total,
+    concurrency: opts.concurrency,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    retries: 0,
+  };
 }
 
 /** A listener on 0.0.0.0:<port 0>: reachable on every 127.x.y.z. `tarpit` keeps sockets open and silent. */
