@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFleetModel } from '../../src/sim/fleet.js';
-import type { HttpFault } from '../../src/sim/fleet-model.js';
+import { HTTP_FAULTS, type HttpFault } from '../../src/sim/fleet-model.js';
 import { DRIP_BODY_BYTES, GARBAGE } from '../../src/sim/http-behaviour.js';
 import { startSimHttpServer } from '../../src/sim/http-server.js';
 import { parseProfile } from '../../src/sim/profile.js';
@@ -9,18 +9,7 @@ import type { SimServer } from '../../src/sim/sim-server.js';
 import { exchange, headAndBody, REQUEST, readAtLeast } from './raw-client.js';
 
 // Host i of this fleet has the i-th HTTP fault: 127.20.9.<i>.
-const FAULTS: HttpFault[] = [
-  'healthy',
-  'slow',
-  'tarpit',
-  'reset',
-  'refused',
-  'garbage',
-  'http5xx',
-  'wrong-body',
-  'endless-body',
-  'drip-body',
-];
+const FAULTS = HTTP_FAULTS;
 const model = createFleetModel({
   hosts: FAULTS.length,
   base: '127.20.9.0',
