@@ -11,12 +11,10 @@
  *   npx tsx bench/dist.ts [--targets 3000] [--iterations 3000] [--overhead-targets 20000]
  * Only loopback. Exits 0; bounded (each run has a deadline).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import type { Check } from '../src/checks/check.js';
@@ -28,9 +26,8 @@ import { WorkersRegistry } from '../src/dist/workers-registry.js';
 import { startRun } from '../src/engine/run.js';
 import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
 import type { Target } from '../src/targets/target.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const NATS_URL = process.env.FLEETPROBE_TEST_NATS ?? 'nats://127.0.0.1:4222';
+import { spawnWorker } from '../test/dist/harness.js';
+import { NATS_URL } from '../test/helpers/services.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -83,34 +80,14 @@ function selfCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-async function spawnWorker(prefix: string, name: string, modulePath: string): Promise<Spawned> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'test/dist/worker-process.ts',
-      'worker',
-      ...['--nats', NATS_URL, '--prefix', prefix, '--name', name, '--check-module', modulePath],
-      ...['--concurrency', '16'],
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLEETPROBE_LOG: 'info' } },
-  );
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (c: string) => {
-      buf += c;
-      if (buf.includes('"worker started"')) resolve();
-    });
-    void exited.then(() => reject(new Error(`worker ${name} exited early:\n${buf}`)));
-  });
+/** A real `fleetprobe worker` process (the tests' harness spawns it and waits for its "worker started"). */
+async function spawnBenchWorker(prefix: string, name: string, modulePath: string): Promise<Spawned> {
+  const worker = await spawnWorker(prefix, name, ['--check-module', modulePath, '--concurrency', '16']);
   return {
-    cpuMs: () => procCpuMs(child.pid),
+    cpuMs: () => procCpuMs(worker.child.pid),
     async kill() {
-      child.kill('SIGTERM');
-      await exited;
+      worker.child.kill('SIGTERM');
+      await worker.exited;
     },
   };
 }
@@ -136,7 +113,7 @@ async function main(): Promise<void> {
 
   const distributed = async (workerCount: number, count: number, iterations: number): Promise<Measured> => {
     const workers = await Promise.all(
-      Array.from({ length: workerCount }, (_, i) => spawnWorker(prefix, `bench-w${i + 1}`, modulePath)),
+      Array.from({ length: workerCount }, (_, i) => spawnBenchWorker(prefix, `bench-w${i + 1}`, modulePath)),
     );
     try {
       const deadline = AbortSignal.timeout(RUN_DEADLINE_MS);
