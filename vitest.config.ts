@@ -3,7 +3,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
-    // Anchored: vitest's default `**/dist/**` would also exclude test/dist/ (the distributed-mode tests).
     exclude: ['**/node_modules/**', 'dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

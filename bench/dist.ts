@@ -19,14 +19,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import type { Check } from '../src/checks/check.js';
 import { loadCheckModule } from '../src/checks/user/index.js';
-import { createJetStreamExecutor } from '../src/dist/coordinator.js';
-import { distNames } from '../src/dist/names.js';
-import { connectNats, deleteStreams } from '../src/dist/nats.js';
-import { WorkersRegistry } from '../src/dist/workers-registry.js';
+import { createJetStreamExecutor } from '../src/distributed/coordinator.js';
+import { distNames } from '../src/distributed/names.js';
+import { connectNats, deleteStreams } from '../src/distributed/nats.js';
+import { WorkersRegistry } from '../src/distributed/workers-registry.js';
 import { startRun } from '../src/engine/run.js';
 import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
 import type { Target } from '../src/targets/target.js';
-import { spawnWorker } from '../test/dist/harness.js';
+import { spawnWorker } from '../test/distributed/harness.js';
 import { NATS_URL } from '../test/helpers/services.js';
 
 function flag(name: string, def: number): number {

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { describeError } from '../core/errors.js';
-import { startWorker } from '../dist/worker.js';
+import { startWorker } from '../distributed/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { buildRegistry, closeSharedResources } from './runtime.js';
 

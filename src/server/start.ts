@@ -110,6 +110,6 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
 
 /** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */
 async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<Executor> {
-  const { createServerExecutor } = await import('../dist/server-executor.js');
+  const { createServerExecutor } = await import('../distributed/server-executor.js');
   return createServerExecutor({ nats: ctx.nats, log: ctx.log, ackOn: 'stored' });
 }

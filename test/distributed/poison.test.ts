@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
-import { distNames } from '../../src/dist/names.js';
-import { startWorker, type Worker } from '../../src/dist/worker.js';
+import { createJetStreamExecutor } from '../../src/distributed/coordinator.js';
+import { distNames } from '../../src/distributed/names.js';
+import { startWorker, type Worker } from '../../src/distributed/worker.js';
 import type { Result } from '../../src/engine/result.js';
 import { requireService } from '../helpers/services.js';
 import { loopbackListener, loopbackTargets, natsFixture, silent } from './harness.js';

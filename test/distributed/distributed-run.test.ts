@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import { createJetStreamExecutor } from '../../src/dist/coordinator.js';
+import { createJetStreamExecutor } from '../../src/distributed/coordinator.js';
 import { storeResults } from '../../src/sinks/store-sink.js';
 import { requireService } from '../helpers/services.js';
 import {

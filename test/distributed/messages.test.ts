@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DistMessageError } from '../../src/dist/errors.js';
+import { DistMessageError } from '../../src/distributed/errors.js';
 import {
   argsToWire,
   decodeMessage,
@@ -9,11 +9,11 @@ import {
   resultBatchSchema,
   shardSchema,
   WireTargetsBuilder,
-} from '../../src/dist/messages.js';
-import { assertRunId, distNames } from '../../src/dist/names.js';
-import { isShardDone, markShardDone, type RunCursor } from '../../src/dist/run-cursor.js';
-import { ShardCutter } from '../../src/dist/shard-cutter.js';
-import { WorkersRegistry, workerMetrics } from '../../src/dist/workers-registry.js';
+} from '../../src/distributed/messages.js';
+import { assertRunId, distNames } from '../../src/distributed/names.js';
+import { isShardDone, markShardDone, type RunCursor } from '../../src/distributed/run-cursor.js';
+import { ShardCutter } from '../../src/distributed/shard-cutter.js';
+import { WorkersRegistry, workerMetrics } from '../../src/distributed/workers-registry.js';
 import type { Target } from '../../src/targets/target.js';
 import { loopbackTargets } from './harness.js';
 

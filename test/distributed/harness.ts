@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import type { ExecuteSpec } from '../../src/dist/coordinator.js';
-import { distNames } from '../../src/dist/names.js';
-import { connectNats, deleteStreams, type NatsConnection } from '../../src/dist/nats.js';
+import type { ExecuteSpec } from '../../src/distributed/coordinator.js';
+import { distNames } from '../../src/distributed/names.js';
+import { connectNats, deleteStreams, type NatsConnection } from '../../src/distributed/nats.js';
 import type { Result } from '../../src/engine/result.js';
 import type { Store } from '../../src/store/store.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
@@ -122,7 +122,7 @@ export async function spawnWorker(
     [
       '--import',
       'tsx',
-      'test/dist/worker-process.ts',
+      'test/distributed/worker-process.ts',
       'worker',
       '--nats',
       NATS_URL,

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/dist/coordinator.js';
-import type { Heartbeat } from '../../src/dist/messages.js';
-import { WorkersRegistry } from '../../src/dist/workers-registry.js';
+import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/distributed/coordinator.js';
+import type { Heartbeat } from '../../src/distributed/messages.js';
+import { WorkersRegistry } from '../../src/distributed/workers-registry.js';
 import { requireService } from '../helpers/services.js';
 import {
   ingest,
