@@ -1,0 +1,47 @@
+import type { Target } from '../targets/target.js';
+
+/**
+ * Where a monitor's targets come from. Re-read at the start of every round, so a changing fleet is
+ * followed. Implementations: address/CIDR/file specs, DNS names through a resolver, Ansible inventories,
+ * ssh_config host lists (src/monitor/inventories/).
+ */
+export interface Inventory {
+  /** The inventory's name in the config file (`inventories:` key), or `inline` for a monitor's own list. */
+  readonly name: string;
+  /** Streams the current targets; aborting rejects with the signal's reason and closes any open file. */
+  targets(signal: AbortSignal): AsyncIterable<Target>;
+}
+
+/** Where a monitor was defined: the config file (read-only through the API) or the API/CLI (stored). */
+export const MONITOR_SOURCES = ['config', 'api'] as const;
+export type MonitorSource = (typeof MONITOR_SOURCES)[number];
+
+/** A monitor as validated at the edge (config file, API), frozen and passed inward. */
+export interface MonitorSpec {
+  /** Stable id: the monitor's name (unique, `[A-Za-z0-9_.-]+`). */
+  readonly name: string;
+  /** Registered check name (`tcp`, `http`, `dns`, `ssh`, or a named user check). */
+  readonly check: string;
+  /** Check arguments as given (JSON-safe); validated by the check when a round starts. */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** Name of an inventory in the config, or inline target specs (anything `run` accepts). */
+  readonly inventory: string | { readonly targets: readonly string[] };
+  /** Time between round starts, in ms. */
+  readonly intervalMs: number;
+  /** Per-target deadline in ms; default: the check's. */
+  readonly timeoutMs?: number;
+  /** Checks in flight during a round (default 256). */
+  readonly concurrency?: number;
+  /** Labels added to every result of this monitor. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Consecutive non-pass results before a target becomes DOWN (default 2). */
+  readonly downAfter: number;
+  /** Consecutive passes before a DOWN target becomes UP again (default 1). */
+  readonly upAfter: number;
+  /** Whether rounds are suspended. */
+  readonly paused: boolean;
+  readonly source: MonitorSource;
+}
+
+export const TARGET_STATES = ['UP', 'DOWN', 'UNKNOWN', 'FLAPPING'] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
