@@ -29,6 +29,7 @@ interface SimFlags {
   bind: string;
   stateDir?: string;
   protocols?: string;
+  control?: string;
   json?: boolean;
 }
 
@@ -45,6 +46,8 @@ export interface SimReadyInfo {
   readonly clientKeyFile?: string;
   readonly knownHostsFile?: string;
   readonly stateDir: string;
+  /** Port of the control endpoint on 127.0.0.1 (`--control`). */
+  readonly control?: number;
   readonly manifest?: string;
   readonly targets?: string;
   readonly timeoutMs: number;
@@ -90,6 +93,10 @@ export function simCommand(program: Command): void {
     .option('--ssh-port <port>', 'SSH port', String(DEFAULT_SIM_PORTS.ssh))
     .option('--bind <address>', 'listen address of every protocol', '0.0.0.0')
     .option('--protocols <list>', `comma-separated subset of ${SIM_SERVICES.join(',')} (default all)`)
+    .option(
+      '--control <port>',
+      'control endpoint on 127.0.0.1: GET/POST/DELETE /faults switch fault profiles while the sim runs',
+    )
     .option('--state-dir <dir>', 'where the CA and keys go (default: a temp dir removed on exit)')
     .option('--json', 'print the ready info as one JSON line on stdout')
     .action(async (flags: SimFlags) => {
@@ -103,6 +110,7 @@ async function runSim(flags: SimFlags): Promise<void> {
   const timeoutMs = parseDurationMs(flags.manifestTimeout, '--manifest-timeout');
   const port = (v: string, f: string) => parseIntOption(v, f, 0, 65535);
   const protocols = parseProtocols(flags.protocols);
+  const controlPort = flags.control !== undefined ? port(flags.control, '--control') : undefined;
   const stop = new AbortController();
   const onSignal = () => stop.abort(new UsageError('interrupted'));
   process.once('SIGINT', onSignal);
@@ -124,6 +132,7 @@ async function runSim(flags: SimFlags): Promise<void> {
         ssh: port(flags.sshPort, '--ssh-port'),
       },
       ...(protocols ? { protocols } : {}),
+      controlPort,
       ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
       signal: stop.signal,
     });
@@ -149,6 +158,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       ...(sim.clientKeyFile ? { clientKeyFile: sim.clientKeyFile } : {}),
       ...(sim.knownHostsFile ? { knownHostsFile: sim.knownHostsFile } : {}),
       stateDir: sim.stateDir,
+      ...(sim.controlPort !== undefined ? { control: sim.controlPort } : {}),
       ...(flags.manifest ? { manifest: flags.manifest } : {}),
       ...(flags.targets ? { targets: flags.targets } : {}),
       timeoutMs,
@@ -186,7 +196,12 @@ function describe(info: SimReadyInfo): string {
   if (info.caFile) lines.push(`  CA file          ${info.caFile}`);
   if (info.clientKeyFile) lines.push(`  SSH client key   ${info.clientKeyFile}`);
   if (info.knownHostsFile) lines.push(`  SSH known_hosts  ${info.knownHostsFile}`);
-  if (info.manifest) lines.push(`  manifest         ${info.manifest} (timeout ${info.timeoutMs} ms)`);
+  if (info.control !== undefined) {
+    lines.push(`  control          http://127.0.0.1:${info.control}/faults (POST {"range","fault"}; DELETE resets)`);
+  }
+  if (info.manifest) {
+    lines.push(`  manifest         ${info.manifest} (timeout ${info.timeoutMs} ms; a snapshot at start)`);
+  }
   if (info.targets) lines.push(`  targets file     ${info.targets}`);
   lines.push('  Ctrl-C to stop', '');
   return lines.join('\n');

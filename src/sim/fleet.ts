@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import type { FaultOverrides } from './fault-overrides.js';
 import type {
   DnsFault,
   FleetModel,
@@ -23,6 +24,11 @@ export interface FleetOptions {
   readonly zone?: string;
   /** Default: every host healthy. */
   readonly profile?: SimProfile;
+  /**
+   * Runtime overrides consulted before the profile (see `FaultOverrides`); `host()` reflects their current
+   * state on every call. Default: none.
+   */
+  readonly overrides?: FaultOverrides;
 }
 
 const LOOPBACK_FIRST = 0x7f000000;
@@ -104,8 +110,11 @@ export function createFleetModel(options: FleetOptions): FleetModel {
   );
   const ranges = profile.ranges;
   const { minMs, maxMs } = profile.slow;
+  const overrides = options.overrides;
 
   function pick(protocol: SimProtocol, pIndex: number, index: number): string {
+    const overridden = overrides?.faultFor(protocol, index);
+    if (overridden !== undefined) return overridden;
     for (const r of ranges) {
       const f = r[protocol];
       if (f !== undefined && index >= r.from && index <= r.to) return f;

@@ -1,5 +1,13 @@
 export { generateSimCerts, SimCertError, type SimCerts } from './certs.js';
 export { type SimReadyInfo, simCommand } from './cli.js';
+export { type ControlServer, type ControlServerOptions, startControlServer } from './control-server.js';
+export {
+  type FaultOverride,
+  type FaultOverrideRequest,
+  FaultOverrides,
+  MAX_FAULT_OVERRIDES,
+  SimFaultError,
+} from './fault-overrides.js';
 export { createFleetModel, type FleetOptions, hostByName } from './fleet.js';
 export {
   DNS_FAULTS,

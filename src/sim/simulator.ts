@@ -3,11 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { FleetprobeError } from '../core/errors.js';
 import { generateSimCerts } from './certs.js';
+import { type ControlServer, startControlServer } from './control-server.js';
 import { startSimDnsServer } from './dns/dns-server.js';
+import { FaultOverrides } from './fault-overrides.js';
 import { createFleetModel } from './fleet.js';
 import type { FleetModel } from './fleet-model.js';
 import { startSimHttpServer } from './http-server.js';
 import { startSimHttpsServer } from './https-server.js';
+import { ipv4ToInt } from './ipv4.js';
 import { loadProfile, type SimProfile } from './profile.js';
 import { startSimSshServer } from './ssh/ssh-server.js';
 import { startSimTcpServer } from './tcp-server.js';
@@ -44,6 +47,11 @@ export interface SimulatorOptions {
   readonly protocols?: readonly SimService[];
   /** Where the CA, keys and known_hosts go. Default: a fresh temp dir, removed by `close()`. */
   readonly stateDir?: string;
+  /**
+   * Port of the control endpoint on 127.0.0.1 (`GET/POST/DELETE /faults`, see control-server.ts); 0 picks
+   * a free one. Default: no control endpoint (`faults` still works in-process).
+   */
+  readonly controlPort?: number;
   /** `drip-body` interval (default 1000 ms); tests shorten it. */
   readonly dripIntervalMs?: number;
   /** Aborting during start stops what was started and rejects with the reason. */
@@ -57,6 +65,13 @@ export interface Simulator {
   readonly ports: Readonly<{ http?: number; https?: number; tcp?: number; dns?: number; ssh?: number }>;
   readonly bind: string;
   readonly stateDir: string;
+  /**
+   * Fault overrides applied while the sim runs (most recent wins, consulted before the profile); every
+   * protocol server and `model.host()` see a change at once. The control endpoint edits the same object.
+   */
+  readonly faults: FaultOverrides;
+  /** Port of the control endpoint on 127.0.0.1; undefined without `controlPort`. */
+  readonly controlPort: number | undefined;
   /** PEM CA the HTTPS leaves chain to (when https runs). */
   readonly caFile?: string;
   /** Private key the SSH server accepts (when ssh runs). */
@@ -91,8 +106,12 @@ interface PluggableServer {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const profile =
     typeof options.profile === 'object' ? options.profile : loadProfile(options.profile ?? 'healthy');
+  const hosts = options.hosts ?? 1000;
+  // createFleetModel validates base and size; an invalid base throws there before faults are used.
+  const faults = new FaultOverrides({ baseInt: ipv4ToInt(options.base ?? '127.20.0.0'), size: hosts });
   const model = createFleetModel({
-    hosts: options.hosts ?? 1000,
+    hosts,
+    overrides: faults,
     ...(options.base !== undefined ? { base: options.base } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.zone !== undefined ? { zone: options.zone } : {}),
@@ -104,6 +123,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const ownStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-sim-')));
   const servers: PluggableServer[] = [];
+  let control: ControlServer | undefined;
   const ports: Partial<Record<SimService, number>> = {};
   let caFile: string | undefined;
   let clientKeyFile: string | undefined;
@@ -112,7 +132,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const behaviour = options.dripIntervalMs !== undefined ? { dripIntervalMs: options.dripIntervalMs } : {};
 
   const closeAll = async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all([...servers.map((s) => s.close()), control?.close()]);
     if (ownStateDir) await rm(stateDir, { recursive: true, force: true });
   };
   const start = async (service: SimService, fn: (port: number) => Promise<PluggableServer>) => {
@@ -154,6 +174,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       clientKeyFile = ssh.clientKeyFile;
       knownHostsFile = ssh.knownHostsFile;
     }
+    if (options.controlPort !== undefined) {
+      signal?.throwIfAborted();
+      try {
+        control = await startControlServer(model, faults, { port: options.controlPort });
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        throw new SimListenError(`control: cannot listen on 127.0.0.1:${options.controlPort}: ${code}`, {
+          cause: err,
+        });
+      }
+    }
   } catch (err) {
     await closeAll();
     throw err;
@@ -165,6 +196,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ports,
     bind,
     stateDir,
+    faults,
+    controlPort: control?.port,
     ...(caFile ? { caFile } : {}),
     ...(clientKeyFile ? { clientKeyFile } : {}),
     ...(knownHostsFile ? { knownHostsFile } : {}),
