@@ -197,7 +197,9 @@ function describe(info: SimReadyInfo): string {
   if (info.clientKeyFile) lines.push(`  SSH client key   ${info.clientKeyFile}`);
   if (info.knownHostsFile) lines.push(`  SSH known_hosts  ${info.knownHostsFile}`);
   if (info.control !== undefined) {
-    lines.push(`  control          http://127.0.0.1:${info.control}/faults (POST {"range","fault"}; DELETE resets)`);
+    lines.push(
+      `  control          http://127.0.0.1:${info.control}/faults (POST {"range","fault"}; DELETE resets)`,
+    );
   }
   if (info.manifest) {
     lines.push(`  manifest         ${info.manifest} (timeout ${info.timeoutMs} ms; a snapshot at start)`);

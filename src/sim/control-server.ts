@@ -79,7 +79,8 @@ async function handle(
       let body: FaultOverrideRequest;
       try {
         body = JSON.parse(await readBody(req)) as FaultOverrideRequest;
-        if (typeof body !== 'object' || body === null) throw new SimFaultError('body: a JSON object is required');
+        if (typeof body !== 'object' || body === null)
+          throw new SimFaultError('body: a JSON object is required');
         return reply(res, 201, { override: faults.set(body) });
       } catch (err) {
         return replyError(res, err);

@@ -129,14 +129,17 @@ function faultsFor(fault: string, protocol: SimProtocol | 'all'): Partial<Record
   if (protocol === 'all') {
     const faults: Partial<Record<SimProtocol, string>> = {};
     for (const p of SIM_PROTOCOLS) if (faultsOf(p).includes(fault)) faults[p] = fault;
-    if (Object.keys(faults).length === 0) throw new SimFaultError(`fault: "${fault}" is no fault of any protocol`);
+    if (Object.keys(faults).length === 0)
+      throw new SimFaultError(`fault: "${fault}" is no fault of any protocol`);
     return faults;
   }
   if (!(SIM_PROTOCOLS as readonly string[]).includes(protocol)) {
     throw new SimFaultError(`protocol: "${protocol}" is not one of ${SIM_PROTOCOLS.join(', ')}, all`);
   }
   if (!faultsOf(protocol).includes(fault)) {
-    throw new SimFaultError(`fault: "${fault}" is not a ${protocol} fault (${faultsOf(protocol).join(', ')})`);
+    throw new SimFaultError(
+      `fault: "${fault}" is not a ${protocol} fault (${faultsOf(protocol).join(', ')})`,
+    );
   }
   return { [protocol]: fault };
 }

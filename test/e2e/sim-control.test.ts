@@ -38,7 +38,10 @@ beforeAll(async () => {
       resolve(text.slice(0, nl));
     };
     sim.child.stdout?.on('data', onData);
-    sim.done.then((r) => reject(new Error(`sim exited (${r.code}) before it was ready: ${r.stderr}`)), reject);
+    sim.done.then(
+      (r) => reject(new Error(`sim exited (${r.code}) before it was ready: ${r.stderr}`)),
+      reject,
+    );
   });
   info = JSON.parse(line) as SimInfo;
 }, 60_000);

@@ -27,12 +27,21 @@ describe('FaultOverrides', () => {
     expect(model.host(5).tls).toBe(seeded[5]!.tls); // refused is no TLS fault: the seeded one stays
     expect(model.host(12)).toMatchObject({ http: 'refused', tcp: 'tarpit' });
     expect(model.host(100)).toMatchObject({ http: seeded[100]!.http, dns: 'nxdomain' });
-    expect(model.host(263)).toMatchObject({ http: 'healthy', tls: 'healthy', tcp: 'healthy', ssh: 'healthy' });
+    expect(model.host(263)).toMatchObject({
+      http: 'healthy',
+      tls: 'healthy',
+      tcp: 'healthy',
+      ssh: 'healthy',
+    });
     expect(model.host(299)).toEqual(seeded[299]);
 
     expect(faults.remove(cidr.id)).toBe(true);
     expect(model.host(5).http).toBe(seeded[5]!.http);
-    expect(faults.list().map((o) => o.faults)).toEqual([{ tcp: 'tarpit' }, { dns: 'nxdomain' }, expect.any(Object)]);
+    expect(faults.list().map((o) => o.faults)).toEqual([
+      { tcp: 'tarpit' },
+      { dns: 'nxdomain' },
+      expect.any(Object),
+    ]);
     expect(faults.clear()).toBe(3);
     for (let i = 0; i < 300; i++) expect(model.host(i)).toEqual(seeded[i]);
   });
