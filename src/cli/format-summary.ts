@@ -14,7 +14,9 @@ export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled
   const counts = STATUSES.filter((s) => summary.counts[s] > 0)
     .map((s) => `${fmt.format(summary.counts[s])} ${s}`)
     .join('; ');
-  const rate = wallMs > 0 ? (summary.total * 1000) / wallMs : 0;
+  // Cancelled targets were never checked: they would inflate the rate of a run cut short.
+  const checked = summary.total - summary.counts.cancelled;
+  const rate = wallMs > 0 ? (checked * 1000) / wallMs : 0;
   const lines = [
     `${cancelled ? 'cancelled: ' : ''}${fmt.format(summary.total)} targets in ${(wallMs / 1000).toFixed(2)} s ` +
       `(${fmt.format(Math.round(rate))} checks/s): ${counts || 'nothing run'}`,

@@ -5,10 +5,8 @@ import { CancelledError, UsageError } from '../core/errors.js';
 import { OutcomeSummary } from '../engine/outcome-summary.js';
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
-import { csvFormat, jsonlFormat, type ResultFormat, TextOutput, tableFormat } from '../sinks/index.js';
 import { openTargets } from '../targets/index.js';
 import { EXIT } from './exit-codes.js';
-import { formatSummary } from './format-summary.js';
 import {
   type OutputFormat,
   parseCheckArgs,
@@ -17,7 +15,7 @@ import {
   parseOutputFormat,
   parsePositiveNumber,
 } from './parse-options.js';
-import { startProgressLine } from './progress-line.js';
+import { RunTerminal } from './run-terminal.js';
 import { buildRegistry, closeSharedResources, makeResolver } from './runtime.js';
 
 interface RunFlags {
@@ -113,30 +111,32 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
       log,
     });
     let interrupted = false;
+    let outputClosed = false;
+    const terminal = new RunTerminal({
+      format,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      progress: flags.progress ? execution.progress : undefined,
+      // `| head` went away: nobody reads the rest, so stop the run now, quietly.
+      onClosed: () => {
+        outputClosed = true;
+        execution.cancel(new CancelledError('output closed'));
+      },
+    });
     const onSigint = () => {
-      if (interrupted) process.exit(EXIT.interrupted); // a second ^C: stop now
+      if (interrupted) {
+        terminal.abandon();
+        process.exit(EXIT.interrupted); // a second ^C: stop now
+      }
       interrupted = true;
       execution.cancel(new CancelledError('interrupted'));
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
-    const out = new TextOutput(process.stdout);
-    const resultFormat: ResultFormat | undefined =
-      format === 'jsonl'
-        ? jsonlFormat
-        : format === 'csv'
-          ? csvFormat
-          : format === 'table'
-            ? tableFormat(Boolean(process.stdout.isTTY))
-            : undefined;
-    const progress =
-      flags.progress && process.stderr.isTTY
-        ? startProgressLine(process.stderr, execution.progress)
-        : undefined;
     const summary = new OutcomeSummary();
     const t0 = performance.now();
     try {
-      if (resultFormat?.header) await out.write(resultFormat.header());
+      await terminal.header();
       let results: AsyncIterable<Result> = execution.results();
       if (store) {
         const options = {
@@ -148,22 +148,19 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
           resolve: flags.resolve,
         };
         const run = { check: checkName, args: rawArgs, specs, options, total: source.total };
-        results = store.pipe(results, execution.id, run, () => interrupted);
+        results = store.pipe(results, execution.id, run, () => interrupted || outputClosed);
       }
       for await (const result of results) {
         summary.add(result);
-        if (resultFormat) await out.write(resultFormat.line(result));
+        await terminal.row(result);
       }
+      await terminal.finish(summary, performance.now() - t0, interrupted);
     } finally {
-      progress?.stop();
+      terminal.stopProgress();
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
     }
-    const wallMs = performance.now() - t0;
-    const text = formatSummary(summary, wallMs, interrupted);
-    if (format === 'summary') await out.write(text);
-    else process.stderr.write(text);
-    await out.flush();
+    if (outputClosed) return EXIT.outputClosed;
     if (interrupted) return EXIT.interrupted;
     return summary.counts.pass === summary.total ? EXIT.ok : EXIT.notAllPassed;
   } finally {
