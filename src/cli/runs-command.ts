@@ -19,6 +19,7 @@ interface RunsSource {
   listRuns(q: {
     check?: string;
     state?: string;
+    idPrefix?: string;
     limit: number;
     cursor?: string;
   }): Promise<Page<'runs', RunRecord>>;
@@ -116,6 +117,33 @@ function storeSource(store: Store): RunsSource {
   };
 }
 
+/** Longest id prefix accepted; run ids are UUIDs (36 characters). */
+const MAX_ID_PREFIX = 64;
+
+/**
+ * The full id of the run `given` names: the id itself, or a unique prefix of one (the dashboard shows the
+ * first 8 characters). Throws `UsageError` (exit 2, one line) when no run matches or the prefix is
+ * ambiguous, naming a few candidates.
+ */
+export async function resolveRunId(src: RunsSource, given: string): Promise<string> {
+  if (await src.getRun(given)) return given;
+  if (!/^[A-Za-z0-9-]+$/.test(given) || given.length > MAX_ID_PREFIX) {
+    throw new UsageError(`run "${given}" does not exist`);
+  }
+  const { runs } = await src.listRuns({ idPrefix: given, limit: 3 });
+  if (runs.length === 0) throw new UsageError(`run "${given}" does not exist (no run id starts with it)`);
+  if (runs.length > 1) {
+    const some = runs
+      .slice(0, 2)
+      .map((r) => r.id)
+      .join(', ');
+    throw new UsageError(
+      `run id prefix "${given}" is ambiguous: ${some}${runs.length > 2 ? ', ...' : ''} match; give more characters`,
+    );
+  }
+  return runs[0]!.id;
+}
+
 async function openSource(flags: RunsFlags): Promise<RunsSource> {
   if (flags.server && flags.db) throw new UsageError('give --server or --db, not both');
   if (flags.db) return storeSource(await openStore(flags.db));
@@ -182,6 +210,7 @@ const DIFF_COLUMNS: [string, (r: DiffChange) => unknown][] = [
  * `fleetprobe runs list|show|results|cancel|diff`: stored runs, through a server's API (`--server`, with
  * `--token` or FLEETPROBE_TOKEN) or straight from a store (`--db`). Output: a table on a TTY, JSON lines
  * otherwise (`-o` to choose). `results` and `diff` follow the cursor through every page (`--limit` caps).
+ * A run is named by its id or a unique prefix of it (the dashboard shows 8 characters).
  */
 export function runsCommand(program: Command): void {
   const runs = program
@@ -238,9 +267,10 @@ export function runsCommand(program: Command): void {
 
   runs
     .command('show <id>')
-    .description('one run: state, counters, times')
-    .action(async (id: string) => {
+    .description('one run: state, counters, times (id: the full id or a unique prefix)')
+    .action(async (given: string) => {
       await withSource(async (src, table) => {
+        const id = await resolveRunId(src, given);
         const run = await src.getRun(id);
         if (!run) throw new UsageError(`run "${id}" does not exist`);
         process.stdout.write(table ? `${JSON.stringify(run, null, 2)}\n` : `${JSON.stringify(run)}\n`);
@@ -253,12 +283,13 @@ export function runsCommand(program: Command): void {
     .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
     .option('--target <address>', 'only this target')
     .option('--limit <n>', 'most results shown (default: all)')
-    .action(async (id: string, o: { status?: string; target?: string; limit?: string }) => {
+    .action(async (given: string, o: { status?: string; target?: string; limit?: string }) => {
       if (o.status && !(STATUSES as readonly string[]).includes(o.status)) {
         throw new UsageError(`--status: "${o.status}" is not one of ${STATUSES.join(', ')}`);
       }
       let left = o.limit ? parseIntOption(o.limit, '--limit', 1) : Number.POSITIVE_INFINITY;
       await withSource(async (src, table) => {
+        const id = await resolveRunId(src, given);
         const out = new RowWriter(table, RESULT_COLUMNS as [string, (row: never) => unknown][]);
         let cursor: string | undefined;
         do {
@@ -279,10 +310,10 @@ export function runsCommand(program: Command): void {
   runs
     .command('cancel <id>')
     .description('cancel a queued or running run (needs --server and an operate token)')
-    .action(async (id: string) => {
+    .action(async (given: string) => {
       await withSource(async (src) => {
-        const run = await src.cancel(id);
-        if (!run) throw new UsageError(`run "${id}" does not exist`);
+        const run = await src.cancel(await resolveRunId(src, given));
+        if (!run) throw new UsageError(`run "${given}" does not exist`);
         process.stdout.write(`${JSON.stringify({ id: run.id, state: run.state, counts: run.counts })}\n`);
       });
     });
@@ -290,8 +321,10 @@ export function runsCommand(program: Command): void {
   runs
     .command('diff <a> <b>')
     .description('targets whose status changed from run a to run b')
-    .action(async (a: string, b: string) => {
+    .action(async (givenA: string, givenB: string) => {
       await withSource(async (src, table) => {
+        const a = await resolveRunId(src, givenA);
+        const b = await resolveRunId(src, givenB);
         const out = new RowWriter(table, DIFF_COLUMNS as [string, (row: never) => unknown][]);
         let cursor: string | undefined;
         do {

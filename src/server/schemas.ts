@@ -32,6 +32,11 @@ export const listRunsQuery = z
   .object({
     check: z.string().optional(),
     state: z.enum(RUN_STATES).optional(),
+    /** Runs whose id starts with this (the 8-character ids the dashboard shows). */
+    idPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, 'letters, digits and - only')
+      .optional(),
     limit: limit(1000, 50),
     cursor: z.string().optional(),
   })

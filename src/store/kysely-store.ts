@@ -207,12 +207,16 @@ class KyselyStore implements Store {
     });
   }
 
-  listRuns(q: { check?: string; state?: string; limit: number; cursor?: string }) {
+  listRuns(q: { check?: string; state?: string; idPrefix?: string; limit: number; cursor?: string }) {
     return this.#guard('listRuns', async () => {
       const after = intCursor(q.cursor);
       let query = this.#db.selectFrom('runs').selectAll();
       if (q.check !== undefined) query = query.where('check', '=', q.check);
       if (q.state !== undefined) query = query.where('state', '=', q.state);
+      if (q.idPrefix !== undefined) {
+        const pattern = `${q.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        query = query.where(sql<boolean>`${sql.ref('id')} like ${pattern} escape '\\'`);
+      }
       if (after !== undefined) query = query.where('seq', '<', after);
       const rows = await query
         .orderBy('seq', 'desc')

@@ -47,8 +47,17 @@ export interface Store {
    */
   insertResults(results: readonly Result[]): Promise<StatusCounts>;
   getRun(id: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
-  listRuns(q: { check?: string; state?: string; limit: number; cursor?: string }): Promise<{
+  /**
+   * Newest first. `idPrefix` keeps runs whose id starts with it (SQLite ignores ASCII case there): how the
+   * CLI resolves the 8-character ids the dashboard shows.
+   */
+  listRuns(q: {
+    check?: string;
+    state?: string;
+    idPrefix?: string;
+    limit: number;
+    cursor?: string;
+  }): Promise<{
     runs: RunRecord[];
     nextCursor: string | null;
   }>;

@@ -38,6 +38,7 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
       limit: q.limit,
       ...(q.check !== undefined ? { check: q.check } : {}),
       ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.idPrefix !== undefined ? { idPrefix: q.idPrefix } : {}),
       ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
     });
   });
