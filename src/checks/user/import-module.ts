@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../../core/errors.js';
+import { providePackagesToUserChecks } from './package-fallback.js';
 
 const TS_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.tsx']);
 const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
@@ -11,6 +12,7 @@ const JS_EXTENSIONS = new Set(['.js', '.mjs', '.cjs']);
  * so the module is evaluated again), JavaScript with plain `import()` (cached by Node).
  * `file` is the path as the user gave it, for messages. A missing file, an unknown extension, a syntax error
  * or a throw while the module evaluates become a one-line `UsageError` naming `file` (the cause is kept).
+ * `fleetprobe` and `zod` resolve for a module anywhere on disk (see package-fallback.ts).
  */
 export async function importUserModule(absPath: string, file: string): Promise<Record<string, unknown>> {
   const ext = extname(absPath).toLowerCase();
@@ -20,6 +22,7 @@ export async function importUserModule(absPath: string, file: string): Promise<R
   const info = await stat(absPath).catch(() => undefined);
   if (!info?.isFile()) throw new UsageError(`${file}: no such file`);
   const url = pathToFileURL(absPath).href;
+  providePackagesToUserChecks();
   try {
     if (TS_EXTENSIONS.has(ext)) {
       const { tsImport } = await import('tsx/esm/api');
