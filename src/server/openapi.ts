@@ -107,6 +107,37 @@ export function openApiDocument(version: string): Json {
             nextCursor: { type: ['string', 'null'] },
           },
         },
+        WorkerList: {
+          type: 'object',
+          properties: {
+            workers: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  name: { type: 'string' },
+                  id: { type: 'string' },
+                  state: { enum: ['running', 'draining', 'stopped'] },
+                  inFlight: { type: 'integer', description: 'checks in flight at the last heartbeat' },
+                  shards: { type: 'integer' },
+                  processed: { type: 'integer' },
+                  startedAt: { type: 'string', format: 'date-time' },
+                  lastSeen: { type: 'string', format: 'date-time', description: "the coordinator's clock" },
+                  live: { type: 'boolean', description: 'heard within 3 heartbeat periods' },
+                },
+              },
+            },
+          },
+        },
+        Health: {
+          type: 'object',
+          properties: {
+            ok: { type: 'boolean' },
+            store: { enum: ['sqlite', 'postgres'] },
+            runs: { type: 'integer', description: 'runs in flight' },
+            error: { type: 'string' },
+          },
+        },
         Error: {
           type: 'object',
           required: ['error', 'message'],
@@ -121,6 +152,7 @@ export function openApiDocument(version: string): Json {
     paths: {
       '/runs': {
         post: {
+          operationId: 'createRun',
           summary: 'Start a run (role operate). 403 when a target is outside --allow-targets.',
           requestBody: {
             required: true,
@@ -129,13 +161,15 @@ export function openApiDocument(version: string): Json {
           responses: { '202': ok('Run', 'queued'), ...errors },
         },
         get: {
-          summary: 'List runs, newest first',
+          operationId: 'listRuns',
+          summary: 'List runs, newest first (`idPrefix`: runs whose id starts with it)',
           parameters: queryParams(listRunsQuery),
           responses: { '200': ok('RunPage'), ...errors },
         },
       },
       '/runs/{id}': {
         get: {
+          operationId: 'getRun',
           summary: 'A run with counters, live progress and timings',
           parameters: [pathParam('id')],
           responses: { '200': ok('Run'), ...errors },
@@ -143,6 +177,7 @@ export function openApiDocument(version: string): Json {
       },
       '/runs/{id}/results': {
         get: {
+          operationId: 'listResults',
           summary: 'Results of a run (cursor-paged, in completion order)',
           parameters: [pathParam('id'), ...queryParams(listResultsQuery)],
           responses: { '200': ok('ResultPage'), ...errors },
@@ -150,6 +185,7 @@ export function openApiDocument(version: string): Json {
       },
       '/runs/{id}/events': {
         get: {
+          operationId: 'runEvents',
           summary:
             'Server-sent events: `progress` every 500 ms ({state,done,total,counts,inFlight,rate}), then `done` (the run)',
           parameters: [pathParam('id')],
@@ -161,6 +197,7 @@ export function openApiDocument(version: string): Json {
       },
       '/runs/{id}/cancel': {
         post: {
+          operationId: 'cancelRun',
           summary: 'Cancel a run (role operate); answers once it has stopped',
           parameters: [pathParam('id')],
           responses: { '200': ok('Run'), ...errors },
@@ -168,9 +205,49 @@ export function openApiDocument(version: string): Json {
       },
       '/runs/{a}/diff/{b}': {
         get: {
+          operationId: 'diffRuns',
           summary: 'Targets whose status differs between runs a and b',
           parameters: [pathParam('a'), pathParam('b'), ...queryParams(diffQuery)],
           responses: { '200': ok('DiffPage'), ...errors },
+        },
+      },
+      '/workers': {
+        get: {
+          operationId: 'listWorkers',
+          summary:
+            'Workers heard by the coordinator (distributed mode, `server --nats`; 404 otherwise), role read',
+          responses: { '200': ok('WorkerList'), ...errors },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This document (public)',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } },
+        },
+      },
+      // Outside /api/v1: the server root.
+      '/healthz': {
+        servers: [{ url: '/' }],
+        get: {
+          operationId: 'getHealth',
+          summary: 'Liveness and store reachability (public); 503 when the store does not answer',
+          security: [],
+          responses: { '200': ok('Health'), '503': ok('Health', 'store unavailable') },
+        },
+      },
+      '/metrics': {
+        servers: [{ url: '/' }],
+        get: {
+          operationId: 'getMetrics',
+          summary:
+            'Prometheus text format (role read): checks and runs by status, check latency histogram, in flight',
+          responses: {
+            '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
+            '401': error,
+            '403': error,
+          },
         },
       },
     },
