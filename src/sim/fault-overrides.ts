@@ -57,6 +57,9 @@ export class FaultOverrides {
   /** Newest first, so the first hit is the winner. */
   #list: FaultOverride[] = [];
   #nextId = 1;
+  /** Union bounds of every override: most hosts are outside them and skip the scan. */
+  #minIndex = Number.POSITIVE_INFINITY;
+  #maxIndex = Number.NEGATIVE_INFINITY;
 
   constructor(span: FleetSpan) {
     this.#span = span;
@@ -87,6 +90,7 @@ export class FaultOverrides {
       createdAt: new Date().toISOString(),
     });
     this.#list.unshift(override);
+    this.#bound();
     return override;
   }
 
@@ -94,6 +98,7 @@ export class FaultOverrides {
   remove(id: number): boolean {
     const before = this.#list.length;
     this.#list = this.#list.filter((o) => o.id !== id);
+    this.#bound();
     return this.#list.length < before;
   }
 
@@ -101,6 +106,7 @@ export class FaultOverrides {
   clear(): number {
     const n = this.#list.length;
     this.#list = [];
+    this.#bound();
     return n;
   }
 
@@ -115,12 +121,18 @@ export class FaultOverrides {
 
   /** The overriding fault of host `index` for `protocol`, or undefined (the seeded model decides). */
   faultFor(protocol: SimProtocol, index: number): string | undefined {
+    if (index < this.#minIndex || index > this.#maxIndex) return undefined;
     for (const o of this.#list) {
       if (index < o.firstIndex || index > o.lastIndex) continue;
       const f = o.faults[protocol];
       if (f !== undefined) return f;
     }
     return undefined;
+  }
+
+  #bound(): void {
+    this.#minIndex = Math.min(Number.POSITIVE_INFINITY, ...this.#list.map((o) => o.firstIndex));
+    this.#maxIndex = Math.max(Number.NEGATIVE_INFINITY, ...this.#list.map((o) => o.lastIndex));
   }
 }
 
