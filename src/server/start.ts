@@ -5,6 +5,7 @@ import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
+import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
 import type { Executor } from './executor.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7070';
@@ -17,6 +18,8 @@ export interface StartServerOptions {
   db?: string;
   tokens?: readonly ApiToken[];
   allowTargets?: readonly string[];
+  /** Named server-side files API runs may use; checked at start (a bad entry throws `UsageError`). */
+  credentials?: Credentials;
   maxConcurrentRuns?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
@@ -63,6 +66,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
     host = '127.0.0.1';
   }
+  const credentials = opts.credentials ?? emptyCredentials();
+  await checkCredentialFiles(credentials);
   const store = await openStore(opts.db ?? DEFAULT_DB, { log });
   let server: FleetprobeServer;
   try {
@@ -72,6 +77,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       store,
       auth: { tokens },
       log,
+      credentials,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(executor ? { executor } : {}),
@@ -87,7 +93,12 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   log.info(
-    { url, db: store.dialect, allowTargets: opts.allowTargets ?? 'any' },
+    {
+      url,
+      db: store.dialect,
+      allowTargets: opts.allowTargets ?? 'any',
+      credentials: Object.fromEntries(Object.entries(credentials).map(([k, v]) => [k, Object.keys(v)])),
+    },
     'fleetprobe server listening',
   );
 
