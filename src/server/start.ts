@@ -58,6 +58,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  */
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: 'info' });
+  const credentials = opts.credentials ?? emptyCredentials();
+  await checkCredentialFiles(credentials);
   let { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
   const tokens = opts.tokens ?? [];
   if (tokens.length === 0) {
@@ -66,8 +68,6 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
     host = '127.0.0.1';
   }
-  const credentials = opts.credentials ?? emptyCredentials();
-  await checkCredentialFiles(credentials);
   const store = await openStore(opts.db ?? DEFAULT_DB, { log });
   let server: FleetprobeServer;
   try {
