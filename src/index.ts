@@ -1,5 +1,6 @@
 /** The public API of the `fleetprobe` package: what user check modules and embedding programs import. */
 export {
+  ARG_ROLES,
   type ArgRole,
   type Check,
   type CheckContext,

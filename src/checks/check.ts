@@ -38,7 +38,8 @@ export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
  * - `pattern`: a user-supplied pattern; its schema must be `patternArg()` (RE2, linear time).
  * The CLI (run by the machine's own user) ignores roles: paths and the agent stay available there.
  */
-export type ArgRole = 'address' | 'pattern' | 'serverAgent' | CredentialKind;
+export const ARG_ROLES = ['address', 'pattern', 'serverAgent', ...CREDENTIAL_KINDS] as const;
+export type ArgRole = (typeof ARG_ROLES)[number];
 
 /**
  * The extension point: a name, an argument schema, a default timeout, and `run`.

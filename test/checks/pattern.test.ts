@@ -62,3 +62,13 @@ describe('argRoles: every argument a built-in check declares a pattern is compil
     }
   });
 });
+
+describe('CheckRegistry refuses a check declaring an unknown role', () => {
+  it('names the check, the argument and the role', () => {
+    const registry = createBuiltinRegistry();
+    const check = { ...createBuiltinRegistry().get('tcp'), name: 'odd', argRoles: { port: 'file' } };
+    expect(() => registry.register(check as never)).toThrow(
+      /check "odd": argument "port" has an unknown role "file"/,
+    );
+  });
+});
