@@ -1,5 +1,14 @@
 /** The public API of the `fleetprobe` package: what user check modules and embedding programs import. */
-export { type Check, type CheckContext, defineCheck, type Observation } from './checks/check.js';
+export {
+  ARG_ROLES,
+  type ArgRole,
+  type Check,
+  type CheckContext,
+  type CredentialKind,
+  defineCheck,
+  type Observation,
+} from './checks/check.js';
+export { compilePattern, Pattern, patternArg } from './checks/pattern.js';
 export { CheckRegistry } from './checks/registry.js';
 export { Channel } from './core/channel.js';
 export { createDeadline, type Deadline } from './core/deadline.js';

@@ -22,6 +22,25 @@ export interface CheckContext {
   readonly resolve: (name: string, signal: AbortSignal) => Promise<string[]>;
 }
 
+/** Server-side files an API caller refers to by name (`--ssh-identity prod=/etc/...`), never by path. */
+export const CREDENTIAL_KINDS = ['sshIdentity', 'knownHosts', 'caBundle'] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+
+/**
+ * What an argument means to the server, declared once per check in `argRoles`; the API's validation
+ * (`validateRunArgs`) applies the rule of each role, so a new check inherits them by declaring its args:
+ * - `address`: an address the check contacts (an IP, `IP:PORT`, `[IPv6]:PORT`, or a list of them). Under
+ *   an allow-list it must lie inside it, and a hostname is refused, exactly as for targets (403).
+ * - a `CredentialKind` (`sshIdentity`, `knownHosts`, `caBundle`): a server-side file. Through the API the
+ *   value is the name of a credential the server was configured with, never a path (400 otherwise).
+ * - `serverAgent`: a switch that makes the check use the server process's own SSH agent: refused through
+ *   the API, and off there.
+ * - `pattern`: a user-supplied pattern; its schema must be `patternArg()` (RE2, linear time).
+ * The CLI (run by the machine's own user) ignores roles: paths and the agent stay available there.
+ */
+export const ARG_ROLES = ['address', 'pattern', 'serverAgent', ...CREDENTIAL_KINDS] as const;
+export type ArgRole = (typeof ARG_ROLES)[number];
+
 /**
  * The extension point: a name, an argument schema, a default timeout, and `run`.
  * `run` must honour `ctx.signal`: on abort it destroys its sockets/connections and settles promptly.
@@ -41,6 +60,8 @@ export interface Check<Args = unknown> {
   readonly needsAddress?: boolean;
   /** Default port when neither the target nor the arguments set one. */
   readonly defaultPort?: number;
+  /** The role of each argument that has one (see `ArgRole`); arguments not listed are plain values. */
+  readonly argRoles?: Readonly<Record<string, ArgRole>>;
   run(target: Target, args: Args, ctx: CheckContext): Promise<Observation>;
 }
 

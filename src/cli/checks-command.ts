@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { buildRegistry } from './runtime.js';
 
-/** `fleetprobe checks`: each check with its arguments, types and defaults (from its schema). */
+/**
+ * `fleetprobe checks`: each check with its arguments, types, defaults (from its schema) and roles
+ * (`[address]`, `[pattern]`, `[sshIdentity]`...: what the server's API holds the argument to).
+ */
 export function checksCommand(program: Command): void {
   program
     .command('checks')
@@ -22,6 +25,8 @@ export function checksCommand(program: Command): void {
             type: typeName(p),
             default: p.default,
             description: p.description,
+            // What the argument is to the server (address, pattern, sshIdentity...): see ArgRole.
+            role: check.argRoles?.[name],
           })),
         };
       });
@@ -36,7 +41,8 @@ export function checksCommand(program: Command): void {
         for (const arg of check.args) {
           const def = arg.default === undefined ? '' : ` = ${JSON.stringify(arg.default)}`;
           const desc = arg.description ? `  ${arg.description}` : '';
-          process.stdout.write(`    ${arg.name}: ${String(arg.type)}${def}${desc}\n`);
+          const role = arg.role ? ` [${arg.role}]` : '';
+          process.stdout.write(`    ${arg.name}: ${String(arg.type)}${def}${role}${desc}\n`);
         }
         process.stdout.write('\n');
       }

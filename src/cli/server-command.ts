@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadTokens } from '../server/auth.js';
+import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 
@@ -13,7 +14,13 @@ interface ServerFlags {
   keep?: string;
   grace: string;
   nats?: string;
+  sshIdentity: string[];
+  knownHosts: string[];
+  ca: string[];
+  checkModule: string[];
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 /**
  * `fleetprobe server`: the HTTP API (runs, results, SSE progress, metrics). Tokens come from --token-file
@@ -37,6 +44,25 @@ export function serverCommand(program: Command): void {
       '10s',
     )
     .option('--nats <url>', 'distributed mode: run checks on workers through NATS JetStream')
+    .option(
+      '--ssh-identity <name=path>',
+      'an SSH private key API runs may use by name (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--known-hosts <name=path>',
+      'a known_hosts store API runs may use by name; "default" when a run names none (repeatable)',
+      collect,
+      [],
+    )
+    .option('--ca <name=path>', 'a CA bundle (PEM) API runs may use by name (repeatable)', collect, [])
+    .option(
+      '--check-module <name=path>',
+      "a user check API runs may use as their check; name = the check's name (repeatable)",
+      collect,
+      [],
+    )
     .action(async (flags: ServerFlags) => {
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
@@ -46,12 +72,22 @@ export function serverCommand(program: Command): void {
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
+      let credentials = emptyCredentials();
+      for (const [group, values] of [
+        ['sshIdentities', flags.sshIdentity],
+        ['knownHosts', flags.knownHosts],
+        ['caBundles', flags.ca],
+        ['checkModules', flags.checkModule],
+      ] as const) {
+        for (const value of values) credentials = addCredentialFlag(credentials, group, value);
+      }
       const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'info' }, pino.destination(2));
       const server = await startServer({
         listen: flags.listen,
         db: flags.db,
         tokens,
         maxConcurrentRuns,
+        credentials,
         log,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),

@@ -133,6 +133,20 @@ export function abortPromise(signal: AbortSignal): { promise: Promise<never>; re
   return { promise, release: () => listener && signal.removeEventListener('abort', listener) };
 }
 
+/**
+ * Waits for `promise`, or rejects with `signal.reason` as soon as `signal` aborts (the work itself goes on,
+ * unobserved: use it for shared, bounded work such as a cached file read that other callers still await).
+ */
+export async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  const aborted = abortPromise(signal);
+  try {
+    return await Promise.race([promise, aborted.promise]);
+  } finally {
+    aborted.release();
+  }
+}
+
 /** Sleeps `ms`, rejecting with the signal's reason when it aborts. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return sleep(ms, undefined, signal ? { signal } : undefined).catch((err: unknown) => {

@@ -1,10 +1,10 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
+import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import type { Executor } from './executor.js';
@@ -28,8 +28,10 @@ export interface BuildServerOptions {
   /** Runs executing at once (default 4). */
   maxConcurrentRuns?: number;
   executor?: Executor;
-  /** Default: the built-in checks. */
+  /** Default: the built-in checks plus `credentials.checkModules`, loaded now. */
   registry?: CheckRegistry;
+  /** Named server-side files (SSH identities, known_hosts stores, CA bundles, check modules); default none. */
+  credentials?: Credentials;
   log?: Logger;
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
@@ -50,9 +52,12 @@ export interface FleetprobeServer {
  * The store stays open: its owner closes it.
  */
 export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeServer> {
+  const credentials = opts.credentials ?? emptyCredentials();
+  const built = opts.registry ? undefined : await buildServerRegistry(credentials);
   const manager = new RunManager({
     store: opts.store,
-    registry: opts.registry ?? createBuiltinRegistry(),
+    registry: opts.registry ?? built!.registry,
+    credentials,
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
     ...(opts.executor ? { executor: opts.executor } : {}),
     ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
@@ -116,6 +121,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   app.addHook('onClose', async () => {
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();
+    if (built?.loadedModules) await (await import('../checks/user/index.js')).closeThreadPools();
   });
   return { app: app as unknown as FastifyInstance, manager };
 }

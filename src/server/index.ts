@@ -1,6 +1,15 @@
 export { AllowList } from './allow-list.js';
 export { type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
 export { type ApiToken, loadTokens, parseTokens, ROLES, type Role, TokenAuth } from './auth.js';
+export {
+  addCredentialFlag,
+  buildServerRegistry,
+  type CredentialGroup,
+  type Credentials,
+  checkCredentialFiles,
+  credentialPath,
+  emptyCredentials,
+} from './credentials.js';
 export { ApiError, type ApiErrorKind } from './errors.js';
 export { type ExecuteSpec, type Executor, LocalExecutor } from './executor.js';
 export { Metrics } from './metrics.js';
@@ -14,3 +23,4 @@ export {
   type StartServerOptions,
   startServer,
 } from './start.js';
+export { type RunArgsPolicy, validateRunArgs } from './validate-run-args.js';

@@ -153,7 +153,10 @@ export function openApiDocument(version: string): Json {
       '/runs': {
         post: {
           operationId: 'createRun',
-          summary: 'Start a run (role operate). 403 when a target is outside --allow-targets.',
+          summary:
+            'Start a run (role operate). 403 when a target or an address argument (dns server) is outside ' +
+            '--allow-targets; 400 when a file argument (identity, knownHosts, ca) is not the name of a ' +
+            'credential configured on the server.',
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/RunRequest' } } },

@@ -3,26 +3,21 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
-import { validateCheckArgs } from '../checks/validate-args.js';
 import { delay } from '../core/deadline.js';
-import {
-  CancelledError,
-  CheckArgsError,
-  describeError,
-  isFleetprobeError,
-  TargetParseError,
-} from '../core/errors.js';
+import { CancelledError, describeError, isFleetprobeError, TargetParseError } from '../core/errors.js';
 import { emptyCounts, STATUSES, type StatusCounts } from '../engine/result.js';
 import { StoreWriteError, storeResults } from '../sinks/store-sink.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
 import { openTargets, type TargetSource } from '../targets/open-targets.js';
 import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
 import { AllowList } from './allow-list.js';
+import { type Credentials, emptyCredentials } from './credentials.js';
 import { ApiError } from './errors.js';
 import { type Executor, LocalExecutor } from './executor.js';
 import { Metrics } from './metrics.js';
 import { type RunRequest, runRequestSchema } from './schemas.js';
 import { parseOr400 } from './validate.js';
+import { validateRunArgs } from './validate-run-args.js';
 
 const FINAL_STATES: readonly RunState[] = ['done', 'cancelled', 'failed', 'interrupted'];
 
@@ -33,8 +28,10 @@ export interface RunManagerOptions {
   executor?: Executor;
   /** Runs executing at once; more wait `queued` (default 4). */
   maxConcurrentRuns?: number;
-  /** CIDR blocks runs may target; absent = any target. */
+  /** CIDR blocks runs may target and address arguments may name; absent = any address. */
   allowTargets?: readonly string[];
+  /** Named server-side files runs may use (default: none). */
+  credentials?: Credentials;
   metrics?: Metrics;
   log?: Logger;
   /** How often a running run's counters are written to the store, in ms (default 1000). */
@@ -82,6 +79,7 @@ export class RunManager {
   readonly #executor: Executor;
   readonly #max: number;
   readonly #allow: AllowList | undefined;
+  readonly #credentials: Credentials;
   readonly #log: Logger;
   readonly #progressWriteMs: number;
   readonly #live = new Map<string, LiveRun>();
@@ -98,6 +96,7 @@ export class RunManager {
     this.#max = Math.max(1, opts.maxConcurrentRuns ?? 4);
     this.#allow =
       opts.allowTargets && opts.allowTargets.length > 0 ? new AllowList(opts.allowTargets) : undefined;
+    this.#credentials = opts.credentials ?? emptyCredentials();
     this.metrics = opts.metrics ?? new Metrics();
     this.#progressWriteMs = opts.progressWriteMs ?? 1000;
   }
@@ -187,14 +186,7 @@ export class RunManager {
       );
     }
     const check = this.#registry.get(req.check);
-    let args: unknown;
-    try {
-      args = validateCheckArgs(check, req.args);
-    } catch (err) {
-      if (err instanceof CheckArgsError)
-        throw new ApiError('bad_request', `body.args: ${err.message}`, { cause: err });
-      throw err;
-    }
+    const args = validateRunArgs(check, req.args, { allowList: this.#allow, credentials: this.#credentials });
     let total = 0n;
     req.targets.forEach((text, i) => {
       let spec: ParsedSpec;

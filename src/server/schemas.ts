@@ -11,7 +11,10 @@ export const runRequestSchema = z
       .min(1)
       .max(10_000)
       .describe('target specs: 10.0.0.1, 10.0.0.0/24, [2001:db8::1]:8443, host.example:22'),
-    args: z.record(z.string(), z.unknown()).default({}).describe("the check's arguments"),
+    args: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("the check's arguments; files (identity, knownHosts, ca) by credential name, never by path"),
     concurrency: z.number().int().min(1).max(10_000).default(256).describe('checks in flight'),
     timeoutMs: z
       .number()

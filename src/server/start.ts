@@ -5,6 +5,7 @@ import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
+import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
 import type { Executor } from './executor.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7070';
@@ -17,6 +18,8 @@ export interface StartServerOptions {
   db?: string;
   tokens?: readonly ApiToken[];
   allowTargets?: readonly string[];
+  /** Named server-side files API runs may use; checked at start (a bad entry throws `UsageError`). */
+  credentials?: Credentials;
   maxConcurrentRuns?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
@@ -55,6 +58,8 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  */
 export async function startServer(opts: StartServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? pino({ level: 'info' });
+  const credentials = opts.credentials ?? emptyCredentials();
+  await checkCredentialFiles(credentials);
   let { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
   const tokens = opts.tokens ?? [];
   if (tokens.length === 0) {
@@ -72,6 +77,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       store,
       auth: { tokens },
       log,
+      credentials,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(executor ? { executor } : {}),
@@ -87,7 +93,12 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
   log.info(
-    { url, db: store.dialect, allowTargets: opts.allowTargets ?? 'any' },
+    {
+      url,
+      db: store.dialect,
+      allowTargets: opts.allowTargets ?? 'any',
+      credentials: Object.fromEntries(Object.entries(credentials).map(([k, v]) => [k, Object.keys(v)])),
+    },
     'fleetprobe server listening',
   );
 

@@ -31,6 +31,7 @@ export const dnsCheck = defineCheck({
   args: dnsArgs,
   timeoutMs: 2000,
   needsAddress: false,
+  argRoles: { server: 'address', expect: 'pattern' },
   defaultPort: 53,
   async run(target, args, ctx) {
     const { signal } = ctx;
@@ -141,14 +142,8 @@ function expectation(
   e: DnsExpectation,
 ): { test: (v: string) => boolean; label: string } | undefined {
   switch (e.kind) {
-    case 'regex':
-      return {
-        test: (v) => {
-          e.regex.lastIndex = 0;
-          return e.regex.test(v);
-        },
-        label: String(e.regex),
-      };
+    case 'pattern':
+      return { test: (v) => e.pattern.test(v), label: String(e.pattern) };
     case 'exact': {
       const want = normalise(e.value);
       return { test: (v) => normalise(v) === want, label: e.value };

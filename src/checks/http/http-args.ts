@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { regexArg } from '../tcp/regex-arg.js';
+import { patternArg } from '../pattern.js';
 import { parseExpectStatus, type StatusMatcher } from './expect-status.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -104,8 +104,8 @@ export const httpArgs = z.object({
     .optional(),
   /** Accepted statuses: `200`, `2xx`, `200-299`, `200,301` or a list. Default `2xx,3xx` (redirects are not followed). */
   expectStatus: expectStatusArg.default(DEFAULT_EXPECT_STATUS),
-  /** Regex the body (first `maxBytes`, decoded as UTF-8) must match. */
-  expectBody: regexArg.optional(),
+  /** Pattern (RE2, linear time) the body (first `maxBytes`, decoded as UTF-8) must match. */
+  expectBody: patternArg().optional(),
   /** Most body bytes read (default 64 KiB); reading stops there and the connection is closed. */
   maxBytes: z.coerce
     .number()
@@ -115,7 +115,10 @@ export const httpArgs = z.object({
     .default(64 * 1024),
   /** Skip certificate verification (the cert is still reported). */
   insecure: boolArg.default(false),
-  /** PEM file of CA certificate(s) to trust instead of the system store; read once per process per path. */
+  /**
+   * PEM file of CA certificate(s) to trust instead of the system store; read once per process per path.
+   * Through the API: the name of a CA bundle configured on the server (`--ca name=path`).
+   */
   ca: z.string().min(1).optional(),
   /** Fail when the leaf certificate expires in fewer than this many days. */
   certMinDays: z.coerce.number().min(0).optional(),

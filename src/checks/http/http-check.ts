@@ -3,6 +3,7 @@ import tls from 'node:tls';
 import { DeadlineError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import { type CheckContext, defineCheck, type Observation } from '../check.js';
+import type { Pattern } from '../pattern.js';
 import { elapsedMs, socketErrorCode } from '../tcp/socket-errors.js';
 import { type HttpArgs, httpArgs } from './http-args.js';
 import { buildRequest, hostHeaderFor, serverNameFor } from './request-writer.js';
@@ -241,10 +242,9 @@ class Exchange {
     this.#settle(obs);
   }
 
-  #bodyMatches(re: RegExp): boolean {
+  #bodyMatches(pattern: Pattern): boolean {
     const text = (this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body)).toString('utf8');
-    re.lastIndex = 0;
-    return re.test(text);
+    return pattern.test(text);
   }
 
   #data(): Record<string, unknown> {
@@ -291,11 +291,12 @@ export const httpCheck = defineCheck({
   description: 'HTTP/HTTPS request: status, body regex, certificate lifetime, streaming liveness',
   args: httpArgs,
   timeoutMs: 10_000,
+  argRoles: { expectBody: 'pattern', ca: 'caBundle' },
   async run(target, args, ctx) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const secure = args.scheme === 'https';
     const port = target.port ?? args.port ?? (secure ? 443 : 80);
-    const secureContext = secure ? await secureContextFor(args.ca) : undefined;
+    const secureContext = secure ? await secureContextFor(args.ca, ctx.signal) : undefined;
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const request = buildRequest(args, hostHeaderFor(target, args, port));
     return new Promise<Observation>((resolve, reject) => {

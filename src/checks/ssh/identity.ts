@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import ssh2, { type ParsedKey } from 'ssh2';
-import { throwIfAborted } from '../../core/deadline.js';
+import { raceAbort, throwIfAborted } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
+import { readBoundedFile, readFailureReason } from '../../core/read-bounded.js';
 import { coalescedStat } from './coalesced-stat.js';
 import { withFastSign } from './fast-sign.js';
 
@@ -18,6 +18,9 @@ export class SshIdentityError extends FleetprobeError {
   }
 }
 
+/** Largest identity file read, in bytes (a 16384-bit RSA key is ~13 KiB). */
+export const IDENTITY_MAX_BYTES = 1024 * 1024;
+
 interface Cached {
   mtimeMs: number;
   key: Promise<ParsedKey>;
@@ -31,7 +34,11 @@ interface Cached {
 export class IdentityCache {
   readonly #keys = new Map<string, Cached>();
 
-  /** The parsed private key at `path`. `passphrase` decrypts an encrypted key (never logged). */
+  /**
+   * The parsed private key at `path`. `passphrase` decrypts an encrypted key (never logged). The file is
+   * read with `readBoundedFile` (a regular file of at most `IDENTITY_MAX_BYTES`), once for every caller
+   * asking meanwhile; each caller stops waiting when its own `signal` aborts.
+   */
   async load(path: string, passphrase: string | undefined, signal: AbortSignal): Promise<ParsedKey> {
     throwIfAborted(signal);
     let mtimeMs: number;
@@ -45,11 +52,11 @@ export class IdentityCache {
       passphrase === undefined ? '-' : createHash('sha256').update(passphrase).digest('base64');
     const cacheKey = `${secretTag}\0${path}`;
     const cached = this.#keys.get(cacheKey);
-    if (cached && cached.mtimeMs === mtimeMs) return cached.key;
-    const key = readFile(path, { signal }).then(
+    if (cached && cached.mtimeMs === mtimeMs) return raceAbort(cached.key, signal);
+    const key = readBoundedFile(path, { maxBytes: IDENTITY_MAX_BYTES }).then(
       (text) => parseIdentity(path, text, passphrase),
       (err: unknown) => {
-        throw new SshIdentityError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new SshIdentityError(path, `cannot read (${readFailureReason(err)})`);
       },
     );
     const entry = { mtimeMs, key };
@@ -57,7 +64,7 @@ export class IdentityCache {
     key.catch(() => {
       if (this.#keys.get(cacheKey) === entry) this.#keys.delete(cacheKey);
     });
-    return key;
+    return raceAbort(key, signal);
   }
 }
 

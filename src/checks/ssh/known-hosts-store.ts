@@ -1,8 +1,12 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { throwIfAborted } from '../../core/deadline.js';
+import { raceAbort, throwIfAborted } from '../../core/deadline.js';
+import { readBoundedFile } from '../../core/read-bounded.js';
 import { coalescedStat } from './coalesced-stat.js';
 import { KnownHosts } from './known-hosts.js';
+
+/** Largest known_hosts file read, in bytes (~500k host lines). */
+export const KNOWN_HOSTS_MAX_BYTES = 64 * 1024 * 1024;
 
 interface Cached {
   mtimeMs: number;
@@ -21,7 +25,11 @@ export class KnownHostsStore {
   readonly #files = new Map<string, Cached>();
   readonly #chains = new Map<string, Promise<void>>();
 
-  /** The parsed file at `path`; reparsed only when it changed on disk. */
+  /**
+   * The parsed file at `path`; reparsed only when it changed on disk. Read with `readBoundedFile` (a
+   * regular file of at most `KNOWN_HOSTS_MAX_BYTES`, else FP_FILE_NOT_REGULAR / FP_FILE_TOO_LARGE), once
+   * for every caller asking meanwhile; each caller stops waiting when its own `signal` aborts.
+   */
   async load(path: string, signal: AbortSignal): Promise<KnownHosts> {
     throwIfAborted(signal);
     let mtimeMs = -1;
@@ -34,18 +42,20 @@ export class KnownHostsStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     const cached = this.#files.get(path);
-    if (cached && cached.mtimeMs === mtimeMs && cached.size === size) return cached.hosts;
+    if (cached && cached.mtimeMs === mtimeMs && cached.size === size) return raceAbort(cached.hosts, signal);
     const hosts =
       size < 0
         ? Promise.resolve(new KnownHosts())
-        : readFile(path, { encoding: 'utf8', signal }).then((text) => KnownHosts.parse(text));
+        : readBoundedFile(path, { maxBytes: KNOWN_HOSTS_MAX_BYTES }).then((buf) =>
+            KnownHosts.parse(buf.toString('utf8')),
+          );
     const entry: Cached = { mtimeMs, size, hosts };
     this.#files.set(path, entry);
     // A failed read must not stay cached; the caller still sees the rejection.
     hosts.catch(() => {
       if (this.#files.get(path) === entry) this.#files.delete(path);
     });
-    return hosts;
+    return raceAbort(hosts, signal);
   }
 
   /**

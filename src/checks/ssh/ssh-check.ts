@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DeadlineError, describeError, isFleetprobeError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import { defineCheck, type Observation } from '../check.js';
+import { patternArg } from '../pattern.js';
 import { identityCache } from './identity.js';
 import {
   fingerprintSha256,
@@ -60,13 +61,8 @@ export const sshArgs = z.object({
   hostKeyPolicy: z.enum(HOST_KEY_POLICIES).default('strict'),
   /** Exit status that passes. */
   expectExit: z.coerce.number().int().min(0).max(255).default(0),
-  /** Regex the captured stdout must match; multiline (`^`/`$` match at line ends, as grep does). */
-  expectStdout: z
-    .string()
-    .optional()
-    .refine((s) => s === undefined || isRegex(s), {
-      message: 'expectStdout is not a valid regular expression',
-    }),
+  /** Pattern (RE2) the captured stdout must match; multiline (`^`/`$` match at line ends, as grep does). */
+  expectStdout: patternArg({ multiline: true }).optional(),
   /** Bytes kept of stdout and of stderr each (default 64 KiB); further output is read and discarded. */
   maxOutputBytes: z.coerce
     .number()
@@ -91,6 +87,12 @@ export const sshCheck = defineCheck({
   args: sshArgs,
   timeoutMs: 10_000,
   defaultPort: 22,
+  argRoles: {
+    identity: 'sshIdentity',
+    knownHosts: 'knownHosts',
+    agent: 'serverAgent',
+    expectStdout: 'pattern',
+  },
   async run(target, args, ctx): Promise<Observation> {
     const host = target.address ?? target.name;
     if (!host) return { status: 'error', message: 'target has no address' };
@@ -242,8 +244,8 @@ function toObservation(outcome: SshOutcome, args: SshArgs, timeoutMs: number): O
       if (outcome.exitCode !== args.expectExit) {
         return { status: 'fail', message: `exit ${outcome.exitCode}, expected ${args.expectExit}`, data };
       }
-      if (args.expectStdout !== undefined && !stdoutPattern(args.expectStdout).test(stdout)) {
-        return { status: 'fail', message: `stdout does not match /${args.expectStdout}/`, data };
+      if (args.expectStdout !== undefined && !args.expectStdout.test(stdout)) {
+        return { status: 'fail', message: `stdout does not match ${args.expectStdout}`, data };
       }
       return { status: 'pass', message: `exit ${outcome.exitCode}`, data };
     }
@@ -269,28 +271,6 @@ function deadlineObservation(
   throw reason;
 }
 
-const patterns = new Map<string, RegExp>();
-
-/** Compiled once per pattern (not per host). */
-function stdoutPattern(source: string): RegExp {
-  let re = patterns.get(source);
-  if (!re) {
-    re = new RegExp(source, 'm');
-    if (patterns.size > 100) patterns.clear();
-    patterns.set(source, re);
-  }
-  return re;
-}
-
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
-}
-
-function isRegex(s: string): boolean {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,3 +1,2 @@
-export { regexArg } from './regex-arg.js';
 export { elapsedMs, socketErrorCode } from './socket-errors.js';
 export { type TcpArgs, tcpArgs, tcpCheck } from './tcp-check.js';

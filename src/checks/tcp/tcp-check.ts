@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { defineCheck, type Observation } from '../check.js';
-import { regexArg } from './regex-arg.js';
+import { patternArg } from '../pattern.js';
 import { elapsedMs, socketErrorCode } from './socket-errors.js';
 
 /** Arguments of the `tcp` check. Numbers may arrive as strings (`--arg port=22`). */
@@ -10,8 +10,8 @@ export const tcpArgs = z.object({
   port: z.coerce.number().int().min(1).max(65535).default(80),
   /** Text to write once connected (before reading any banner). */
   send: z.string().optional(),
-  /** Regex the first bytes the server sends must match; read until match, close, cap or deadline. */
-  expectBanner: regexArg.optional(),
+  /** Pattern (RE2) the first bytes the server sends must match; read until match, close, cap or deadline. */
+  expectBanner: patternArg().optional(),
   /** Most banner bytes read while waiting for `expectBanner` to match (default 4096). */
   maxBannerBytes: z.coerce.number().int().min(1).max(1_048_576).default(4096),
 });
@@ -28,6 +28,7 @@ export const tcpCheck = defineCheck({
   description: 'TCP connect (optionally send a line and match the banner)',
   args: tcpArgs,
   timeoutMs: 5000,
+  argRoles: { expectBanner: 'pattern' },
   run(target, args, ctx) {
     const { signal } = ctx;
     if (signal.aborted) return Promise.reject(signal.reason);
@@ -70,7 +71,6 @@ export const tcpCheck = defineCheck({
         socket.setEncoding('latin1');
         socket.on('data', (chunk: string) => {
           banner += chunk;
-          re.lastIndex = 0;
           if (re.test(banner)) settle({ status: 'pass', message: 'connected, banner matches', data: data() });
           else if (banner.length >= args.maxBannerBytes) bannerFail(`${args.maxBannerBytes} bytes read`);
         });

@@ -26,6 +26,7 @@ export async function loadCheckModule(path: string): Promise<UserCheck> {
     args: check.args,
     timeoutMs: check.timeoutMs,
     isolate: 'thread',
+    argRoles: check.argRoles,
     ...(check.needsAddress !== undefined ? { needsAddress: check.needsAddress } : {}),
     ...(check.defaultPort !== undefined ? { defaultPort: check.defaultPort } : {}),
     run: (target, args, ctx) => runInThread(absPath, path, target, args, ctx),
