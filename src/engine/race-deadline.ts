@@ -71,10 +71,7 @@ export class LateResultError extends DeadlineError {
   /** How long after the deadline the check returned, ms. */
   readonly lateMs: number;
   constructor(timeoutMs: number, lateMs: number) {
-    super(
-      timeoutMs,
-      `the check blocked the event loop until ${lateMs} ms past its deadline of ${timeoutMs} ms`,
-    );
+    super(timeoutMs, `returned ${lateMs} ms after its deadline: the event loop was blocked`);
     this.lateMs = lateMs;
   }
 }
