@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, jsonLines, lines, runCli, startCli } from './cli.js';
+import { type CliRun, ensureBuilt, jsonLines, lines, type StartOptions, startCli } from './cli.js';
 
 /**
  * Issue 13 item 6: an in-process user check (`--check-module` without `isolate: 'thread'`) cannot take the
@@ -10,8 +10,26 @@ const TARGETS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 
 beforeAll(() => ensureBuilt());
 
-const run = (mode: string, extra: string[] = []) =>
-  runCli(['run', 'misbehaving', ...TARGETS, '--check-module', MODULE, '-a', `mode=${mode}`, '-o', 'jsonl', ...extra]);
+/** Runs the CLI; a process still running after `boundMs` fails the test and is killed (never left behind). */
+async function runCli(args: string[], options: StartOptions = {}, boundMs = 20_000): Promise<CliRun> {
+  const cli = startCli(args, options);
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`still running after ${boundMs} ms: ${cli.stderr()}`)),
+      boundMs,
+    );
+  });
+  try {
+    return await Promise.race([cli.done, bound]);
+  } finally {
+    clearTimeout(timer);
+    cli.child.kill('SIGKILL');
+  }
+}
+
+const run = (mode: string) =>
+  runCli(['run', 'misbehaving', ...TARGETS, '--check-module', MODULE, '-a', `mode=${mode}`, '-o', 'jsonl']);
 
 interface Line {
   target: string;
