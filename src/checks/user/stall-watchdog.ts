@@ -37,6 +37,9 @@ setInterval(() => {
  * thread keeps in shared memory: when it last ticked, and the earliest deadline in flight plus the grace.
  * It sends SIGKILL after one line on stderr: results already written stay written (stdout to a pipe or file
  * is synchronous), the rest of the run is lost. The thread is unref'd and never keeps the process alive.
+ * Stopping only the blocking JavaScript (inspector `Runtime.terminateExecution` from this thread) was
+ * tried and rejected: Node 20 then aborts on an internal assertion (InternalCallbackScope::Close) as the
+ * terminated timer callback unwinds.
  */
 export class StallWatchdog {
   readonly #state = new BigInt64Array(new SharedArrayBuffer(16)); // [0] last tick, [1] kill at (0: none)
