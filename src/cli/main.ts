@@ -44,6 +44,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     process.exitCode = reportFatal(err);
+    // Whatever is still open must not keep a failed command alive (a user module stuck in its top-level
+    // await holds an interval, say). stderr to a pipe, file or TTY is written synchronously.
+    process.exit();
   }
 }
 

@@ -8,6 +8,7 @@ import { RateLimiter } from '../core/rate-limiter.js';
 import { Scheduler } from '../core/scheduler.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
+import { LateResultError, raceDeadline } from './race-deadline.js';
 import { emptyCounts, type Result, type Status } from './result.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
@@ -81,6 +82,8 @@ export function startRun(spec: RunSpec): RunExecution {
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
   const classify = (err: unknown, signal: AbortSignal): Observation => {
     const reason = signal.aborted ? signal.reason : err;
+    if (reason instanceof LateResultError)
+      return { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms (${reason.message})` };
     if (reason instanceof DeadlineError)
       return { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
     if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
@@ -107,9 +110,10 @@ export function startRun(spec: RunSpec): RunExecution {
       };
       // Never start a check whose signal has already fired: a listener added now would never be called.
       deadline.signal.throwIfAborted();
-      const observation = await check.run(subject, spec.args, ctx);
-      // An observation the check returns stands even if the deadline fired meanwhile: the check decides
-      // (http's stream mode passes a body still flowing at the deadline).
+      // Raced against the deadline and validated. An observation the check returns within the settle grace
+      // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
+      // still flowing at the deadline).
+      const observation = await raceDeadline(() => check.run(subject, spec.args, ctx), deadline, check.name);
       return subject === target
         ? observation
         : { ...observation, data: { address: subject.address, ...observation.data } };

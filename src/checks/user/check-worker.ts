@@ -1,12 +1,12 @@
 import { threadId } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
 import { createDeadline } from '../../core/deadline.js';
-import { FleetprobeError } from '../../core/errors.js';
-import type { CheckContext } from '../check.js';
+import { FleetprobeError, isFleetprobeError } from '../../core/errors.js';
+import type { CheckContext, Observation } from '../check.js';
+import { validateObservation } from '../observation.js';
 import { importUserModule } from './import-module.js';
 import {
   deserializeError,
-  observationProblem,
   type SerializedError,
   serializeError,
   type ThreadReply,
@@ -65,20 +65,15 @@ export default async function runCheckTask(task: ThreadTask): Promise<ThreadRepl
       log,
       resolve: unavailableResolve,
     };
-    const observation = await check.run(task.target, task.args, ctx);
-    const problem = observationProblem(observation);
-    if (problem !== undefined) {
-      return {
-        ok: false,
-        error: { name: 'Error', message: `invalid observation: ${problem}`, code: 'FP_THREAD_CHECK' },
-      };
+    let observation: Observation;
+    try {
+      // Keeps only the contract's fields: anything else might not survive structured cloning.
+      observation = validateObservation(await check.run(task.target, task.args, ctx), check.name);
+    } catch (err) {
+      if (!isFleetprobeError(err, 'FP_BAD_OBSERVATION')) throw err;
+      return { ok: false, error: { name: 'Error', message: err.message, code: 'FP_THREAD_CHECK' } };
     }
-    // Copy only the contract's fields: anything else might not survive structured cloning.
-    const { status, message, data } = observation;
-    const reply: ThreadReply = {
-      ok: true,
-      observation: data === undefined ? { status, message } : { status, message, data },
-    };
+    const reply: ThreadReply = { ok: true, observation };
     try {
       structuredClone(reply);
     } catch (err) {

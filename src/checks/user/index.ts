@@ -1,4 +1,7 @@
+export { MODULE_IMPORT_TIMEOUT_MS } from './import-module.js';
+export { UserCheckFaultError } from './in-process-guard.js';
 export { loadCheckModule } from './load-check-module.js';
+export { STALL_KILL_GRACE_MS } from './stall-watchdog.js';
 export {
   closeThreadPools,
   getThreadPool,

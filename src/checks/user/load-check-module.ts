@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { importUserModule } from './import-module.js';
+import { guardInProcess } from './in-process-guard.js';
 import { runInThread } from './thread-pool.js';
 import { pickCheckExport, type UserCheck } from './validate-check-export.js';
 
@@ -8,7 +9,9 @@ import { pickCheckExport, type UserCheck } from './validate-check-export.js';
  * `.ts` is loaded with tsx, `.js`/`.mjs` with `import()`. The module's default export (or a named `check`)
  * must be `defineCheck({ name, args, timeoutMs, run, isolate? })` or the same plain object.
  *
- * With `isolate: 'thread'` the returned check is a wrapper whose `run()` executes the module's `run()` in
+ * Without `isolate`, the check runs in this process under a guard: its unhandled rejections, uncaught
+ * exceptions and `process.exit()` calls become its target's `error`, and a busy loop far past its deadline
+ * ends the process with a message (see in-process-guard.ts). With `isolate: 'thread'` the returned check is a wrapper whose `run()` executes the module's `run()` in
  * a worker thread of the shared pool (the module is imported there too, so its top-level code runs in the
  * parent and once per thread). Targets, arguments and observations must be structured-cloneable, and
  * `ctx.resolve` is not available in the thread. Call `closeThreadPools()` at the end of the run.
@@ -19,7 +22,7 @@ import { pickCheckExport, type UserCheck } from './validate-check-export.js';
 export async function loadCheckModule(path: string): Promise<UserCheck> {
   const absPath = resolvePath(process.cwd(), path);
   const check = pickCheckExport(await importUserModule(absPath, path), path);
-  if (check.isolate !== 'thread') return check;
+  if (check.isolate !== 'thread') return guardInProcess(check);
   const wrapper: UserCheck = {
     name: check.name,
     description: check.description,

@@ -33,8 +33,6 @@ export type ThreadReply =
   | { readonly ok: true; readonly observation: Observation }
   | { readonly ok: false; readonly error: SerializedError };
 
-export const OBSERVATION_STATUSES: readonly Observation['status'][] = ['pass', 'fail', 'error', 'timeout'];
-
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
@@ -46,23 +44,6 @@ export function serializeError(err: unknown): SerializedError {
     };
   }
   return { name: 'Error', message: String(err) };
-}
-
-/** Returns a problem description, or undefined when `value` is a valid Observation. */
-export function observationProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object') return 'run() did not return an object';
-  const obs = value as Record<string, unknown>;
-  if (!OBSERVATION_STATUSES.includes(obs.status as Observation['status'])) {
-    return `status ${JSON.stringify(obs.status)} is not one of ${OBSERVATION_STATUSES.join(', ')}`;
-  }
-  if (typeof obs.message !== 'string') return 'message is not a string';
-  if (
-    obs.data !== undefined &&
-    (obs.data === null || typeof obs.data !== 'object' || Array.isArray(obs.data))
-  ) {
-    return 'data is not an object';
-  }
-  return undefined;
 }
 
 /**

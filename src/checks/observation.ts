@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { FleetprobeError } from '../core/errors.js';
+import type { Observation } from './check.js';
+
+/** The statuses a check may return (`cancelled` is the engine's alone). */
+export const OBSERVATION_STATUSES = ['pass', 'fail', 'error', 'timeout'] as const;
+
+/** Longer messages are cut to this many characters (a result message is one line for a human). */
+export const MAX_OBSERVATION_MESSAGE_CHARS = 1_000;
+
+/** A check returned something that is not an `Observation`; the engine records `error` with this message. */
+export class InvalidObservationError extends FleetprobeError {
+  constructor(message: string) {
+    super('FP_BAD_OBSERVATION', message);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+const observationSchema = z.object({
+  status: z.enum(OBSERVATION_STATUSES),
+  message: z.string(),
+  data: z.custom<Record<string, unknown>>(isPlainObject, 'expected a plain object').optional(),
+});
+
+/**
+ * Checks that `value` honours the Observation contract and returns it as one: `status` one of
+ * pass|fail|error|timeout, `message` a string (cut to MAX_OBSERVATION_MESSAGE_CHARS), `data` absent or a
+ * plain object. Other fields are dropped.
+ * @throws InvalidObservationError naming `check` and every field that is wrong.
+ */
+export function validateObservation(value: unknown, check: string): Observation {
+  const parsed = observationSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      if (issue.path.length === 0) return issue.message;
+      const field = issue.path[0] as string;
+      const got = describeValue((value as Record<string, unknown>)[field]);
+      return `${issue.path.join('.')}: ${issue.message} (got ${got})`;
+    });
+    const got = value === null || typeof value !== 'object' ? ` (got ${describeValue(value)})` : '';
+    throw new InvalidObservationError(
+      `check "${check}" returned an invalid observation${got}: ${problems.join('; ')}`,
+    );
+  }
+  const { status, message, data } = parsed.data;
+  const cut =
+    message.length > MAX_OBSERVATION_MESSAGE_CHARS
+      ? `${message.slice(0, MAX_OBSERVATION_MESSAGE_CHARS)}… (${message.length - MAX_OBSERVATION_MESSAGE_CHARS} more characters cut)`
+      : message;
+  return data === undefined ? { status, message: cut } : { status, message: cut, data };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}

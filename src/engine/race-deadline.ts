@@ -1,0 +1,77 @@
+import type { Observation } from '../checks/check.js';
+import { validateObservation } from '../checks/observation.js';
+import type { Deadline } from '../core/deadline.js';
+import { DeadlineError } from '../core/errors.js';
+
+/**
+ * After a check's signal aborts (deadline or cancel), how long it gets to settle by itself before the engine
+ * stops waiting and records `timeout` (or `cancelled`). A check that honours its signal settles at once; the
+ * grace only keeps the answer of one that decides at the deadline (http's stream mode passes then).
+ */
+export const SETTLE_GRACE_MS = 250;
+
+/**
+ * Runs one check attempt so that it can never outlive its deadline, whatever its code does:
+ * - a check that never settles, or ignores its signal, is abandoned `SETTLE_GRACE_MS` after the signal
+ *   aborts; the returned promise rejects with `deadline.signal.reason` (DeadlineError or the cancel reason);
+ * - a check that blocked the event loop past its deadline (so the deadline timer could not fire before it
+ *   returned) rejects with a DeadlineError: it finished late, it did not pass;
+ * - what it returns is validated (`validateObservation`): a malformed observation rejects with
+ *   InvalidObservationError.
+ * An abandoned check's late settlement is ignored (and never becomes an unhandled rejection).
+ */
+export function raceDeadline(
+  run: () => Promise<Observation>,
+  deadline: Deadline,
+  checkName: string,
+): Promise<Observation> {
+  const { signal } = deadline;
+  let pending: Promise<Observation>;
+  try {
+    pending = Promise.resolve(run());
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
+  return new Promise<Observation>((resolve, reject) => {
+    let graceTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      graceTimer = setTimeout(() => reject(signal.reason), SETTLE_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => {
+      signal.removeEventListener('abort', onAbort);
+      if (graceTimer) clearTimeout(graceTimer);
+    };
+    pending.then(
+      (value) => {
+        settle();
+        // The signal still not aborted although the deadline has passed: the check kept the event loop busy
+        // (a synchronous loop) so the deadline timer never got its turn. Its answer came too late.
+        if (!signal.aborted && Date.now() > deadline.at) {
+          reject(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at));
+          return;
+        }
+        try {
+          resolve(validateObservation(value, checkName));
+        } catch (err) {
+          reject(err);
+        }
+      },
+      (err: unknown) => {
+        settle();
+        reject(err);
+      },
+    );
+  });
+}
+
+/** The check returned after its deadline without the deadline timer having fired: it blocked the event loop. */
+export class LateResultError extends DeadlineError {
+  /** How long after the deadline the check returned, ms. */
+  readonly lateMs: number;
+  constructor(timeoutMs: number, lateMs: number) {
+    super(timeoutMs, `returned ${lateMs} ms after its deadline: the event loop was blocked`);
+    this.lateMs = lateMs;
+  }
+}
