@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import { StoreError } from './errors.js';
+import { monitorsMigration } from './monitor-migration.js';
 import type { Database } from './schema.js';
 
 /** The schema history, in code (no migration files to ship). Names sort in application order. */
@@ -62,6 +63,7 @@ function migrations(d: StoreDialect): Record<string, Migration> {
         await db.schema.dropTable('runs').execute();
       },
     },
+    '0003_monitors': monitorsMigration(d),
   };
 }
 
