@@ -140,7 +140,7 @@ export class RoundScheduler {
     this.#nextDueAtMs = dueAtMs + this.#intervalMs;
     // Grid points already past (the loop was blocked longer than an interval) are skips too.
     const now = this.#now();
-    while (this.#nextDueAtMs <= now - this.#intervalMs) {
+    while (this.#nextDueAtMs < now) {
       this.#skipped++;
       this.#onSkip?.(this.#nextDueAtMs);
       this.#nextDueAtMs += this.#intervalMs;

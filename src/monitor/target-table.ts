@@ -156,19 +156,19 @@ export class TargetTable {
   ): {
     transitions: TargetTransition[];
     updated: number[];
-    removed: { target: string; port: number | null }[];
+    removed: { slot: number; target: string; port: number | null }[];
   } {
     const run = this.#pendingRun;
     const transitions: TargetTransition[] = [];
     const updated: number[] = [];
-    const removed: { target: string; port: number | null }[] = [];
+    const removed: { slot: number; target: string; port: number | null }[] = [];
     if (run === null) return { transitions, updated, removed };
     for (let slot = 0; slot < this.#end; slot++) {
       const target = this.#target[slot];
       if (target === undefined) continue;
       const code = this.#pendingStatus[slot]!;
       if (code === NONE) {
-        removed.push({ target, port: this.#portAt(slot) });
+        removed.push({ slot, target, port: this.#portAt(slot) });
         this.#release(slot);
         continue;
       }
