@@ -62,7 +62,7 @@ export class RollupAggregator {
         bigger.max.set(h.max);
         bigger.sum.set(h.sum);
         bigger.buckets.set(h.buckets);
-        bigger.touched.push(...h.touched);
+        for (const slot of h.touched) bigger.touched.push(slot); // no spread: 250,000 arguments overflow the stack
       }
       h = bigger;
       this.#hours.set(hourMs, h);

@@ -3,7 +3,7 @@ import type { Status } from '../engine/result.js';
 import { percentileOf } from '../monitor/latency-histogram.js';
 import type { MonitorSpec, TargetState } from '../monitor/types.js';
 import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
-import type { StoreDialect } from './dialect.js';
+import type { StoreDialect, UpsertSpec } from './dialect.js';
 import { guardStoreOp } from './errors.js';
 import { ROLLUP_BUCKET_COLUMNS } from './monitor-migration.js';
 import type {
@@ -24,8 +24,89 @@ import type {
   MonitorTransitionsTable,
 } from './schema.js';
 
-/** Rows per multi-row statement: 300 x 26 parameters (rollups) stays below SQLite's and PostgreSQL's limits. */
+/** Rows per multi-row statement (deletes, transitions): 300 x 9 parameters stays far below both databases' limits. */
 const ROWS_PER_STATEMENT = 300;
+/** Rows per bulk upsert call (one transaction; SQLite holds the event loop for it: ~5-10 ms). */
+const UPSERT_CHUNK = 2000;
+
+const TARGETS_UPSERT: UpsertSpec = {
+  table: 'monitor_targets',
+  columns: [
+    'monitor',
+    'target',
+    'port',
+    'name',
+    'labels',
+    'state',
+    'machine',
+    'streak',
+    'since',
+    'last_at',
+    'last_status',
+    'last_run',
+  ],
+  pgTypes: [
+    'text',
+    'text',
+    'int',
+    'text',
+    'text',
+    'text',
+    'bigint',
+    'int',
+    'timestamptz',
+    'timestamptz',
+    'text',
+    'text',
+  ],
+  conflict: ['monitor', 'target', 'port'],
+  update: ['name', 'labels', 'state', 'machine', 'streak', 'since', 'last_at', 'last_status', 'last_run']
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', '),
+};
+
+const ROLLUPS_UPSERT: UpsertSpec = {
+  table: 'monitor_rollups',
+  columns: [
+    'monitor',
+    'target',
+    'port',
+    'hour',
+    'n_pass',
+    'n_fail',
+    'n_error',
+    'n_timeout',
+    'lat_n',
+    'lat_min',
+    'lat_sum',
+    'lat_max',
+    ...ROLLUP_BUCKET_COLUMNS,
+  ],
+  pgTypes: [
+    'text',
+    'text',
+    'int',
+    'timestamptz',
+    'int',
+    'int',
+    'int',
+    'int',
+    'int',
+    'float8',
+    'float8',
+    'float8',
+    ...ROLLUP_BUCKET_COLUMNS.map(() => 'int'),
+  ],
+  conflict: ['monitor', 'target', 'port', 'hour'],
+  update: [
+    ...['n_pass', 'n_fail', 'n_error', 'n_timeout', 'lat_n', 'lat_sum', ...ROLLUP_BUCKET_COLUMNS].map(
+      (c) => `${c} = monitor_rollups.${c} + excluded.${c}`,
+    ),
+    // A NULL on either side (no latency sample) keeps the other: comparisons with NULL are not true.
+    'lat_min = CASE WHEN monitor_rollups.lat_min IS NULL OR excluded.lat_min < monitor_rollups.lat_min THEN excluded.lat_min ELSE monitor_rollups.lat_min END',
+    'lat_max = CASE WHEN monitor_rollups.lat_max IS NULL OR excluded.lat_max > monitor_rollups.lat_max THEN excluded.lat_max ELSE monitor_rollups.lat_max END',
+  ].join(', '),
+};
 /** Rows deleted per statement by retention, so a big round never holds a long lock. */
 const DELETE_CHUNK = 5000;
 /** Rows per page when streaming states at start. */
@@ -247,40 +328,21 @@ export class KyselyMonitorStore implements MonitorStore {
 
   upsertTargetStates(rows: readonly MonitorTargetRecord[]): Promise<void> {
     return guardStoreOp('upsertTargetStates', async () => {
-      for (const chunk of chunks(lastPerTarget(rows))) {
-        await this.#db
-          .insertInto('monitor_targets')
-          .values(
-            chunk.map((r) => ({
-              monitor: r.monitor,
-              target: r.target,
-              port: r.port ?? 0,
-              name: r.name,
-              labels: JSON.stringify(r.labels),
-              state: r.state,
-              machine: r.machine,
-              streak: r.streak,
-              since: r.since,
-              last_at: r.lastAt,
-              last_status: r.lastStatus,
-              last_run: r.lastRun,
-            })),
-          )
-          .onConflict((oc) =>
-            oc.columns(['monitor', 'target', 'port']).doUpdateSet((eb) => ({
-              name: eb.ref('excluded.name'),
-              labels: eb.ref('excluded.labels'),
-              state: eb.ref('excluded.state'),
-              machine: eb.ref('excluded.machine'),
-              streak: eb.ref('excluded.streak'),
-              since: eb.ref('excluded.since'),
-              last_at: eb.ref('excluded.last_at'),
-              last_status: eb.ref('excluded.last_status'),
-              last_run: eb.ref('excluded.last_run'),
-            })),
-          )
-          .execute();
-      }
+      const values = lastPerTarget(rows).map((r) => [
+        r.monitor,
+        r.target,
+        r.port ?? 0,
+        r.name,
+        JSON.stringify(r.labels),
+        r.state,
+        r.machine,
+        r.streak,
+        r.since,
+        r.lastAt,
+        r.lastStatus,
+        r.lastRun,
+      ]);
+      for (const chunk of chunks(values, UPSERT_CHUNK)) await this.#d.upsertRows(TARGETS_UPSERT, chunk);
     });
   }
 
@@ -326,44 +388,22 @@ export class KyselyMonitorStore implements MonitorStore {
 
   addRollups(rows: readonly RollupRecord[]): Promise<void> {
     return guardStoreOp('addRollups', async () => {
-      const add = (c: string) => sql.raw(`monitor_rollups.${c} + excluded.${c}`);
-      const buckets = Object.fromEntries(ROLLUP_BUCKET_COLUMNS.map((b) => [b, add(b)]));
-      for (const chunk of chunks(mergeRollups(rows))) {
-        await this.#db
-          .insertInto('monitor_rollups')
-          .values(
-            chunk.map((r) => ({
-              monitor: r.monitor,
-              target: r.target,
-              port: r.port ?? 0,
-              hour: r.hour,
-              n_pass: r.pass,
-              n_fail: r.fail,
-              n_error: r.error,
-              n_timeout: r.timeout,
-              lat_n: r.latN,
-              lat_min: r.latMinMs,
-              lat_sum: r.latSumMs,
-              lat_max: r.latMaxMs,
-              ...Object.fromEntries(ROLLUP_BUCKET_COLUMNS.map((b, i) => [b, r.buckets[i] ?? 0])),
-            })) as never,
-          )
-          .onConflict((oc) =>
-            oc.columns(['monitor', 'target', 'port', 'hour']).doUpdateSet({
-              n_pass: add('n_pass'),
-              n_fail: add('n_fail'),
-              n_error: add('n_error'),
-              n_timeout: add('n_timeout'),
-              lat_n: add('lat_n'),
-              lat_sum: add('lat_sum'),
-              // A NULL on either side (no latency sample) keeps the other: comparisons with NULL are not true.
-              lat_min: sql`CASE WHEN monitor_rollups.lat_min IS NULL OR excluded.lat_min < monitor_rollups.lat_min THEN excluded.lat_min ELSE monitor_rollups.lat_min END`,
-              lat_max: sql`CASE WHEN monitor_rollups.lat_max IS NULL OR excluded.lat_max > monitor_rollups.lat_max THEN excluded.lat_max ELSE monitor_rollups.lat_max END`,
-              ...buckets,
-            } as never),
-          )
-          .execute();
-      }
+      const values = mergeRollups(rows).map((r) => [
+        r.monitor,
+        r.target,
+        r.port ?? 0,
+        r.hour,
+        r.pass,
+        r.fail,
+        r.error,
+        r.timeout,
+        r.latN,
+        r.latMinMs,
+        r.latSumMs,
+        r.latMaxMs,
+        ...ROLLUP_BUCKET_COLUMNS.map((_, i) => r.buckets[i] ?? 0),
+      ]);
+      for (const chunk of chunks(values, UPSERT_CHUNK)) await this.#d.upsertRows(ROLLUPS_UPSERT, chunk);
     });
   }
 
