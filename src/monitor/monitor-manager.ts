@@ -153,15 +153,18 @@ export class MonitorManager {
     }
   }
 
-  /** Stops every monitor (running rounds are cancelled and discarded), flushes rollups, stops the timers. */
-  stop(): Promise<void> {
+  /**
+   * Stops every monitor, flushes rollups, stops the timers. Running rounds are aborted with `reason` (default:
+   * an Error; pass the lifecycle's `InterruptedError` on shutdown so they end `interrupted`) and discarded.
+   */
+  stop(reason: unknown = new Error('monitors are stopping')): Promise<void> {
     const next = this.#queue.then(async () => {
       this.#stopped = true;
       clearInterval(this.#flushTimer);
       clearInterval(this.#pruneTimer);
       const all = [...this.#runtimes.values()];
       this.#runtimes.clear();
-      await Promise.all(all.map((rt) => rt.stop(new Error('monitors are stopping'))));
+      await Promise.all(all.map((rt) => rt.stop(reason)));
       await this.#background;
     });
     this.#queue = next.catch(() => {});

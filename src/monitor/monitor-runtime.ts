@@ -266,7 +266,7 @@ export class MonitorRuntime {
       const policy = this.#policy;
       ({ state } = await this.#deps.runRound(
         { monitor: spec, runId, seq, targets, spreadMs, expectedCount, signal },
-        async (results) => {
+        (results) => {
           for (const r of results) if (r.run === runId) this.#table.observe(r, policy);
         },
       ));

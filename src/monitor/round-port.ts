@@ -28,11 +28,13 @@ export const ROUND_END_STATES = ['done', 'cancelled', 'failed', 'interrupted'] a
 export type RoundEndState = (typeof ROUND_END_STATES)[number];
 
 /**
- * The port through which the monitor runtime runs a round: record the run, execute it, store its results,
- * set its final state. `onStored` is called with each batch once it is stored (awaited: backpressure), in
- * order, never concurrently. Resolves when the run has its final state. A rejection counts as `failed`.
+ * The port through which the monitor runtime runs a round: record the run (with `monitor` set), execute it,
+ * store its results, set its final state: the shared run lifecycle (`StoredRun`, whose `onStored` option takes
+ * this callback as is). `onStored` is synchronous and cheap (it only buffers); call it with each batch once it
+ * is stored, redelivered duplicates included (the first result per target and port counts). Resolves when the
+ * run has its final state. A rejection counts as `failed`.
  */
 export type RunRoundPort = (
   round: RoundRequest,
-  onStored: (results: readonly Result[]) => Promise<void>,
+  onStored: (results: readonly Result[]) => void,
 ) => Promise<{ state: RoundEndState }>;

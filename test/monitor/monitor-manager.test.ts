@@ -86,7 +86,7 @@ function fakeLifecycle(store: Store, scripts: Script[]) {
     }
     for (const batch of [results.slice(0, 2), results.slice(2)]) {
       await store.insertResults(batch);
-      await onStored(batch);
+      onStored(batch);
     }
     if (script.hang) {
       hanging();
