@@ -295,5 +295,31 @@ for (const dialect of DIALECTS) {
       expect((await store.monitors.listTargets('api', { limit: 10 })).targets).toHaveLength(2);
       await m2.stop();
     });
+
+    it('marks a round left running by a process that died interrupted, and keeps the pace from its start', async () => {
+      await store.monitors.saveRound({
+        monitor: 'crashy',
+        seq: 7,
+        runId: 'dead-run',
+        state: 'running',
+        startedAt: new Date(T0 - 10_000).toISOString(),
+        finishedAt: null,
+        skipped: 0,
+      });
+      const life = fakeLifecycle(store, []);
+      const manager = new MonitorManager({ store: store.monitors, runRound: life.port, inventoryOf });
+      await manager.start([spec({ name: 'crashy' })]);
+      expect(manager.status('crashy')).toMatchObject({
+        lastRound: { seq: 7, state: 'interrupted' },
+        nextDueAt: new Date(T0 + INTERVAL_MS - 10_000).toISOString(),
+      });
+      expect(await store.monitors.lastRound('crashy')).toMatchObject({
+        state: 'interrupted',
+        finishedAt: expect.any(String),
+      });
+      await nextRound(INTERVAL_MS - 10_000);
+      expect(life.rounds.map((r) => r.seq)).toEqual([8]);
+      await manager.stop();
+    });
   });
 }
