@@ -7,6 +7,8 @@ import type { Database } from './schema.js';
 /** The schema history, in code (no migration files to ship). Names sort in application order. */
 function migrations(d: StoreDialect): Record<string, Migration> {
   return {
+    // Kysely applies migrations in name order, not in the order written here.
+    '0003_monitors': monitorsMigration(d),
     '0001_runs_results': {
       async up(db: Kysely<unknown>) {
         await db.schema
@@ -63,7 +65,6 @@ function migrations(d: StoreDialect): Record<string, Migration> {
         await db.schema.dropTable('runs').execute();
       },
     },
-    '0003_monitors': monitorsMigration(d),
   };
 }
 

@@ -39,6 +39,15 @@ export interface ResultsTable {
   data: string;
 }
 
+/** The tables of migration 0003_monitors. */
+export interface MonitorTables {
+  monitors: MonitorsTable;
+  monitor_targets: MonitorTargetsTable;
+  monitor_transitions: MonitorTransitionsTable;
+  monitor_rollups: MonitorRollupsTable;
+  monitor_rounds: MonitorRoundsTable;
+}
+
 /** API-defined monitors (config-file monitors live in the file). */
 export interface MonitorsTable {
   name: string;
@@ -126,14 +135,9 @@ export interface MonitorRoundsTable {
   pruned: number;
 }
 
-export interface Database {
+export interface Database extends MonitorTables {
   runs: RunsTable;
   results: ResultsTable;
-  monitors: MonitorsTable;
-  monitor_targets: MonitorTargetsTable;
-  monitor_transitions: MonitorTransitionsTable;
-  monitor_rollups: MonitorRollupsTable;
-  monitor_rounds: MonitorRoundsTable;
 }
 
 /** One result as written: the dialect's bulk insert takes these. */
