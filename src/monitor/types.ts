@@ -40,6 +40,10 @@ export interface MonitorSpec {
   readonly upAfter: number;
   /** Whether rounds are suspended. */
   readonly paused: boolean;
+  /** Flapping starts when the weighted share of outcome changes over the last 20 rounds reaches this percentage (default 40). */
+  readonly flapHighPct?: number;
+  /** Flapping ends when that share falls below this percentage (default 20; at most `flapHighPct`). */
+  readonly flapLowPct?: number;
   readonly source: MonitorSource;
 }
 

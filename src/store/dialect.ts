@@ -23,6 +23,24 @@ export interface StoreDialect {
    * Returns the statuses of the rows actually inserted (duplicates are not returned).
    */
   insertResultRows(rows: readonly ResultRow[]): Promise<Status[]>;
+  /**
+   * Bulk upsert: `INSERT INTO table (columns) ... ON CONFLICT (conflict) DO UPDATE SET update` over `rows`
+   * (one array of values per row, in `columns` order), in one transaction per call. SQLite: cached prepared
+   * multi-row statements; PostgreSQL: one statement over `unnest` of array parameters. Rows of one call must
+   * not repeat a conflict key (PostgreSQL refuses to update a row twice in one statement).
+   */
+  upsertRows(spec: UpsertSpec, rows: readonly (readonly unknown[])[]): Promise<void>;
   /** Releases connections / closes the file. */
   close(): Promise<void>;
+}
+
+/** The shape of a bulk upsert (`StoreDialect.upsertRows`); build one per table, once. */
+export interface UpsertSpec {
+  readonly table: string;
+  readonly columns: readonly string[];
+  /** PostgreSQL array element type per column (`text`, `int`, `bigint`, `float8`, `timestamptz`). */
+  readonly pgTypes: readonly string[];
+  readonly conflict: readonly string[];
+  /** The `DO UPDATE SET` list; may refer to `excluded.<col>` and `<table>.<col>`. Trusted SQL, never user input. */
+  readonly update: string;
 }

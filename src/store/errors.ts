@@ -26,3 +26,13 @@ export class CursorError extends FleetprobeError {
     super('FP_BAD_CURSOR', `cursor "${cursor.slice(0, 40)}" is not valid`);
   }
 }
+
+/** Runs one store operation: a driver error becomes `StoreError(op)`; StoreError and CursorError pass through. */
+export async function guardStoreOp<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreError || err instanceof CursorError) throw err;
+    throw new StoreError(op, err);
+  }
+}

@@ -1,5 +1,16 @@
 export type { StoreDialect } from './dialect.js';
 export { CursorError, StoreError, StoreUrlError } from './errors.js';
+export type {
+  MonitorStore,
+  MonitorTargetRecord,
+  RollupPoint,
+  RollupRecord,
+  RoundRecord,
+  StoredMonitor,
+  TargetHistory,
+  TransitionRecord,
+  Uptime,
+} from './monitor-store.js';
 export { type RetentionHandle, startRetention } from './retention.js';
 export {
   type DiffChange,

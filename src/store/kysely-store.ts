@@ -1,8 +1,11 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
+import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
 import type { StoreDialect } from './dialect.js';
-import { CursorError, StoreError, StoreUrlError } from './errors.js';
+import { guardStoreOp, StoreError, StoreUrlError } from './errors.js';
+import { KyselyMonitorStore } from './kysely-monitor-store.js';
 import { migrate } from './migrations.js';
+import type { MonitorStore } from './monitor-store.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
 import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
@@ -93,46 +96,25 @@ function toRow(r: Result): ResultRow {
   };
 }
 
-function intCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  if (!/^\d{1,15}$/.test(cursor)) throw new CursorError(cursor);
-  return Number(cursor);
-}
-
-function diffCursor(cursor: string | undefined): { target: string; port: number } | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && Number.isInteger(v[1]))
-      return { target: v[0], port: v[1] };
-  } catch {
-    // falls through to the CursorError
-  }
-  throw new CursorError(cursor);
-}
-
 /** The one Store implementation: plain kysely queries, the dialect supplying only the differences. */
 class KyselyStore implements Store {
   readonly #d: StoreDialect;
   readonly #db: Kysely<Database>;
   #closed = false;
+  readonly monitors: MonitorStore;
 
   constructor(d: StoreDialect) {
     this.#d = d;
     this.#db = d.db;
+    this.monitors = new KyselyMonitorStore(d);
   }
 
   get dialect(): 'sqlite' | 'postgres' {
     return this.#d.name;
   }
 
-  async #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof StoreError || err instanceof CursorError) throw err;
-      throw new StoreError(op, err);
-    }
+  #guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return guardStoreOp(op, fn);
   }
 
   createRun(run: RunRecord): Promise<void> {
@@ -252,7 +234,7 @@ class KyselyStore implements Store {
 
   diffRuns(a: string, b: string, q: { limit: number; cursor?: string }) {
     return this.#guard('diffRuns', async () => {
-      const after = diffCursor(q.cursor);
+      const after = targetPortCursor(q.cursor);
       const cursorClause = after
         ? sql`WHERE (d.target > ${after.target} OR (d.target = ${after.target} AND d.port > ${after.port}))`
         : sql``;
@@ -285,9 +267,7 @@ class KyselyStore implements Store {
       }));
       const last = page[page.length - 1];
       const nextCursor =
-        rows.length > q.limit && last
-          ? Buffer.from(JSON.stringify([last.target, Number(last.port)])).toString('base64url')
-          : null;
+        rows.length > q.limit && last ? encodeTargetPortCursor(last.target, Number(last.port)) : null;
       return { changes, nextCursor };
     });
   }

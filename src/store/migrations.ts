@@ -1,11 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 import { StoreError } from './errors.js';
+import { monitorsMigration } from './monitor-migration.js';
 import type { Database } from './schema.js';
 
 /** The schema history, in code (no migration files to ship). Names sort in application order. */
 function migrations(d: StoreDialect): Record<string, Migration> {
   return {
+    // Kysely applies migrations in name order, not in the order written here.
+    '0003_monitors': monitorsMigration(d),
     '0001_runs_results': {
       async up(db: Kysely<unknown>) {
         await db.schema

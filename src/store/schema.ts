@@ -39,7 +39,103 @@ export interface ResultsTable {
   data: string;
 }
 
-export interface Database {
+/** The tables of migration 0003_monitors. */
+export interface MonitorTables {
+  monitors: MonitorsTable;
+  monitor_targets: MonitorTargetsTable;
+  monitor_transitions: MonitorTransitionsTable;
+  monitor_rollups: MonitorRollupsTable;
+  monitor_rounds: MonitorRoundsTable;
+}
+
+/** API-defined monitors (config-file monitors live in the file). */
+export interface MonitorsTable {
+  name: string;
+  /** The MonitorSpec as JSON. */
+  spec: string;
+  /** 0 or 1. */
+  paused: number;
+  created_at: string | Date;
+  updated_at: string | Date;
+}
+
+/** Current state per monitor and target: committed rounds only. */
+export interface MonitorTargetsTable {
+  monitor: string;
+  target: string;
+  /** 0 when the target has no port. */
+  port: number;
+  name: string | null;
+  /** JSON object. */
+  labels: string;
+  state: string;
+  /** The packed state machine word (src/monitor/state-machine.ts `packMachine`). */
+  machine: number | string;
+  streak: number;
+  since: string | Date;
+  last_at: string | Date | null;
+  last_status: string | null;
+  last_run: string | null;
+}
+
+export interface MonitorTransitionsTable {
+  id: Generated<number | string>;
+  monitor: string;
+  target: string;
+  port: number;
+  at: string | Date;
+  from_state: string;
+  to_state: string;
+  run_id: string;
+  status: string;
+  message: string;
+}
+
+/** Hourly rollups per monitor and target; `b0`..`b13` are latency histogram buckets (LATENCY_BOUNDS_MS). */
+export interface MonitorRollupsTable {
+  monitor: string;
+  target: string;
+  port: number;
+  hour: string | Date;
+  n_pass: number;
+  n_fail: number;
+  n_error: number;
+  n_timeout: number;
+  lat_n: number;
+  lat_min: number | null;
+  lat_sum: number;
+  lat_max: number | null;
+  b0: number;
+  b1: number;
+  b2: number;
+  b3: number;
+  b4: number;
+  b5: number;
+  b6: number;
+  b7: number;
+  b8: number;
+  b9: number;
+  b10: number;
+  b11: number;
+  b12: number;
+  b13: number;
+}
+
+/** The rounds of each monitor, in order: which run each was, and how it ended. */
+export interface MonitorRoundsTable {
+  monitor: string;
+  seq: number;
+  run_id: string;
+  state: string;
+  started_at: string | Date;
+  finished_at: string | Date | null;
+  /** Rounds skipped just before this one (the previous round was still running). */
+  skipped: number;
+  /** 1 once this round's results were deleted by retention. */
+  pruned: number;
+}
+
+export interface Database extends MonitorTables {
   runs: RunsTable;
   results: ResultsTable;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Result, Status, StatusCounts } from '../engine/result.js';
 import { openKyselyStore } from './kysely-store.js';
+import type { MonitorStore } from './monitor-store.js';
 
 export const RUN_STATES = ['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted'] as const;
 export type RunState = (typeof RUN_STATES)[number];
@@ -38,6 +39,8 @@ export interface DiffChange {
  */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Monitors' definitions, per-target state, transitions, rollups and round retention. */
+  readonly monitors: MonitorStore;
   createRun(run: RunRecord): Promise<void>;
   /** Updates the given fields; a missing run is a no-op. */
   updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;

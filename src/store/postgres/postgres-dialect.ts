@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Status } from '../../engine/result.js';
-import type { StoreDialect } from '../dialect.js';
+import type { StoreDialect, UpsertSpec } from '../dialect.js';
 import type { Database, ResultRow } from '../schema.js';
 
 export interface PostgresDialectOptions {
@@ -82,6 +82,14 @@ export function createPostgresDialect(url: string, opts: PostgresDialectOptions 
       inserted += statuses.length;
       maybeAnalyze();
       return statuses.map((r) => r.status);
+    },
+    async upsertRows(spec: UpsertSpec, rows: readonly (readonly unknown[])[]): Promise<void> {
+      if (rows.length === 0) return;
+      const arrays = spec.columns.map((_, c) => rows.map((r) => r[c]));
+      const unnest = sql.join(arrays.map((a, c) => sql`${a}::${sql.raw(spec.pgTypes[c]!)}[]`));
+      await sql`INSERT INTO ${sql.raw(spec.table)} (${sql.raw(spec.columns.join(','))})
+        SELECT * FROM unnest(${unnest})
+        ON CONFLICT (${sql.raw(spec.conflict.join(','))}) DO UPDATE SET ${sql.raw(spec.update)}`.execute(db);
     },
     close: async () => {
       await analyzing;

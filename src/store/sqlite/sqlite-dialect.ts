@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Status } from '../../engine/result.js';
-import type { StoreDialect } from '../dialect.js';
+import type { StoreDialect, UpsertSpec } from '../dialect.js';
 import type { Database, ResultRow } from '../schema.js';
 
 const COLUMNS = [
@@ -61,6 +61,31 @@ export function createSqliteDialect(path: string): StoreDialect {
     return inserted;
   });
 
+  // Upserts: one cached statement per (spec, rows per statement), SQLite's 32,766-variable limit respected.
+  const upsertStatements = new Map<string, BetterSqlite3.Statement>();
+  const upsertStatement = (spec: UpsertSpec, rows: number): BetterSqlite3.Statement => {
+    const key = `${spec.table}|${spec.update}|${rows}`;
+    let stmt = upsertStatements.get(key);
+    if (!stmt) {
+      const tuple = `(${spec.columns.map(() => '?').join(',')})`;
+      stmt = raw.prepare(
+        `INSERT INTO ${spec.table} (${spec.columns.join(',')}) VALUES ${Array.from({ length: rows }, () => tuple).join(',')}` +
+          ` ON CONFLICT (${spec.conflict.join(',')}) DO UPDATE SET ${spec.update}`,
+      );
+      upsertStatements.set(key, stmt);
+    }
+    return stmt;
+  };
+  const upsertAll = raw.transaction((spec: UpsertSpec, rows: readonly (readonly unknown[])[]) => {
+    const per = Math.min(500, Math.floor(32_766 / spec.columns.length));
+    for (let i = 0; i < rows.length; i += per) {
+      const chunk = rows.slice(i, i + per);
+      const params: unknown[] = [];
+      for (const row of chunk) for (const v of row) params.push(v);
+      upsertStatement(spec, chunk.length).run(params);
+    }
+  });
+
   return {
     name: 'sqlite',
     db,
@@ -69,6 +94,9 @@ export function createSqliteDialect(path: string): StoreDialect {
     timestampType: 'text',
     floatType: 'real',
     insertResultRows: async (rows) => (rows.length === 0 ? [] : insertAll(rows)),
+    upsertRows: async (spec, rows) => {
+      if (rows.length > 0) upsertAll(spec, rows);
+    },
     close: async () => {
       await db.destroy(); // closes `raw` too
     },

@@ -1,0 +1,18 @@
+export { bucketOf, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, percentileOf } from './latency-histogram.js';
+export { MonitorManager, type MonitorManagerOptions } from './monitor-manager.js';
+export { type MonitorStatus, spreadMsOf } from './monitor-runtime.js';
+export { paceTargets, startOffsetMs } from './pace.js';
+export { ROUND_END_STATES, type RoundEndState, type RoundRequest, type RunRoundPort } from './round-port.js';
+export { RoundScheduler, type RoundSchedulerOptions, type RoundTick } from './round-scheduler.js';
+export {
+  DEFAULT_FLAP_HIGH_PCT,
+  DEFAULT_FLAP_LOW_PCT,
+  flapPercent,
+  HISTORY_ROUNDS,
+  type MachineState,
+  policyOf,
+  type StatePolicy,
+  shownState,
+  stepMachine,
+} from './state-machine.js';
+export * from './types.js';

@@ -1,0 +1,313 @@
+import type { Logger } from 'pino';
+import type { MonitorStore, MonitorTargetRecord, TransitionRecord } from '../store/monitor-store.js';
+import { paceTargets } from './pace.js';
+import { RollupAggregator } from './rollup-aggregator.js';
+import type { RoundEndState, RunRoundPort } from './round-port.js';
+import { RoundScheduler, type RoundTick } from './round-scheduler.js';
+import { policyOf, type StatePolicy } from './state-machine.js';
+import { type TargetSnapshot, TargetTable, type TargetTransition } from './target-table.js';
+import type { Inventory, MonitorSpec, TargetState } from './types.js';
+
+/** Share of the interval over which a round's target starts are spread (minus the per-target timeout). */
+const SPREAD_SHARE = 0.9;
+/** State rows written per store call at commit. */
+const WRITE_CHUNK = 5000;
+
+/** What the runtime needs from its owner (the MonitorManager). */
+export interface MonitorRuntimeDeps {
+  readonly store: MonitorStore;
+  readonly runRound: RunRoundPort;
+  readonly inventoryOf: (spec: MonitorSpec) => Inventory;
+  readonly newRunId: () => string;
+  readonly now: () => number;
+  readonly keepRounds: number;
+  readonly onTransitions: ((monitor: string, transitions: readonly TransitionRecord[]) => void) | undefined;
+  readonly log: Logger | undefined;
+}
+
+/** A monitor's live status, for the API. */
+export interface MonitorStatus {
+  readonly name: string;
+  readonly paused: boolean;
+  readonly running: boolean;
+  /** Rounds started / skipped since this process started. */
+  readonly rounds: number;
+  readonly skipped: number;
+  /** Last round's seq, run id and end state (`running` while it runs). */
+  readonly lastRound: { readonly seq: number; readonly runId: string; readonly state: string } | null;
+  readonly nextDueAt: string | null;
+  readonly targets: number;
+  readonly states: Readonly<Record<TargetState, number>>;
+}
+
+/** Over how long a monitor's target starts are spread, in ms. */
+export function spreadMsOf(spec: MonitorSpec): number {
+  return Math.max(0, Math.floor(spec.intervalMs * SPREAD_SHARE - (spec.timeoutMs ?? 0)));
+}
+
+const toRecord = (monitor: string, s: TargetSnapshot): MonitorTargetRecord => ({
+  monitor,
+  target: s.target,
+  port: s.port,
+  name: s.name,
+  labels: s.labels,
+  state: s.state,
+  machine: s.machine,
+  streak: s.streak,
+  since: new Date(s.sinceMs).toISOString(),
+  lastAt: s.lastAtMs === null ? null : new Date(s.lastAtMs).toISOString(),
+  lastStatus: s.lastStatus,
+  lastRun: s.lastRun,
+});
+
+const toTransitionRecord = (monitor: string, t: TargetTransition): TransitionRecord => ({
+  monitor,
+  target: t.target,
+  port: t.port,
+  at: new Date(t.atMs).toISOString(),
+  from: t.from,
+  to: t.to,
+  run: t.run,
+  status: t.status,
+  message: t.message,
+});
+
+/**
+ * One monitor at run time: its schedule, its per-target states and its rollups. A round's results are buffered
+ * in the target table while it runs and committed only when the round's run ends `done`; a round that ends
+ * `cancelled`, `interrupted` or `failed` is discarded whole, so it never causes a transition (its results stay
+ * stored as a run, and do not feed the rollups either).
+ */
+export class MonitorRuntime {
+  readonly #deps: MonitorRuntimeDeps;
+  readonly #table = new TargetTable();
+  readonly #rollups = new RollupAggregator();
+  #spec: MonitorSpec;
+  #policy: StatePolicy;
+  #scheduler: RoundScheduler | undefined;
+  #seq = 0;
+  #lastRound: { seq: number; runId: string; state: string } | null = null;
+  #skippedSinceLast = 0;
+
+  constructor(spec: MonitorSpec, deps: MonitorRuntimeDeps) {
+    this.#spec = spec;
+    this.#policy = policyOf(spec);
+    this.#deps = deps;
+  }
+
+  get spec(): MonitorSpec {
+    return this.#spec;
+  }
+
+  /** Loads the stored states and round counter, then starts the schedule (paused if the spec says so). */
+  async start(): Promise<void> {
+    const name = this.#spec.name;
+    for await (const row of this.#deps.store.loadTargetStates(name)) {
+      this.#table.load({
+        target: row.target,
+        port: row.port,
+        name: row.name,
+        labels: row.labels,
+        state: row.state,
+        machine: row.machine,
+        streak: row.streak,
+        sinceMs: Date.parse(row.since),
+        lastAtMs: row.lastAt === null ? null : Date.parse(row.lastAt),
+        lastStatus: row.lastStatus,
+        lastRun: row.lastRun,
+      });
+    }
+    const last = await this.#deps.store.lastRound(name);
+    let firstDueAtMs = this.#deps.now();
+    if (last) {
+      this.#seq = last.seq;
+      this.#lastRound = { seq: last.seq, runId: last.runId, state: last.state };
+      // A round left `running` by a process that died: it never counts.
+      if (last.state === 'running') {
+        await this.#deps.store.saveRound({
+          ...last,
+          state: 'interrupted',
+          finishedAt: new Date(this.#deps.now()).toISOString(),
+        });
+        this.#lastRound.state = 'interrupted';
+      }
+      firstDueAtMs = Math.max(firstDueAtMs, Date.parse(last.startedAt) + this.#spec.intervalMs);
+    }
+    this.#scheduler = new RoundScheduler({
+      intervalMs: this.#spec.intervalMs,
+      firstDueAtMs,
+      paused: this.#spec.paused,
+      now: this.#deps.now,
+      runRound: (tick, signal) => this.#round(tick, signal),
+      onSkip: (dueAtMs) => {
+        this.#skippedSinceLast++;
+        this.#deps.log?.warn(
+          { monitor: name, dueAt: new Date(dueAtMs).toISOString() },
+          'round skipped: the previous one is still running',
+        );
+      },
+      onError: (err) => this.#deps.log?.error({ err, monitor: name }, 'monitor round failed'),
+    });
+  }
+
+  /**
+   * Applies a changed spec (reload): interval and pause from now on, policy from the next commit, check,
+   * arguments and inventory from the next round. Target states are kept.
+   */
+  update(spec: MonitorSpec): void {
+    this.#spec = spec;
+    this.#policy = policyOf(spec);
+    this.#scheduler?.setIntervalMs(spec.intervalMs);
+    if (spec.paused) this.#scheduler?.pause();
+    else this.#scheduler?.resume();
+  }
+
+  pause(): void {
+    this.#spec = { ...this.#spec, paused: true };
+    this.#scheduler?.pause();
+  }
+
+  resume(): void {
+    this.#spec = { ...this.#spec, paused: false };
+    this.#scheduler?.resume();
+  }
+
+  /** Stops the schedule, cancels a running round (discarded: no transition) and flushes the rollups. */
+  async stop(reason?: unknown): Promise<void> {
+    await this.#scheduler?.stop(reason);
+    await this.flushRollups();
+  }
+
+  status(): MonitorStatus {
+    const s = this.#scheduler;
+    const due = s?.nextDueAtMs;
+    return {
+      name: this.#spec.name,
+      paused: s?.paused ?? this.#spec.paused,
+      running: s?.running ?? false,
+      rounds: s?.rounds ?? 0,
+      skipped: s?.skipped ?? 0,
+      lastRound: this.#lastRound && { ...this.#lastRound },
+      nextDueAt: due === undefined ? null : new Date(due).toISOString(),
+      targets: this.#table.size,
+      states: this.#table.countByState(),
+    };
+  }
+
+  /** Committed states (tests and summaries). */
+  snapshots(): Iterable<TargetSnapshot> {
+    return this.#table.snapshots();
+  }
+
+  /** Writes the rollup deltas gathered since the last flush. A failed write is logged and those deltas are lost. */
+  async flushRollups(): Promise<void> {
+    if (this.#rollups.empty) return;
+    const monitor = this.#spec.name;
+    const rows = [];
+    for (const d of this.#rollups.drain()) {
+      const s = this.#table.snapshot(d.slot);
+      rows.push({
+        monitor,
+        target: s.target,
+        port: s.port,
+        hour: new Date(d.hourMs).toISOString(),
+        pass: d.pass,
+        fail: d.fail,
+        error: d.error,
+        timeout: d.timeout,
+        latN: d.latN,
+        latMinMs: d.latMinMs,
+        latSumMs: d.latSumMs,
+        latMaxMs: d.latMaxMs,
+        buckets: d.buckets,
+      });
+    }
+    try {
+      await this.#deps.store.addRollups(rows);
+    } catch (err) {
+      this.#deps.log?.error(
+        { err, monitor, rows: rows.length },
+        'writing rollups failed; these deltas are lost',
+      );
+    }
+  }
+
+  async #round(tick: RoundTick, signal: AbortSignal): Promise<void> {
+    const { store, log } = this.#deps;
+    const spec = this.#spec;
+    const seq = ++this.#seq;
+    const runId = this.#deps.newRunId();
+    const startedAtMs = this.#deps.now();
+    const round = {
+      monitor: spec.name,
+      seq,
+      runId,
+      state: 'running',
+      startedAt: new Date(startedAtMs).toISOString(),
+      finishedAt: null,
+      skipped: this.#skippedSinceLast,
+    };
+    this.#skippedSinceLast = 0;
+    this.#lastRound = { seq, runId, state: 'running' };
+    await store.saveRound(round);
+
+    let state: RoundEndState;
+    try {
+      const inventory = this.#deps.inventoryOf(spec);
+      const expectedCount = this.#table.size > 0 ? this.#table.size : await countTargets(inventory, signal);
+      const spreadMs = spreadMsOf(spec);
+      const targets = paceTargets(inventory.targets(signal), {
+        expectedCount,
+        spreadMs,
+        startedAtMs,
+        signal,
+        now: this.#deps.now,
+      });
+      const policy = this.#policy;
+      ({ state } = await this.#deps.runRound(
+        { monitor: spec, runId, seq, targets, spreadMs, expectedCount, signal },
+        (results) => {
+          for (const r of results) if (r.run === runId) this.#table.observe(r, policy);
+        },
+      ));
+    } catch (err) {
+      log?.error({ err, monitor: spec.name, run: runId }, 'round failed');
+      state = 'failed';
+    }
+
+    if (state === 'done') await this.#commit();
+    else this.#table.discard();
+    this.#lastRound = { seq, runId, state };
+    await store.saveRound({ ...round, state, finishedAt: new Date(this.#deps.now()).toISOString() });
+    await store.pruneRoundResults(spec.name, this.#deps.keepRounds);
+    log?.debug({ monitor: spec.name, seq, run: runId, state, dueAt: tick.dueAtMs }, 'round ended');
+  }
+
+  async #commit(): Promise<void> {
+    const monitor = this.#spec.name;
+    const { transitions, updated, removed } = this.#table.commit(
+      this.#policy,
+      (slot, status, atMs, durationMs) => this.#rollups.add(slot, status, atMs, durationMs),
+    );
+    for (const r of removed) this.#rollups.forget(r.slot);
+    const { store } = this.#deps;
+    for (let i = 0; i < updated.length; i += WRITE_CHUNK) {
+      await store.upsertTargetStates(
+        updated.slice(i, i + WRITE_CHUNK).map((slot) => toRecord(monitor, this.#table.snapshot(slot))),
+      );
+    }
+    if (removed.length > 0) await store.deleteTargetStates(monitor, removed);
+    if (transitions.length > 0) {
+      const records = transitions.map((t) => toTransitionRecord(monitor, t));
+      await store.insertTransitions(records);
+      this.#deps.onTransitions?.(monitor, records);
+    }
+  }
+}
+
+/** Counts an inventory's targets (first round only: later rounds use the previous round's count). */
+async function countTargets(inventory: Inventory, signal: AbortSignal): Promise<number> {
+  let n = 0;
+  for await (const _ of inventory.targets(signal)) n++;
+  return n;
+}
