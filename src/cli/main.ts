@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { FleetprobeError } from '../core/errors.js';
+import { clipQuoted } from '../core/text.js';
 import { EXIT } from './exit-codes.js';
 
 type AddCommand = (program: Command) => void;
@@ -17,7 +18,18 @@ const SUBCOMMANDS: Record<string, () => Promise<AddCommand>> = {
   worker: async () => (await import('./worker-command.js')).workerCommand,
 };
 
-const USAGE_CODES = new Set(['FP_USAGE', 'FP_BAD_TARGET', 'FP_BAD_CHECK_ARGS']);
+/**
+ * Exit 2: bad usage or input, and what the operator must fix in the environment (a store that cannot be
+ * opened, a port in use): one line naming the problem, no stack.
+ */
+const USAGE_CODES = new Set([
+  'FP_USAGE',
+  'FP_BAD_TARGET',
+  'FP_BAD_CHECK_ARGS',
+  'FP_STORE_URL',
+  'FP_STORE_OPEN',
+  'FP_LISTEN',
+]);
 
 /** Builds the `fleetprobe` command with `only` (or every) subcommand; each lives in its own module. */
 export async function buildProgram(only?: string): Promise<Command> {
@@ -59,7 +71,7 @@ function reportFatal(err: unknown): number {
     return EXIT.usage;
   }
   if (err instanceof FleetprobeError && USAGE_CODES.has(err.code)) {
-    process.stderr.write(`fleetprobe: ${err.message}\n`);
+    process.stderr.write(`fleetprobe: ${clipQuoted(err.message.replace(/\s*\n\s*/g, ' '))}\n`);
     return EXIT.usage;
   }
   process.stderr.write(

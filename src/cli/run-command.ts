@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { validateCheckArgs } from '../checks/validate-args.js';
-import { CancelledError, UsageError } from '../core/errors.js';
+import { CancelledError, InterruptedError, UsageError } from '../core/errors.js';
+import { LocalExecutor } from '../engine/executor.js';
 import { OutcomeSummary } from '../engine/outcome-summary.js';
-import type { Result } from '../engine/result.js';
-import { startRun } from '../engine/run.js';
+import { emptyCounts, type Result } from '../engine/result.js';
+import type { RunOptions } from '../engine/run-options.js';
+import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import { openTargets } from '../targets/index.js';
 import { EXIT } from './exit-codes.js';
 import {
@@ -15,8 +18,9 @@ import {
   parseOutputFormat,
   parsePositiveNumber,
 } from './parse-options.js';
+import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
-import { buildRegistry, closeSharedResources, makeResolver } from './runtime.js';
+import { buildRegistry, closeSharedResources, leaseTtlMs, makeResolver } from './runtime.js';
 
 interface RunFlags {
   targetsFile: string[];
@@ -89,67 +93,78 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     stdin: process.stdin,
     resolve,
   });
-  const sinks: { close(): Promise<void> }[] = [];
+  let db: RunStore | undefined;
   try {
     if (source.total === 0) throw new UsageError('no targets given');
-    let store: Awaited<ReturnType<typeof openStoreSink>> | undefined;
-    if (flags.db) {
-      store = await openStoreSink(flags.db);
-      sinks.push(store);
-    }
     const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'warn' }, pino.destination(2));
-    const execution = startRun({
-      check,
-      args,
-      targets: source.targets(),
-      total: source.total,
-      concurrency,
-      timeoutMs,
-      retries,
-      ratePerSec,
-      resolve,
-      log,
-    });
+    if (flags.db) db = await openDb(flags.db, log);
+    const runId = randomUUID();
+    const options: RunOptions = { concurrency, retries, timeoutMs, ratePerSec };
+    const executor = new LocalExecutor({ log, resolve });
+    const spec = { check, args, targets: source.targets(), total: source.total, ...options };
+    const controller = new AbortController();
+    let results: AsyncIterable<Result>;
+    if (db) {
+      const record = newRunRecord({
+        id: runId,
+        check: checkName,
+        args: rawArgs,
+        targets: { specs, files: flags.targetsFile, resolve: flags.resolve },
+        options,
+        total: source.total ?? null,
+      });
+      await db.store.createRun(record);
+      const run = new StoredRun({
+        store: db.store,
+        executor,
+        record,
+        spec,
+        signal: controller.signal,
+        owner: db.lease.id,
+        log,
+      });
+      results = run.results();
+    } else {
+      results = executor.execute({ id: runId }, spec, controller.signal);
+    }
     let interrupted = false;
     let outputClosed = false;
+    const idle = {
+      id: runId,
+      check: checkName,
+      startedAt: Date.now(),
+      total: source.total,
+      done: 0,
+      inFlight: 0,
+    };
     const terminal = new RunTerminal({
       format,
       stdout: process.stdout,
       stderr: process.stderr,
-      progress: flags.progress ? execution.progress : undefined,
-      // `| head` went away: nobody reads the rest, so stop the run now, quietly.
+      progress: flags.progress
+        ? () => executor.progress(runId) ?? { ...idle, counts: emptyCounts() }
+        : undefined,
+      // `| head` went away: nobody reads the rest, so stop the run now, quietly (stored as cancelled).
       onClosed: () => {
         outputClosed = true;
-        execution.cancel(new CancelledError('output closed'));
+        controller.abort(new CancelledError('output closed'));
       },
     });
-    const onSigint = () => {
+    const onSignal = (sig: NodeJS.Signals) => {
       if (interrupted) {
         terminal.abandon();
         process.exit(EXIT.interrupted); // a second ^C: stop now
       }
       interrupted = true;
-      execution.cancel(new CancelledError('interrupted'));
+      // The stored run ends `interrupted`; the targets not checked yet are stored as `cancelled` results.
+      controller.abort(new InterruptedError(`interrupted by ${sig}`));
     };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const summary = new OutcomeSummary();
     const t0 = performance.now();
     try {
       await terminal.header();
-      let results: AsyncIterable<Result> = execution.results();
-      if (store) {
-        const options = {
-          concurrency,
-          timeoutMs,
-          retries,
-          ratePerSec,
-          files: flags.targetsFile,
-          resolve: flags.resolve,
-        };
-        const run = { check: checkName, args: rawArgs, specs, options, total: source.total };
-        results = store.pipe(results, execution.id, run, () => interrupted || outputClosed);
-      }
       for await (const result of results) {
         summary.add(result);
         await terminal.row(result);
@@ -157,23 +172,23 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
       await terminal.finish(summary, performance.now() - t0, interrupted);
     } finally {
       terminal.stopProgress();
-      process.off('SIGINT', onSigint);
-      process.off('SIGTERM', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     }
     if (outputClosed) return EXIT.outputClosed;
     if (interrupted) return EXIT.interrupted;
     return summary.counts.pass === summary.total ? EXIT.ok : EXIT.notAllPassed;
   } finally {
     await source.close();
-    for (const sink of sinks) await sink.close();
+    await db?.close();
     await closeSharedResources();
   }
 }
 
 /** `--db`: loaded on demand so runs without a store never load the database drivers. */
-async function openStoreSink(url: string) {
-  const { openRunStoreSink } = await import('./run-store.js');
-  return openRunStoreSink(url);
+async function openDb(url: string, log: Logger): Promise<RunStore> {
+  const { openRunStore } = await import('./run-store.js');
+  return openRunStore(url, { leaseTtlMs: leaseTtlMs(), log });
 }
 
 /**

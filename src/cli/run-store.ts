@@ -1,65 +1,38 @@
-import type { Result } from '../engine/result.js';
-import { emptyCounts } from '../engine/result.js';
-import { storeResults } from '../sinks/store-sink.js';
+import type { Logger } from 'pino';
+import { OwnerLease } from '../engine/owner-lease.js';
 import { openStore, type Store } from '../store/store.js';
 
-export interface RunDescription {
-  check: string;
-  args: unknown;
-  specs: readonly string[];
-  options: unknown;
-  total: number | undefined;
+/** The store of `fleetprobe run --db`, with this process's lease on the run it executes. */
+export interface RunStore {
+  readonly store: Store;
+  readonly lease: OwnerLease;
+  /** Ends the lease, then closes the store. */
+  close(): Promise<void>;
 }
 
 /**
- * `fleetprobe run --db <url>`: records the run, stores its results as they flow to the terminal, and
- * closes the run row with its final state and counts. Results that could not be stored make the
- * stream throw `StoreWriteError` at the end (never a silent loss); the run is then marked `failed`.
+ * `--db <url>`: opens the store and takes this process's lease (renewed every third of `leaseTtlMs`), so
+ * that a server starting against the same store leaves the run alone while this process lives. Loaded on
+ * demand: runs without a store never load the database drivers.
  */
-export async function openRunStoreSink(url: string) {
-  const store: Store = await openStore(url);
+export async function openRunStore(
+  url: string,
+  opts: { leaseTtlMs?: number; log?: Logger },
+): Promise<RunStore> {
+  const store = await openStore(url, opts.log ? { log: opts.log } : {});
+  const lease = new OwnerLease(store, { ttlMs: opts.leaseTtlMs, log: opts.log });
+  try {
+    await lease.start();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return {
-    async *pipe(
-      results: AsyncIterable<Result>,
-      runId: string,
-      run: RunDescription,
-      cancelled: () => boolean,
-    ) {
-      const counts = emptyCounts();
-      const now = new Date().toISOString();
-      await store.createRun({
-        id: runId,
-        check: run.check,
-        args: run.args,
-        targets: { specs: run.specs },
-        options: run.options,
-        state: 'running',
-        total: run.total ?? null,
-        counts,
-        createdAt: now,
-        startedAt: now,
-        finishedAt: null,
-        error: null,
-      });
-      let error: unknown;
-      try {
-        yield* storeResults(store, results, {
-          onCounts: (c) => {
-            for (const [status, n] of Object.entries(c)) counts[status as keyof typeof counts] += n;
-          },
-        });
-      } catch (err) {
-        error = err;
-        throw err;
-      } finally {
-        await store.updateRun(runId, {
-          state: error ? 'failed' : cancelled() ? 'cancelled' : 'done',
-          counts,
-          finishedAt: new Date().toISOString(),
-          error: error ? String((error as Error).message ?? error) : null,
-        });
-      }
+    store,
+    lease,
+    async close() {
+      await lease.stop();
+      await store.close();
     },
-    close: () => store.close(),
   };
 }

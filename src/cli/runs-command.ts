@@ -20,6 +20,7 @@ interface RunsSource {
     check?: string;
     state?: string;
     idPrefix?: string;
+    monitor?: string;
     limit: number;
     cursor?: string;
   }): Promise<Page<'runs', RunRecord>>;
@@ -99,8 +100,15 @@ function apiSource(base: string, token: string | undefined): RunsSource {
 
 function storeSource(store: Store): RunsSource {
   return {
-    listRuns: (q) => store.listRuns(q),
-    getRun: (id) => store.getRun(id),
+    // Reading the store settles it first: runs whose owner's lease expired become `interrupted`.
+    listRuns: async (q) => {
+      if (q.cursor === undefined) await store.markInterrupted();
+      return store.listRuns(q);
+    },
+    getRun: async (id) => {
+      await store.markInterrupted();
+      return store.getRun(id);
+    },
     listResults: async (id, q) => {
       if (!(await store.getRun(id))) throw new UsageError(`run "${id}" does not exist`);
       return store.listResults(id, q);
@@ -240,8 +248,9 @@ export function runsCommand(program: Command): void {
     .description('runs, newest first')
     .option('--check <name>', 'only runs of this check')
     .option('--state <state>', `only runs in this state (${RUN_STATES.join(', ')})`)
+    .option('--monitor <name>', 'only the rounds of this monitor')
     .option('--limit <n>', 'most runs shown', '50')
-    .action(async (o: { check?: string; state?: string; limit: string }) => {
+    .action(async (o: { check?: string; state?: string; monitor?: string; limit: string }) => {
       if (o.state && !(RUN_STATES as readonly string[]).includes(o.state)) {
         throw new UsageError(`--state: "${o.state}" is not one of ${RUN_STATES.join(', ')}`);
       }
@@ -255,6 +264,7 @@ export function runsCommand(program: Command): void {
             limit: Math.min(left, 1000),
             ...(o.check ? { check: o.check } : {}),
             ...(o.state ? { state: o.state } : {}),
+            ...(o.monitor ? { monitor: o.monitor } : {}),
             ...(cursor ? { cursor } : {}),
           });
           for (const r of page.runs) out.write(r);

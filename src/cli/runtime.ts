@@ -2,6 +2,7 @@ import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
 import { systemResolve } from '../targets/index.js';
+import { parseDurationMs } from './parse-options.js';
 
 let userChecksLoaded = false;
 
@@ -32,4 +33,13 @@ export async function closeSharedResources(): Promise<void> {
     const { closeThreadPools } = await import('../checks/user/index.js');
     await closeThreadPools();
   }
+}
+
+/**
+ * `FLEETPROBE_LEASE` (a duration, e.g. `30s`): how long a process's lease on the runs it executes lasts
+ * without a heartbeat; undefined (the default, 30 s) when unset.
+ */
+export function leaseTtlMs(): number | undefined {
+  const text = process.env.FLEETPROBE_LEASE;
+  return text ? parseDurationMs(text, 'FLEETPROBE_LEASE') : undefined;
 }

@@ -4,6 +4,7 @@ import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
+import { leaseTtlMs } from './runtime.js';
 
 interface ServerFlags {
   listen: string;
@@ -89,6 +90,7 @@ export function serverCommand(program: Command): void {
         maxConcurrentRuns,
         credentials,
         log,
+        leaseTtlMs: leaseTtlMs(),
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),

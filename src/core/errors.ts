@@ -1,3 +1,5 @@
+import { clip, clipQuoted } from './text.js';
+
 /**
  * One base error with a stable string `code`; a subclass per kind of failure; `cause` always kept.
  * Codes are documented in docs/errors.md. A target that is down is *data* (a result), not an exception:
@@ -23,7 +25,8 @@ export class UsageError extends FleetprobeError {
 export class TargetParseError extends FleetprobeError {
   readonly where: string;
   constructor(where: string, message: string, options?: { cause?: unknown }) {
-    super('FP_BAD_TARGET', `${where}: ${message}`, options);
+    // Input is quoted in the reason: a huge bad line is cut, never echoed whole.
+    super('FP_BAD_TARGET', clipQuoted(`${clip(where)}: ${message}`), options);
     this.where = where;
   }
 }
@@ -48,6 +51,16 @@ export class DeadlineError extends FleetprobeError {
 export class CancelledError extends FleetprobeError {
   constructor(message = 'cancelled') {
     super('FP_CANCELLED', message);
+  }
+}
+
+/**
+ * The process running the run was told to stop (SIGINT/SIGTERM): as an abort reason it makes the stored run
+ * `interrupted` rather than `cancelled`. Code `FP_INTERRUPTED`.
+ */
+export class InterruptedError extends FleetprobeError {
+  constructor(message = 'interrupted') {
+    super('FP_INTERRUPTED', message);
   }
 }
 

@@ -11,8 +11,8 @@ import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import { abortPromise, delay } from '../core/deadline.js';
 import { CancelledError, describeError, FleetprobeError } from '../core/errors.js';
+import type { ExecuteSpec as EngineExecuteSpec } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
-import type { Target } from '../targets/target.js';
 import { DistError } from './errors.js';
 import {
   argsToWire,
@@ -30,21 +30,13 @@ import { type DistLimits, dropRun, ensureResultsConsumer, ensureStreams, resolve
 import { isShardDone, markShardDone, type RunCursor, RunCursorStore } from './run-cursor.js';
 import { ShardCutter } from './shard-cutter.js';
 
-/** What the server's RunManager hands an executor (mirrors src/server's `Executor` contract). */
-export interface ExecuteSpec {
-  /** The check's name (or the check itself: only its name travels; workers use their own registry). */
+/**
+ * The engine's `ExecuteSpec`, except that the check may be given by name: only its name (and default port,
+ * for synthetic results) travels; workers use their own registry. `ratePerSec` is not enforced across workers.
+ */
+export type ExecuteSpec = Omit<EngineExecuteSpec, 'check'> & {
   readonly check: string | { readonly name: string; readonly defaultPort?: number };
-  /** Already validated by the check's schema; must be JSON-serialisable. */
-  readonly args: unknown;
-  readonly targets: AsyncIterable<Target>;
-  readonly total?: number;
-  /** Checks in flight per shard on a worker (each worker also caps it with its own --concurrency). */
-  readonly concurrency: number;
-  readonly timeoutMs?: number;
-  readonly retries: number;
-  /** Not enforced across workers in distributed mode (documented limitation). */
-  readonly ratePerSec?: number;
-}
+};
 
 /** Thrown out of `execute()` when the coordinator is closed mid-run: the run is NOT over and can be resumed. */
 export class CoordinatorDetachedError extends FleetprobeError {

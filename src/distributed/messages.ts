@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { type Result, STATUSES } from '../engine/result.js';
+import { resultFor } from '../engine/result-for.js';
 import { intToIpv4, ipv4ToInt } from '../targets/ip.js';
 import type { Target } from '../targets/target.js';
 import { DistMessageError } from './errors.js';
@@ -242,8 +243,8 @@ export function* decodeTargets(entries: readonly WireTarget[]): Generator<Target
 }
 
 /**
- * A `cancelled`/`error` result for a target that never ran (cancelled run, dead-lettered shard). Its target
- * and port are computed exactly as the engine does, so it hits the same (run, target, port) row.
+ * A `cancelled`/`error` result for a target that never ran (cancelled run, dead-lettered shard). Built by the
+ * engine's `resultFor`, so it hits the same (run, target, port) row as a checked target would.
  */
 export function syntheticResult(
   runId: string,
@@ -253,20 +254,8 @@ export function syntheticResult(
   message: string,
   portDefaults: { args?: unknown; defaultPort?: number | undefined } = {},
 ): Result {
-  const argPort = (portDefaults.args as { port?: unknown } | undefined)?.port;
-  return {
-    run: runId,
-    target: target.address ?? target.name ?? '',
-    port:
-      target.port ?? (typeof argPort === 'number' ? argPort : undefined) ?? portDefaults.defaultPort ?? null,
-    name: target.name ?? null,
-    labels: { ...target.labels },
-    check,
+  return resultFor(runId, { name: check, defaultPort: portDefaults.defaultPort }, portDefaults.args, target, {
     status,
-    durationMs: 0,
-    startedAt: new Date().toISOString(),
-    attempts: 0,
     message,
-    data: {},
-  };
+  });
 }

@@ -1,19 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { createBuiltinRegistry } from '../checks/builtins.js';
+import type { Executor } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
-import { createJetStreamExecutor, type ExecuteSpec, type JetStreamExecutor } from './coordinator.js';
+import { createJetStreamExecutor, type JetStreamExecutor } from './coordinator.js';
 import { connectNats, type DistLimits, type NatsConnection } from './nats.js';
 import { WorkersRegistry, workerMetrics } from './workers-registry.js';
 import { workersRoutes } from './workers-routes.js';
 
-/** The coordinator as the server uses it: the Executor, the workers' registry, and one close for both. */
-export interface ServerExecutor {
-  execute(run: { readonly id: string }, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
-  /** Runs with a saved cursor: a restarted server resumes them. */
+/**
+ * The coordinator as the server uses it: the engine's `Executor` port (runs with a saved cursor are
+ * resumable; `detach()` leaves runs in progress to the next server; batches are acked once `onStored` reports
+ * them with `ackOn: 'stored'`), plus the workers' registry for GET /api/v1/workers and /metrics.
+ */
+export interface ServerExecutor extends Executor {
   resumableRuns(): Promise<string[]>;
-  /** Report a batch the store wrote (only needed with `ackOn: 'stored'`). */
   onStored(runId: string, results: readonly Result[]): void;
+  detach(): Promise<void>;
   /** Worker liveness for GET /api/v1/workers (`workersRoutes`) and /metrics (`metrics()`). */
   readonly workers: WorkersRegistry;
   /** Prometheus lines about workers, to append to /metrics. */
@@ -60,6 +63,7 @@ export async function createServerExecutor(options: ServerExecutorOptions): Prom
       execute: (run, spec, signal) => coordinator.execute(run, spec, signal),
       onStored: (runId, results) => coordinator.onStored(runId, results),
       resumableRuns: () => coordinator.resumableRuns(),
+      detach: () => coordinator.close(),
       workers,
       metrics: () => workerMetrics(workers),
       routes: async (app) => {

@@ -10,6 +10,7 @@ import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import { LateResultError, raceDeadline } from './race-deadline.js';
 import { emptyCounts, type Result, type Status } from './result.js';
+import { resultFor } from './result-for.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 256;
@@ -29,8 +30,6 @@ export function startRun(spec: RunSpec): RunExecution {
   const resolve = spec.resolve ?? systemResolve;
   const log = spec.log ?? silentLog;
   const rate = spec.ratePerSec ? new RateLimiter(spec.ratePerSec) : undefined;
-  const args = spec.args as { port?: unknown } | undefined;
-  const argPort = typeof args?.port === 'number' ? args.port : undefined;
 
   const cancel = new AbortController();
   const deadlines = new DeadlineGroup(cancel.signal);
@@ -58,26 +57,15 @@ export function startRun(spec: RunSpec): RunExecution {
     data: Record<string, unknown>,
     t0: number,
     attempts: number,
-  ): Result => ({
-    run: id,
-    target: target.address ?? target.name ?? '',
-    // The port the check reports having used wins (http's depends on the scheme), then the usual precedence.
-    port:
-      target.port ??
-      (typeof data.port === 'number' ? data.port : undefined) ??
-      argPort ??
-      check.defaultPort ??
-      null,
-    name: target.name ?? null,
-    labels: target.labels as Record<string, string>,
-    check: check.name,
-    status,
-    durationMs: Math.round((performance.now() - t0) * 100) / 100,
-    startedAt: new Date(performance.timeOrigin + t0).toISOString(),
-    attempts,
-    message,
-    data,
-  });
+  ): Result =>
+    resultFor(id, check, spec.args, target, {
+      status,
+      message,
+      data,
+      durationMs: Math.round((performance.now() - t0) * 100) / 100,
+      startedAt: new Date(performance.timeOrigin + t0).toISOString(),
+      attempts,
+    });
 
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
   const classify = (err: unknown, signal: AbortSignal): Observation => {

@@ -1,13 +1,13 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
+import type { Executor } from '../engine/executor.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
-import type { Executor } from './executor.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
@@ -19,6 +19,14 @@ declare module 'fastify' {
   }
 }
 
+/** An executor as the API uses it: the engine's port plus optional routes and /metrics lines (distributed mode). */
+export interface ApiExecutor extends Executor {
+  /** Extra Prometheus lines for /metrics (distributed mode: worker liveness). */
+  metrics?(): string;
+  /** Extra read-role routes (distributed mode: GET /api/v1/workers). */
+  routes?: FastifyPluginAsync;
+}
+
 export interface BuildServerOptions {
   store: Store;
   /** Bearer tokens. None: every request is allowed (the caller must bind to loopback only; startServer does). */
@@ -27,7 +35,9 @@ export interface BuildServerOptions {
   allowTargets?: readonly string[];
   /** Runs executing at once (default 4). */
   maxConcurrentRuns?: number;
-  executor?: Executor;
+  executor?: ApiExecutor;
+  /** This process's lease on its runs, in ms (default 30 s). */
+  leaseTtlMs?: number;
   /** Default: the built-in checks plus `credentials.checkModules`, loaded now. */
   registry?: CheckRegistry;
   /** Named server-side files (SSH identities, known_hosts stores, CA bundles, check modules); default none. */
@@ -59,6 +69,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     registry: opts.registry ?? built!.registry,
     credentials,
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
+    leaseTtlMs: opts.leaseTtlMs,
     ...(opts.executor ? { executor: opts.executor } : {}),
     ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
     ...(opts.log ? { log: opts.log } : {}),

@@ -1,4 +1,4 @@
-import { FleetprobeError } from '../core/errors.js';
+import { describeError, FleetprobeError } from '../core/errors.js';
 
 export const API_ERRORS = {
   bad_request: 400,
@@ -23,5 +23,21 @@ export class ApiError extends FleetprobeError {
     super(`FP_API_${kind.toUpperCase()}`, message, options);
     this.kind = kind;
     this.statusCode = API_ERRORS[kind];
+  }
+}
+
+/** The server cannot listen on its address (in use, not permitted, not local). Code `FP_LISTEN`; the CLI exits 2. */
+export class ListenError extends FleetprobeError {
+  constructor(address: string, cause: unknown) {
+    const code = (cause as { code?: unknown } | undefined)?.code;
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the address is already in use'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EADDRNOTAVAIL'
+            ? 'the address is not available on this machine'
+            : describeError(cause);
+    super('FP_LISTEN', `cannot listen on ${address}: ${why}`, { cause });
   }
 }

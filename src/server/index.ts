@@ -1,5 +1,5 @@
 export { AllowList } from './allow-list.js';
-export { type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
+export { type ApiExecutor, type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
 export { type ApiToken, loadTokens, parseTokens, ROLES, type Role, TokenAuth } from './auth.js';
 export {
   addCredentialFlag,
@@ -11,7 +11,6 @@ export {
   emptyCredentials,
 } from './credentials.js';
 export { ApiError, type ApiErrorKind } from './errors.js';
-export { type ExecuteSpec, type Executor, LocalExecutor } from './executor.js';
 export { Metrics } from './metrics.js';
 export { RunManager, type RunManagerOptions, type RunProgressView } from './run-manager.js';
 export { type RunRequest, runRequestSchema } from './schemas.js';

@@ -4,22 +4,22 @@ import pino from 'pino';
 import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { delay } from '../core/deadline.js';
-import { CancelledError, describeError, isFleetprobeError, TargetParseError } from '../core/errors.js';
-import { emptyCounts, STATUSES, type StatusCounts } from '../engine/result.js';
-import { StoreWriteError, storeResults } from '../sinks/store-sink.js';
+import { CancelledError, describeError, TargetParseError } from '../core/errors.js';
+import { type Executor, LocalExecutor } from '../engine/executor.js';
+import { OwnerLease } from '../engine/owner-lease.js';
+import { STATUSES, type StatusCounts } from '../engine/result.js';
+import { readRunOptions } from '../engine/run-options.js';
+import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
 import { openTargets, type TargetSource } from '../targets/open-targets.js';
 import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
 import { AllowList } from './allow-list.js';
 import { type Credentials, emptyCredentials } from './credentials.js';
 import { ApiError } from './errors.js';
-import { type Executor, LocalExecutor } from './executor.js';
 import { Metrics } from './metrics.js';
 import { type RunRequest, runRequestSchema } from './schemas.js';
 import { parseOr400 } from './validate.js';
 import { validateRunArgs } from './validate-run-args.js';
-
-const FINAL_STATES: readonly RunState[] = ['done', 'cancelled', 'failed', 'interrupted'];
 
 export interface RunManagerOptions {
   store: Store;
@@ -36,6 +36,8 @@ export interface RunManagerOptions {
   log?: Logger;
   /** How often a running run's counters are written to the store, in ms (default 1000). */
   progressWriteMs?: number;
+  /** This process's lease on the runs it executes, in ms (default 30 s; see `OwnerLease`). */
+  leaseTtlMs?: number;
 }
 
 /** Live numbers of a run, as the SSE `progress` event sends them. */
@@ -56,11 +58,13 @@ interface LiveRun {
   check: Check<unknown>;
   args: unknown;
   controller: AbortController;
+  /** Counters before the run executes (a resumed run's stored rows); then `run.counts`. */
   counts: StatusCounts;
+  resume: boolean;
+  run?: StoredRun;
   startedMs?: number;
   finished: Promise<void>;
   resolveFinished: () => void;
-  progressWrite?: Promise<void>;
 }
 
 const sum = (c: StatusCounts) => STATUSES.reduce((n, s) => n + c[s], 0);
@@ -82,6 +86,7 @@ export class RunManager {
   readonly #credentials: Credentials;
   readonly #log: Logger;
   readonly #progressWriteMs: number;
+  readonly #lease: OwnerLease;
   readonly #live = new Map<string, LiveRun>();
   readonly #queue: LiveRun[] = [];
   readonly #running = new Set<string>();
@@ -99,6 +104,7 @@ export class RunManager {
     this.#credentials = opts.credentials ?? emptyCredentials();
     this.metrics = opts.metrics ?? new Metrics();
     this.#progressWriteMs = opts.progressWriteMs ?? 1000;
+    this.#lease = new OwnerLease(this.#store, { ttlMs: opts.leaseTtlMs, log: this.#log });
   }
 
   get store(): Store {
@@ -109,12 +115,14 @@ export class RunManager {
     return this.#allow?.blocks;
   }
 
-  /** At server start: runs left `running`/`queued` by a process that died become `interrupted`. */
+  /**
+   * At server start: takes this process's lease, resumes the runs the executor can resume, and marks
+   * `interrupted` the runs whose owner's lease expired (a live `run --db` elsewhere keeps its run).
+   */
   async start(): Promise<number> {
-    const resumed = this.#executor.resumableRuns
-      ? await this.#resume(await this.#executor.resumableRuns())
-      : [];
-    const n = await this.#store.markInterrupted(resumed);
+    await this.#lease.start();
+    const resumed = await this.#resume((await this.#executor.resumableRuns?.()) ?? []);
+    const n = await this.#store.markInterrupted({ except: resumed });
     if (n > 0) this.#log.warn({ runs: n }, 'marked runs left over by a previous process as interrupted');
     return n;
   }
@@ -123,28 +131,17 @@ export class RunManager {
   async submit(body: unknown): Promise<RunRecord> {
     if (!this.#accepting) throw new ApiError('unavailable', 'the server is shutting down; no new runs');
     const { req, check, args, total } = this.#prepare(body);
-    const record: RunRecord = {
+    const record = newRunRecord({
       id: randomUUID(),
       check: check.name,
       // As given, not as validated: validated arguments may hold values JSON cannot keep (a RegExp).
       args: req.args ?? {},
       targets: { specs: req.targets },
-      options: {
-        concurrency: req.concurrency,
-        retries: req.retries,
-        ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-        ...(req.rate !== undefined ? { rate: req.rate } : {}),
-      },
-      state: 'queued',
+      options: readRunOptions(req),
       total: total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : null,
-      counts: emptyCounts(),
-      createdAt: new Date().toISOString(),
-      startedAt: null,
-      finishedAt: null,
-      error: null,
-    };
+    });
     await this.#store.createRun(record);
-    return this.#enqueue(record, req, check, args, emptyCounts());
+    return this.#enqueue(record, req, check, args, false);
   }
 
   /**
@@ -157,7 +154,7 @@ export class RunManager {
     for (const id of ids) {
       const record = await this.#store.getRun(id);
       if (!record || (record.state !== 'running' && record.state !== 'queued')) continue;
-      const options = (record.options ?? {}) as Record<string, unknown>;
+      const { ratePerSec, ...options } = record.options;
       const targets = (record.targets as { specs?: unknown } | null)?.specs;
       try {
         const { req, check, args } = this.#prepare({
@@ -165,8 +162,9 @@ export class RunManager {
           args: record.args,
           targets,
           ...options,
+          rate: ratePerSec,
         });
-        this.#enqueue(record, req, check, args, await this.#store.countResults(id));
+        this.#enqueue(record, req, check, args, true);
         resumed.push(id);
         this.#log.info({ run: id }, 'resuming a distributed run left running by a previous process');
       } catch (err) {
@@ -209,7 +207,7 @@ export class RunManager {
     req: RunRequest,
     check: Check<unknown>,
     args: unknown,
-    counts: StatusCounts,
+    resume: boolean,
   ): RunRecord {
     let resolveFinished!: () => void;
     const finished = new Promise<void>((r) => {
@@ -221,7 +219,8 @@ export class RunManager {
       check,
       args,
       controller: new AbortController(),
-      counts,
+      counts: { ...record.counts },
+      resume,
       finished,
       resolveFinished,
     };
@@ -235,7 +234,7 @@ export class RunManager {
   /** The run with live counters when it is in flight; from the store otherwise. */
   async get(id: string): Promise<(RunRecord & { progress?: RunProgressView }) | undefined> {
     const live = this.#live.get(id);
-    if (live) return { ...live.record, counts: { ...live.counts }, progress: this.#progress(live) };
+    if (live) return { ...live.record, counts: this.#counts(live), progress: this.#progress(live) };
     return this.#store.getRun(id);
   }
 
@@ -261,7 +260,7 @@ export class RunManager {
     if (!this.#running.has(id)) {
       const i = this.#queue.indexOf(live);
       if (i !== -1) this.#queue.splice(i, 1);
-      await this.#finish(live, 'cancelled', null);
+      await this.#finishQueued(live, null);
     } else {
       live.controller.abort(reason);
       const timeout = new AbortController();
@@ -285,17 +284,16 @@ export class RunManager {
 
   /**
    * Graceful shutdown: no new runs; queued runs are cancelled; running runs get `graceMs` (default 10 s) to
-   * finish, then are cancelled; resolves when every run has been written in its final state (or given up on).
-   * In distributed mode running runs are detached instead (they stay `running`; the next start resumes them).
+   * finish, then are cancelled; resolves when every run has been written in its final state (or given up on),
+   * then ends the lease. An executor whose runs survive this process (distributed mode) detaches them at once
+   * when closed: they stay `running` and the next start resumes them.
    */
   async close(opts: { graceMs?: number } = {}): Promise<void> {
     this.#accepting = false;
-    for (const live of this.#queue.splice(0)) await this.#finish(live, 'cancelled', 'the server shut down');
+    for (const live of this.#queue.splice(0)) await this.#finishQueued(live, 'the server shut down');
     const running = [...this.#running].map((id) => this.#live.get(id)!.finished);
-    if (running.length > 0 && this.#executor.resumableRuns && this.#executor.close) {
-      // Distributed mode: the runs go on in JetStream; detach now and let the next server resume them.
-      await this.#executor.close();
-    } else if (running.length > 0) {
+    if (running.length > 0) await this.#executor.detach?.();
+    if (running.length > 0) {
       const timeout = new AbortController();
       await Promise.race([
         Promise.all(running),
@@ -306,16 +304,22 @@ export class RunManager {
         this.#live.get(id)?.controller.abort(new CancelledError('the server shut down'));
     }
     await Promise.all(this.#tasks);
+    await this.#lease.stop();
+  }
+
+  #counts(live: LiveRun): StatusCounts {
+    return live.run ? live.run.counts : { ...live.counts };
   }
 
   #progress(live: LiveRun): RunProgressView {
-    const done = sum(live.counts);
+    const counts = this.#counts(live);
+    const done = sum(counts);
     const elapsedMs = live.startedMs === undefined ? 0 : performance.now() - live.startedMs;
     return {
       state: live.record.state,
       done,
       total: live.record.total,
-      counts: { ...live.counts },
+      counts,
       inFlight: this.#executor.progress?.(live.record.id)?.inFlight ?? 0,
       rate: elapsedMs > 0 ? Math.round((done / elapsedMs) * 1000 * 10) / 10 : 0,
       elapsedMs: Math.round(elapsedMs),
@@ -338,100 +342,64 @@ export class RunManager {
   /** Never rejects: every failure ends up in the run's state and error. */
   async #execute(live: LiveRun): Promise<void> {
     const { record, request } = live;
-    const signal = live.controller.signal;
     live.startedMs = performance.now();
-    record.state = 'running';
-    record.startedAt ??= new Date().toISOString();
-    let state: RunState = 'done';
-    let error: string | null = null;
     let source: TargetSource | undefined;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#store.updateRun(record.id, { state: 'running', startedAt: record.startedAt });
       // No signal: openTargets keeps it for iteration, and on cancel the targets must still be drained.
       source = await openTargets({ specs: request.targets });
-      const results = this.#executor.execute(
+      const options = readRunOptions(request);
+      live.run = new StoredRun({
+        store: this.#store,
+        executor: this.#executor,
         record,
-        {
+        spec: {
           check: live.check,
           args: live.args,
-          // No signal here: on cancel the engine drains the remaining targets as `cancelled` results.
           targets: source.targets(),
-          concurrency: request.concurrency,
-          retries: request.retries,
-          ...(source.total !== undefined ? { total: source.total } : {}),
-          ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-          ...(request.rate !== undefined ? { ratePerSec: request.rate } : {}),
+          total: source.total,
+          ...options,
         },
-        signal,
-      );
-      timer = setInterval(() => this.#writeProgress(live), this.#progressWriteMs);
-      const stored = storeResults(this.#store, results, {
-        onCounts: (c, batch) => {
-          for (const s of STATUSES) live.counts[s] += c[s];
-          this.#executor.onStored?.(record.id, batch);
-        },
-        onError: (err, batch) =>
-          this.#log.error({ err, run: record.id, results: batch.length }, 'results not stored'),
+        signal: live.controller.signal,
+        owner: this.#lease.id,
+        resume: live.resume,
+        progressWriteMs: this.#progressWriteMs,
+        log: this.#log,
       });
-      for await (const r of stored) this.metrics.check(r.check, r.status, r.durationMs);
-      state = signal.aborted ? 'cancelled' : 'done';
+      for await (const r of live.run.results()) this.metrics.check(r.check, r.status, r.durationMs);
     } catch (err) {
-      if (isFleetprobeError(err, 'FP_DIST_DETACHED')) {
-        // Distributed mode, shutting down: the run goes on in JetStream and the next server resumes it.
-        this.#log.info({ run: record.id }, 'run detached; the next server start resumes it');
-        clearInterval(timer);
-        await live.progressWrite;
-        await source?.close().catch(() => {});
-        this.#live.delete(record.id);
-        live.resolveFinished();
-        return;
+      // The StoredRun wrote the failure into the run; a failure before it started is written here.
+      if (!live.run?.outcome) {
+        this.#log.error({ err, run: record.id }, 'run failed');
+        await this.#store
+          .updateRun(record.id, {
+            state: 'failed',
+            error: describeError(err),
+            finishedAt: new Date().toISOString(),
+          })
+          .catch(() => {});
+        record.state = 'failed';
       }
-      state = signal.aborted && !(err instanceof StoreWriteError) ? 'cancelled' : 'failed';
-      error = state === 'failed' ? describeError(err) : null;
-      if (state === 'failed') this.#log.error({ err, run: record.id }, 'run failed');
     } finally {
-      clearInterval(timer);
-      await live.progressWrite;
       await source?.close().catch(() => {});
     }
-    await this.#finish(live, state, error);
+    const outcome = live.run?.outcome;
+    if (outcome && !outcome.detached) this.metrics.runFinished(outcome.state);
+    this.#live.delete(record.id);
+    live.resolveFinished();
   }
 
-  #writeProgress(live: LiveRun): void {
-    if (live.progressWrite) return; // the previous write is still going: skip this tick
-    live.progressWrite = this.#store
-      .updateRun(live.record.id, { counts: { ...live.counts } })
-      .catch((err: unknown) => this.#log.warn({ err, run: live.record.id }, 'progress not written'))
-      .finally(() => {
-        live.progressWrite = undefined;
-      });
-  }
-
-  /** Writes the final state, retrying while the database is away (up to ~15 s); the run is then released. */
-  async #finish(live: LiveRun, state: RunState, error: string | null): Promise<void> {
+  /** A run cancelled before it ever executed. */
+  async #finishQueued(live: LiveRun, error: string | null): Promise<void> {
     const { record } = live;
-    record.state = state;
+    record.state = 'cancelled';
     record.error = error;
     record.finishedAt = new Date().toISOString();
-    record.counts = { ...live.counts };
-    const patch = { state, error, finishedAt: record.finishedAt, counts: record.counts };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#store.updateRun(record.id, patch);
-        break;
-      } catch (err) {
-        if (attempt >= 5) {
-          this.#log.error(
-            { err, run: record.id },
-            'final run state not written; it will be marked interrupted at the next start',
-          );
-          break;
-        }
-        await delay(500 * 2 ** attempt);
-      }
+    try {
+      await this.#store.updateRun(record.id, { state: 'cancelled', error, finishedAt: record.finishedAt });
+    } catch (err) {
+      this.#log.error({ err, run: record.id }, 'cancelled state not written');
     }
-    if (FINAL_STATES.includes(state)) this.metrics.runFinished(state);
+    this.metrics.runFinished('cancelled');
     this.#live.delete(record.id);
     live.resolveFinished();
   }

@@ -40,6 +40,7 @@ export const listRunsQuery = z
       .string()
       .regex(/^[A-Za-z0-9-]{1,64}$/, 'letters, digits and - only')
       .optional(),
+    monitor: z.string().min(1).max(200).optional().describe('only the rounds of this monitor'),
     limit: limit(1000, 50),
     cursor: z.string().optional(),
   })

@@ -3,10 +3,10 @@ import pino from 'pino';
 import { UsageError } from '../core/errors.js';
 import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
-import { buildServer, type FleetprobeServer } from './app.js';
+import { type ApiExecutor, buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
 import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
-import type { Executor } from './executor.js';
+import { ListenError } from './errors.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7070';
 export const DEFAULT_DB = './fleetprobe.db';
@@ -23,10 +23,12 @@ export interface StartServerOptions {
   maxConcurrentRuns?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
+  /** This process's lease on the runs it executes, in ms (default 30 s; env FLEETPROBE_LEASE in the CLI). */
+  leaseTtlMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
   nats?: string;
   /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
-  createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<Executor>;
+  createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<ApiExecutor>;
   log?: Logger;
 }
 
@@ -62,12 +64,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   await checkCredentialFiles(credentials);
   let { host, port } = parseListen(opts.listen ?? DEFAULT_LISTEN);
   const tokens = opts.tokens ?? [];
-  if (tokens.length === 0) {
-    if (!LOOPBACK.has(host))
-      log.warn({ asked: host }, 'no API token configured: listening on 127.0.0.1 only');
-    else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
-    host = '127.0.0.1';
-  }
+  const askedHost = host;
+  if (tokens.length === 0) host = '127.0.0.1';
   const store = await openStore(opts.db ?? DEFAULT_DB, { log });
   let server: FleetprobeServer;
   try {
@@ -78,14 +76,26 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       auth: { tokens },
       log,
       credentials,
+      leaseTtlMs: opts.leaseTtlMs,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(executor ? { executor } : {}),
     });
-    await server.app.listen({ host, port });
+    try {
+      await server.app.listen({ host, port });
+    } catch (err) {
+      await server.app.close().catch(() => {});
+      throw new ListenError(`${host.includes(':') ? `[${host}]` : host}:${port}`, err);
+    }
   } catch (err) {
     await store.close();
     throw err;
+  }
+  // Said once listening, so that a server that cannot start prints only the reason why.
+  if (tokens.length === 0) {
+    if (!LOOPBACK.has(askedHost))
+      log.warn({ asked: askedHost }, 'no API token configured: listening on 127.0.0.1 only');
+    else log.warn('no API token configured: the API is open to local users; listening on 127.0.0.1 only');
   }
   const retention = opts.keepMs ? startRetention(store, opts.keepMs, { log }) : undefined;
   if (retention) void retention.sweep();
@@ -120,7 +130,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
 }
 
 /** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */
-async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<Executor> {
+async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<ApiExecutor> {
   const { createServerExecutor } = await import('../distributed/server-executor.js');
   return createServerExecutor({ nats: ctx.nats, log: ctx.log, ackOn: 'stored' });
 }

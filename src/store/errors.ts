@@ -1,4 +1,4 @@
-import { FleetprobeError } from '../core/errors.js';
+import { describeError, FleetprobeError } from '../core/errors.js';
 
 /**
  * A store operation failed (database unreachable, constraint, disk full...). `op` names the operation
@@ -17,6 +17,27 @@ export class StoreError extends FleetprobeError {
 export class StoreUrlError extends FleetprobeError {
   constructor(message: string) {
     super('FP_STORE_URL', message);
+  }
+}
+
+/**
+ * The store cannot be opened: a SQLite path whose folder does not exist or is not writable, an unreachable
+ * or refusing PostgreSQL, a failed migration. Code `FP_STORE_OPEN`; the CLI exits 2 with this one line.
+ */
+export class StoreOpenError extends FleetprobeError {
+  constructor(what: string, cause: unknown) {
+    super('FP_STORE_OPEN', `cannot open the store ${what}: ${describeError(cause)}`, { cause });
+  }
+}
+
+/** A URL as it may be shown: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
   }
 }
 

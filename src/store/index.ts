@@ -1,5 +1,5 @@
 export type { StoreDialect } from './dialect.js';
-export { CursorError, StoreError, StoreUrlError } from './errors.js';
+export { CursorError, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
 export type {
   MonitorStore,
   MonitorTargetRecord,

@@ -1,15 +1,23 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
+import { readRunOptions } from '../engine/run-options.js';
 import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
 import type { StoreDialect } from './dialect.js';
-import { guardStoreOp, StoreError, StoreUrlError } from './errors.js';
+import { guardStoreOp, redactUrl, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
 import { KyselyMonitorStore } from './kysely-monitor-store.js';
 import { migrate } from './migrations.js';
 import type { MonitorStore } from './monitor-store.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
 import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
-import type { DiffChange, OpenStoreOptions, RunRecord, RunState, Store } from './store.js';
+import type {
+  DiffChange,
+  MarkInterruptedOptions,
+  OpenStoreOptions,
+  RunRecord,
+  RunState,
+  Store,
+} from './store.js';
 
 /** Rows deleted per statement by retention, so a big run never holds a long lock. */
 const DELETE_CHUNK = 5000;
@@ -24,14 +32,16 @@ export async function openKyselyStore(url: string, opts: OpenStoreOptions): Prom
     try {
       dialect = createSqliteDialect(path);
     } catch (err) {
-      throw new StoreError(`open ${path}`, err);
+      throw new StoreOpenError(`"${path}"`, err);
     }
   }
   try {
     await migrate(dialect);
   } catch (err) {
     await dialect.close().catch(() => {});
-    throw err instanceof StoreError ? err : new StoreError('migrate', err);
+    // The first statement is the migration's: an unreachable database fails here.
+    const cause = err instanceof StoreError ? (err.cause ?? err) : err;
+    throw new StoreOpenError(`"${redactUrl(url)}"`, cause);
   }
   return new KyselyStore(dialect);
 }
@@ -46,7 +56,7 @@ function toRunRecord(r: Selectable<RunsTable>): RunRecord {
     check: r.check,
     args: parseJson(r.args),
     targets: parseJson(r.targets),
-    options: parseJson(r.options),
+    options: readRunOptions(parseJson(r.options)),
     state: r.state as RunState,
     total: r.total === null ? null : Number(r.total),
     counts: {
@@ -60,6 +70,8 @@ function toRunRecord(r: Selectable<RunsTable>): RunRecord {
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
     error: r.error,
+    monitor: r.monitor,
+    owner: r.owner,
   };
 }
 
@@ -138,6 +150,8 @@ class KyselyStore implements Store {
           started_at: run.startedAt,
           finished_at: run.finishedAt,
           error: run.error,
+          monitor: run.monitor,
+          owner: run.owner,
         })
         .execute();
     });
@@ -163,6 +177,8 @@ class KyselyStore implements Store {
       if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
       if (patch.finishedAt !== undefined) set.finished_at = patch.finishedAt;
       if (patch.error !== undefined) set.error = patch.error;
+      if (patch.monitor !== undefined) set.monitor = patch.monitor;
+      if (patch.owner !== undefined) set.owner = patch.owner;
       if (Object.keys(set).length === 0) return;
       await this.#db
         .updateTable('runs')
@@ -189,7 +205,14 @@ class KyselyStore implements Store {
     });
   }
 
-  listRuns(q: { check?: string; state?: string; idPrefix?: string; limit: number; cursor?: string }) {
+  listRuns(q: {
+    check?: string;
+    state?: string;
+    idPrefix?: string;
+    monitor?: string;
+    limit: number;
+    cursor?: string;
+  }) {
     return this.#guard('listRuns', async () => {
       const after = intCursor(q.cursor);
       let query = this.#db.selectFrom('runs').selectAll();
@@ -199,6 +222,7 @@ class KyselyStore implements Store {
         const pattern = `${q.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
         query = query.where(sql<boolean>`${sql.ref('id')} like ${pattern} escape '\\'`);
       }
+      if (q.monitor !== undefined) query = query.where('monitor', '=', q.monitor);
       if (after !== undefined) query = query.where('seq', '<', after);
       const rows = await query
         .orderBy('seq', 'desc')
@@ -286,21 +310,68 @@ class KyselyStore implements Store {
     });
   }
 
-  markInterrupted(except: readonly string[] = []): Promise<number> {
+  markInterrupted(opts: MarkInterruptedOptions = {}): Promise<number> {
     return this.#guard('markInterrupted', async () => {
-      let update = this.#db
-        .updateTable('runs')
-        .set({ state: 'interrupted', finished_at: new Date().toISOString() })
-        .where('state', 'in', ['queued', 'running']);
-      if (except.length > 0) update = update.where('id', 'not in', except);
-      const res = await update.executeTakeFirst();
+      const now = opts.nowMs ?? Date.now();
+      const except = opts.except ?? [];
+      let orphans = this.#db
+        .selectFrom('runs')
+        .select('id')
+        .where('state', 'in', ['queued', 'running'])
+        .where((eb) =>
+          eb.or([
+            eb('owner', 'is', null),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('run_owners')
+                  .select('run_owners.owner')
+                  .whereRef('run_owners.owner', '=', 'runs.owner')
+                  .where('run_owners.expires_ms', '>=', now),
+              ),
+            ),
+          ]),
+        );
+      if (except.length > 0) orphans = orphans.where('id', 'not in', except);
+      let marked = 0;
+      for (const { id } of await orphans.execute()) {
+        // The rows are the truth: counters written by a process that died lag behind what it stored.
+        const counts = await this.countResults(id);
+        const res = await this.#db
+          .updateTable('runs')
+          .set({
+            state: 'interrupted',
+            finished_at: new Date(now).toISOString(),
+            n_pass: counts.pass,
+            n_fail: counts.fail,
+            n_error: counts.error,
+            n_timeout: counts.timeout,
+            n_cancelled: counts.cancelled,
+            error: sql<string>`COALESCE(error, ${'the process running it ended before the run finished'})`,
+          })
+          .where('id', '=', id)
+          .where('state', 'in', ['queued', 'running'])
+          .executeTakeFirst();
+        marked += Number(res.numUpdatedRows);
+      }
+      await this.#db.deleteFrom('run_owners').where('expires_ms', '<', now).execute();
+      return marked;
+    });
+  }
+
+  putLease(owner: string, expiresAtMs: number): Promise<void> {
+    return this.#guard('putLease', async () => {
       await this.#db
-        .updateTable('runs')
-        .set({ error: 'the process running it ended before the run finished' })
-        .where('state', '=', 'interrupted')
-        .where('error', 'is', null)
+        .insertInto('run_owners')
+        .values({ owner, expires_ms: Math.round(expiresAtMs) })
+        .onConflict((oc) => oc.column('owner').doUpdateSet({ expires_ms: Math.round(expiresAtMs) }))
         .execute();
-      return Number(res.numUpdatedRows);
+    });
+  }
+
+  dropLease(owner: string): Promise<void> {
+    return this.#guard('dropLease', async () => {
+      await this.#db.deleteFrom('run_owners').where('owner', '=', owner).execute();
     });
   }
 

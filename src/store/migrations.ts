@@ -65,6 +65,25 @@ function migrations(d: StoreDialect): Record<string, Migration> {
         await db.schema.dropTable('runs').execute();
       },
     },
+    '0002_run_leases': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('runs').addColumn('monitor', 'text').execute();
+        await db.schema.alterTable('runs').addColumn('owner', 'text').execute();
+        // The rounds of one monitor, newest first.
+        await db.schema.createIndex('runs_monitor_seq').on('runs').columns(['monitor', 'seq']).execute();
+        await db.schema
+          .createTable('run_owners')
+          .addColumn('owner', 'text', (c) => c.primaryKey())
+          .addColumn('expires_ms', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('run_owners').execute();
+        await db.schema.dropIndex('runs_monitor_seq').execute();
+        await db.schema.alterTable('runs').dropColumn('owner').execute();
+        await db.schema.alterTable('runs').dropColumn('monitor').execute();
+      },
+    },
   };
 }
 

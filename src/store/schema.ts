@@ -20,6 +20,17 @@ export interface RunsTable {
   started_at: string | Date | null;
   finished_at: string | Date | null;
   error: string | null;
+  /** Added by 0002_run_leases. */
+  monitor: string | null;
+  /** Added by 0002_run_leases: the lease id of the executing process. */
+  owner: string | null;
+}
+
+/** 0002_run_leases: one row per process executing runs; it is alive while `expires_ms` is in the future. */
+export interface RunOwnersTable {
+  owner: string;
+  /** Epoch ms (bigint in PostgreSQL: read back as a string). */
+  expires_ms: number | string;
 }
 
 export interface ResultsTable {
@@ -138,6 +149,7 @@ export interface MonitorRoundsTable {
 export interface Database extends MonitorTables {
   runs: RunsTable;
   results: ResultsTable;
+  run_owners: RunOwnersTable;
 }
 
 /** One result as written: the dialect's bulk insert takes these. */

@@ -1,19 +1,23 @@
 import type { Logger } from 'pino';
 import type { Result, Status, StatusCounts } from '../engine/result.js';
+import type { RunOptions } from '../engine/run-options.js';
 import { openKyselyStore } from './kysely-store.js';
 import type { MonitorStore } from './monitor-store.js';
 
 export const RUN_STATES = ['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted'] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
-/** A run as stored. JSON fields (`args`, `targets`, `options`) round-trip as given. Times are ISO-8601 UTC. */
+/**
+ * A run as stored. JSON fields (`args`, `targets`) round-trip as given; `options` is read through
+ * `readRunOptions` (old records with `rate` still read). Times are ISO-8601 UTC.
+ */
 export interface RunRecord {
   id: string;
   check: string;
   args: unknown;
   /** The request's target selection (JSON), e.g. `{specs: [...]}`; never the expanded list. */
   targets: unknown;
-  options: unknown;
+  options: RunOptions;
   state: RunState;
   total: number | null;
   counts: StatusCounts;
@@ -21,6 +25,18 @@ export interface RunRecord {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
+  /** The monitor this run is a round of (its rounds form a series); null for a one-off run. */
+  monitor: string | null;
+  /** The lease id of the process executing the run (see `putLease`); null when none claimed it. */
+  owner: string | null;
+}
+
+/** Which runs `markInterrupted` may take over. */
+export interface MarkInterruptedOptions {
+  /** Runs left alone whatever their owner (the runs this process resumes). */
+  except?: readonly string[];
+  /** The clock a lease's expiry is compared with, epoch ms (default `Date.now()`). */
+  nowMs?: number;
 }
 
 export interface DiffChange {
@@ -52,12 +68,13 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | undefined>;
   /**
    * Newest first. `idPrefix` keeps runs whose id starts with it (SQLite ignores ASCII case there): how the
-   * CLI resolves the 8-character ids the dashboard shows.
+   * CLI resolves the 8-character ids the dashboard shows. `monitor` keeps the rounds of one monitor.
    */
   listRuns(q: {
     check?: string;
     state?: string;
     idPrefix?: string;
+    monitor?: string;
     limit: number;
     cursor?: string;
   }): Promise<{
@@ -78,10 +95,15 @@ export interface Store {
   /** Per-status counts of the results stored for a run. */
   countResults(runId: string): Promise<StatusCounts>;
   /**
-   * At start: every `running`/`queued` run (left over by a process that died) becomes `interrupted`, except
-   * `except` (runs this process resumes). Returns how many.
+   * Every `running`/`queued` run whose owner is gone (no owner, no lease, or a lease expired before
+   * `nowMs`) becomes `interrupted`, with its counters recomputed from its stored results; runs in `except`
+   * and runs of a live owner are left alone. Expired leases are then deleted. Returns how many runs.
    */
-  markInterrupted(except?: readonly string[]): Promise<number>;
+  markInterrupted(opts?: MarkInterruptedOptions): Promise<number>;
+  /** Creates or renews the lease of owner `owner` (a process executing runs) until `expiresAtMs` (epoch ms). */
+  putLease(owner: string, expiresAtMs: number): Promise<void>;
+  /** Ends a lease (its owner stopped cleanly). */
+  dropLease(owner: string): Promise<void>;
   /** Deletes finished runs created before `cutoff` (their results first, in chunks). Returns the number of runs deleted. */
   deleteRunsOlderThan(cutoff: Date): Promise<number>;
   close(): Promise<void>;

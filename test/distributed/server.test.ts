@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createServerExecutor, type ServerExecutor } from '../../src/distributed/server-executor.js';
 import { startWorker, type Worker } from '../../src/distributed/worker.js';
-import type { Executor } from '../../src/server/executor.js';
+import type { Executor } from '../../src/engine/executor.js';
 import { startServer } from '../../src/server/start.js';
 import { NATS_URL, requireService } from '../helpers/services.js';
 import { loopbackListener, natsFixture, silent } from './harness.js';

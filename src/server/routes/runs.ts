@@ -34,13 +34,7 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
 
   app.get('/runs', { config: { role: 'read' } }, async (req) => {
     const q = parseOr400(listRunsQuery, req.query, 'query');
-    return store.listRuns({
-      limit: q.limit,
-      ...(q.check !== undefined ? { check: q.check } : {}),
-      ...(q.state !== undefined ? { state: q.state } : {}),
-      ...(q.idPrefix !== undefined ? { idPrefix: q.idPrefix } : {}),
-      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-    });
+    return store.listRuns(q);
   });
 
   app.get('/runs/:id', { config: { role: 'read' } }, async (req) => {

@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { Check } from '../checks/check.js';
+import type { Target } from '../targets/target.js';
+import type { Result } from './result.js';
+import { startRun } from './run.js';
+import type { RunOptions } from './run-options.js';
+import type { RunExecution, RunProgress } from './types.js';
+
+/** What an executor needs to run one run: the check, its validated arguments, the targets and the options. */
+export interface ExecuteSpec extends Readonly<Partial<Pick<RunOptions, 'timeoutMs' | 'ratePerSec'>>> {
+  readonly check: Check<unknown>;
+  /** Validated by the check's schema. */
+  readonly args: unknown;
+  /** Streamed; on cancel the remaining targets are still drained as `cancelled` results. */
+  readonly targets: AsyncIterable<Target>;
+  readonly total?: number;
+  readonly concurrency: number;
+  readonly retries: number;
+}
+
+/**
+ * The port through which a run's checks execute: in this process (`LocalExecutor`) or on workers
+ * (src/distributed swaps this). `execute` yields one result per target; aborting `signal` cancels (remaining
+ * targets yield `cancelled`); breaking out of the iterable stops the work. The one run lifecycle
+ * (`StoredRun`) drives it; nothing else needs to know where checks run.
+ */
+export interface Executor {
+  execute(run: { readonly id: string }, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
+  /** Live numbers for progress and /metrics. */
+  progress?(runId: string): { inFlight: number } | undefined;
+  /** Told after each batch of a run's results is durably stored (distributed mode acks its messages then). */
+  onStored?(runId: string, results: readonly Result[]): void;
+  /** Runs whose execution survives this process and that this process should resume (distributed mode). */
+  resumableRuns?(): Promise<string[]>;
+  /**
+   * Lets go of the runs in progress without ending them (distributed mode, at shutdown): their `execute`
+   * throws `FP_DIST_DETACHED` and they stay `running` for the next process to resume. Absent: runs in progress
+   * are finished or cancelled by their owner.
+   */
+  detach?(): Promise<void>;
+  /** Releases what the executor holds (a NATS connection). */
+  close?(): Promise<void>;
+}
+
+/** Runs checks in this process with the engine (`startRun`). */
+export class LocalExecutor implements Executor {
+  readonly #live = new Map<string, RunExecution>();
+  readonly #log: Logger | undefined;
+  readonly #resolve: ((name: string, signal: AbortSignal) => Promise<string[]>) | undefined;
+
+  /** `resolve`: resolver for targets given by name (default: the system resolver). */
+  constructor(
+    opts: { log?: Logger; resolve?: (name: string, signal: AbortSignal) => Promise<string[]> } = {},
+  ) {
+    this.#log = opts.log;
+    this.#resolve = opts.resolve;
+  }
+
+  async *execute(
+    run: { readonly id: string },
+    spec: ExecuteSpec,
+    signal: AbortSignal,
+  ): AsyncGenerator<Result, void, undefined> {
+    const execution = startRun({
+      id: run.id,
+      check: spec.check,
+      args: spec.args,
+      targets: spec.targets,
+      total: spec.total,
+      concurrency: spec.concurrency,
+      retries: spec.retries,
+      timeoutMs: spec.timeoutMs,
+      ratePerSec: spec.ratePerSec,
+      resolve: this.#resolve,
+      log: this.#log,
+      signal,
+    });
+    this.#live.set(run.id, execution);
+    try {
+      yield* execution.results();
+    } finally {
+      this.#live.delete(run.id);
+    }
+  }
+
+  /** Live counters of a run executing here. */
+  progress(runId: string): RunProgress | undefined {
+    return this.#live.get(runId)?.progress();
+  }
+}
