@@ -85,7 +85,7 @@ const PROGRESS = /in flight \d+/;
 
 describe.skipIf(!hasScript)('under a pseudo-terminal', () => {
   it('table rows never mix with the progress line, and the summary comes after every row', async () => {
-    const pty = onPty(['run', 'tcp', `${BASE}/23`, ...tcpArgs, '-t', '300ms', '-c', '40']);
+    const pty = onPty(['run', 'tcp', `${BASE}/23`, ...tcpArgs, '-t', '1s', '-c', '100']);
     expect(await pty.done).toBe(1);
     expect(pty.output()).toMatch(PROGRESS); // the progress line was drawn while rows came in
     const screen = renderScreen(pty.output()).filter((l) => l !== '');
