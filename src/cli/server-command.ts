@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { assertPrefix } from '../distributed/names.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
@@ -14,6 +15,7 @@ interface ServerFlags {
   keep?: string;
   grace: string;
   nats?: string;
+  natsPrefix: string;
   sshIdentity: string[];
   knownHosts: string[];
   ca: string[];
@@ -45,6 +47,11 @@ export function serverCommand(program: Command): void {
     )
     .option('--nats <url>', 'distributed mode: run checks on workers through NATS JetStream')
     .option(
+      '--nats-prefix <prefix>',
+      'subject and stream prefix (streams <PREFIX>_SHARDS, _RESULTS, _RUNS); workers must use the same',
+      'fleetprobe',
+    )
+    .option(
       '--ssh-identity <name=path>',
       'an SSH private key API runs may use by name (repeatable)',
       collect,
@@ -64,6 +71,7 @@ export function serverCommand(program: Command): void {
       [],
     )
     .action(async (flags: ServerFlags) => {
+      const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
       const graceMs = parseDurationMs(flags.grace, '--grace');
@@ -92,6 +100,7 @@ export function serverCommand(program: Command): void {
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
+        natsPrefix,
       });
       await new Promise<void>((resolve) => {
         let signals = 0;

@@ -25,8 +25,10 @@ export interface StartServerOptions {
   keepMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
   nats?: string;
+  /** Subject and stream prefix in distributed mode (default `fleetprobe`); workers must use the same. */
+  natsPrefix?: string;
   /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
-  createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<Executor>;
+  createExecutor?: (ctx: { nats: string; prefix: string; store: Store; log: Logger }) => Promise<Executor>;
   log?: Logger;
 }
 
@@ -72,7 +74,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   let server: FleetprobeServer;
   try {
     const createExecutor = opts.createExecutor ?? createJetStreamServerExecutor;
-    const executor = opts.nats ? await createExecutor({ nats: opts.nats, store, log }) : undefined;
+    const prefix = opts.natsPrefix ?? 'fleetprobe';
+    const executor = opts.nats ? await createExecutor({ nats: opts.nats, prefix, store, log }) : undefined;
     server = await buildServer({
       store,
       auth: { tokens },
@@ -120,7 +123,11 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
 }
 
 /** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */
-async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<Executor> {
+async function createJetStreamServerExecutor(ctx: {
+  nats: string;
+  prefix: string;
+  log: Logger;
+}): Promise<Executor> {
   const { createServerExecutor } = await import('../distributed/server-executor.js');
-  return createServerExecutor({ nats: ctx.nats, log: ctx.log, ackOn: 'stored' });
+  return createServerExecutor({ nats: ctx.nats, prefix: ctx.prefix, log: ctx.log, ackOn: 'stored' });
 }
