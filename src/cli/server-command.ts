@@ -12,6 +12,7 @@ interface ServerFlags {
   tokenFile?: string;
   allowTargets?: string;
   maxRuns: string;
+  maxSse: string;
   keep?: string;
   grace: string;
   nats?: string;
@@ -39,6 +40,7 @@ export function serverCommand(program: Command): void {
     .option('--token-file <path>', 'API tokens, one "read:<token>" or "operate:<token>" per line')
     .option('--allow-targets <cidrs>', 'comma-separated CIDR blocks runs may target (403 otherwise)')
     .option('--max-runs <n>', 'runs executing at once; more wait queued', '4')
+    .option('--max-sse <n>', 'event streams (GET /api/v1/runs/:id/events) open at once; more get 503', '256')
     .option('--keep <duration>', 'delete runs older than this (e.g. 30d), checked hourly')
     .option(
       '--grace <duration>',
@@ -73,6 +75,7 @@ export function serverCommand(program: Command): void {
     .action(async (flags: ServerFlags) => {
       const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
+      const maxSseStreams = parseIntOption(flags.maxSse, '--max-sse', 1, 100_000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
       const graceMs = parseDurationMs(flags.grace, '--grace');
       const tokens = loadTokens(flags.tokenFile ? { tokenFile: flags.tokenFile } : {});
@@ -96,6 +99,7 @@ export function serverCommand(program: Command): void {
         tokens,
         maxConcurrentRuns,
         credentials,
+        maxSseStreams,
         log,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),

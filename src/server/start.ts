@@ -21,6 +21,8 @@ export interface StartServerOptions {
   /** Named server-side files API runs may use; checked at start (a bad entry throws `UsageError`). */
   credentials?: Credentials;
   maxConcurrentRuns?: number;
+  /** Event streams open at once; more get 503 (default 256). */
+  maxSseStreams?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
@@ -83,6 +85,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       credentials,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
+      ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),
       ...(executor ? { executor } : {}),
     });
     await server.app.listen({ host, port });

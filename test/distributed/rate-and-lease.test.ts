@@ -24,7 +24,7 @@ const up = await requireService('NATS', 4222);
  * Distributed runs with the default shard lease (5 s ack wait, renewed with the heartbeat) and a global
  * `ratePerSec`: two real worker processes, one coordinator.
  */
-describe.skipIf(!up)('distributed mode on time: a global --rate, redelivery within the lease, a prompt resume', () => {
+describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, prompt resume', () => {
   let nats: Awaited<ReturnType<typeof natsFixture>>;
   let db: Awaited<ReturnType<typeof tempStore>>;
   let workers: WorkerProcess[] = [];
