@@ -26,8 +26,8 @@ export const DEFAULT_AUTH_THROTTLE: AuthThrottleOptions = Object.freeze({
 export class AuthThrottle {
   readonly #opts: AuthThrottleOptions;
   readonly #now: () => number;
-  /** address -> failures still "owed" (fractional), as of `at`; Map order = least recently failed first. */
-  readonly #clients = new Map<string, { owed: number; at: number }>();
+  /** address -> failures not yet refilled, in ms of refill time, as of `at`; Map order = least recently failed first. */
+  readonly #clients = new Map<string, { owedMs: number; at: number }>();
 
   constructor(options: Partial<AuthThrottleOptions> = {}, now: () => number = () => performance.now()) {
     this.#opts = { ...DEFAULT_AUTH_THROTTLE, ...options };
@@ -36,17 +36,14 @@ export class AuthThrottle {
 
   /** Ms until `client` may try again; 0 when it may now. */
   retryAfterMs(client: string): number {
-    const owed = this.#owed(client);
-    return owed <= this.#opts.burst - 1
-      ? 0
-      : Math.ceil((owed - (this.#opts.burst - 1)) * this.#opts.refillMs);
+    return Math.max(0, Math.ceil(this.#owedMs(client) - (this.#opts.burst - 1) * this.#opts.refillMs));
   }
 
   /** Records a failed authentication of `client`. */
   failed(client: string): void {
-    const owed = this.#owed(client) + 1;
+    const owedMs = this.#owedMs(client) + this.#opts.refillMs;
     this.#clients.delete(client);
-    this.#clients.set(client, { owed, at: this.#now() });
+    this.#clients.set(client, { owedMs, at: this.#now() });
     while (this.#clients.size > this.#opts.maxClients) {
       const oldest = this.#clients.keys().next().value as string;
       this.#clients.delete(oldest);
@@ -58,14 +55,14 @@ export class AuthThrottle {
     return this.#clients.size;
   }
 
-  #owed(client: string): number {
+  #owedMs(client: string): number {
     const c = this.#clients.get(client);
     if (!c) return 0;
-    const owed = c.owed - (this.#now() - c.at) / this.#opts.refillMs;
-    if (owed <= 0) {
+    const owedMs = c.owedMs - (this.#now() - c.at);
+    if (owedMs <= 0) {
       this.#clients.delete(client);
       return 0;
     }
-    return owed;
+    return owedMs;
   }
 }
