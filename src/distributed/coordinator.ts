@@ -322,8 +322,14 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
     const onClose = () => wake.notify();
     closing.signal.addEventListener('abort', onClose, { once: true });
 
-    const consumer = await js.consumers.get(names.resultsStream, names.resultsConsumer(runId));
-    let messages: ConsumerMessages | undefined = await consumer.consume({ max_messages: 16 });
+    let messages: ConsumerMessages | undefined;
+    try {
+      const consumer = await js.consumers.get(names.resultsStream, names.resultsConsumer(runId));
+      messages = await consumer.consume({ max_messages: 16 });
+    } catch (err) {
+      rate?.close();
+      throw err;
+    }
     let iterator: AsyncIterator<JsMsg> | undefined = messages[Symbol.asyncIterator]();
     let pending: Promise<IteratorResult<JsMsg>> | undefined;
     let finished = false;
