@@ -11,7 +11,7 @@
  * publishes (discard new) rather than drop data.
  *
  * Delivery: a worker acks a shard only after all its result batches are acknowledged by JetStream; it renews
- * its lease with its heartbeat, so a worker that dies has its shard redelivered within ack_wait (5 s); a
+ * its lease every ack_wait/3, so a worker that dies has its shard redelivered within ack_wait (5 s); a
  * shard on its last allowed delivery is dead-lettered (its targets get `error` results). The coordinator
  * yields every result it receives (the store keeps one row per run, target and port) and records a shard
  * done only after its results were stored; a resumed coordinator re-creates the run's results consumer, so

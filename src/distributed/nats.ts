@@ -26,7 +26,7 @@ export interface DistLimits {
   readonly maxMsgBytes: number;
   /**
    * A worker that neither acks nor calls `working()` for this long loses its shard to another worker
-   * (default 5 s). Workers renew their lease every min(heartbeat, ackWaitMs / 3), so this bounds how long
+   * (default 5 s). Workers renew their lease every ackWaitMs / 3, so this bounds how long
    * the shards of a killed worker wait before redelivery.
    */
   readonly ackWaitMs: number;

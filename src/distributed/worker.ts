@@ -97,7 +97,7 @@ async function* iterate(targets: Iterable<Target>): AsyncGenerator<Target> {
 /**
  * Starts a worker: pulls shards from the work-queue consumer one at a time per slot, runs each with the
  * engine, publishes result batches (JetStream publish acks), and acks the shard only after its final
- * batch is acknowledged. Held shards keep their lease with `working()` every min(heartbeat, ack_wait/3).
+ * batch is acknowledged. Held shards keep their lease with `working()` every ack_wait/3 (5 s / 3 by default).
  * A shard of a rate-limited run starts its checks on grants from the coordinator (`RateGrantClient`).
  * A shard on its last allowed delivery is dead-lettered: its targets get `error` results, unrun.
  */
@@ -220,12 +220,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         maxBytes: Math.min(512 * 1024, limits.maxMsgBytes / 2),
       },
     );
-    // The lease follows the heartbeat: a worker that stops beating (killed, frozen) loses its shards
-    // within ackWaitMs, and another worker gets them.
-    const lease = setInterval(
-      () => msg.working(),
-      Math.max(100, Math.min(heartbeatMs, Math.floor(limits.ackWaitMs / 3))),
-    );
+    // A short lease renewed often: a worker that stops (killed, frozen) loses its shards within ackWaitMs.
+    const lease = setInterval(() => msg.working(), Math.max(250, Math.floor(limits.ackWaitMs / 3)));
     const rate = shard.options.ratePerSec !== undefined ? rateClient(shard.runId) : undefined;
     try {
       const ports = {
