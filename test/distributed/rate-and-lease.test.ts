@@ -21,7 +21,7 @@ import { allResults, createRunRecord, tempStore } from './store-helpers.js';
 const up = await requireService('NATS', 4222);
 
 /**
- * Distributed runs with the default shard lease (5 s ack wait, renewed with the heartbeat) and a global
+ * Distributed runs with the default shard lease (5 s ack wait, renewed every third of it) and a global
  * `ratePerSec`: two real worker processes, one coordinator.
  */
 describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, prompt resume', () => {
