@@ -16,6 +16,7 @@ const SUBCOMMANDS: Record<string, () => Promise<AddCommand>> = {
   server: async () => (await import('./server-command.js')).serverCommand,
   runs: async () => (await import('./runs-command.js')).runsCommand,
   worker: async () => (await import('./worker-command.js')).workerCommand,
+  token: async () => (await import('./token-command.js')).tokenCommand,
 };
 
 /**

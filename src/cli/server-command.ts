@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { assertPrefix } from '../distributed/names.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
@@ -12,9 +13,11 @@ interface ServerFlags {
   tokenFile?: string;
   allowTargets?: string;
   maxRuns: string;
+  maxSse: string;
   keep?: string;
   grace: string;
   nats?: string;
+  natsPrefix: string;
   sshIdentity: string[];
   knownHosts: string[];
   ca: string[];
@@ -38,6 +41,7 @@ export function serverCommand(program: Command): void {
     .option('--token-file <path>', 'API tokens, one "read:<token>" or "operate:<token>" per line')
     .option('--allow-targets <cidrs>', 'comma-separated CIDR blocks runs may target (403 otherwise)')
     .option('--max-runs <n>', 'runs executing at once; more wait queued', '4')
+    .option('--max-sse <n>', 'event streams (GET /api/v1/runs/:id/events) open at once; more get 503', '256')
     .option('--keep <duration>', 'delete runs older than this (e.g. 30d), checked hourly')
     .option(
       '--grace <duration>',
@@ -45,6 +49,11 @@ export function serverCommand(program: Command): void {
       '10s',
     )
     .option('--nats <url>', 'distributed mode: run checks on workers through NATS JetStream')
+    .option(
+      '--nats-prefix <prefix>',
+      'subject and stream prefix (streams <PREFIX>_SHARDS, _RESULTS, _RUNS); workers must use the same',
+      'fleetprobe',
+    )
     .option(
       '--ssh-identity <name=path>',
       'an SSH private key API runs may use by name (repeatable)',
@@ -65,7 +74,9 @@ export function serverCommand(program: Command): void {
       [],
     )
     .action(async (flags: ServerFlags) => {
+      const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
+      const maxSseStreams = parseIntOption(flags.maxSse, '--max-sse', 1, 100_000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
       const graceMs = parseDurationMs(flags.grace, '--grace');
       const tokens = loadTokens(flags.tokenFile ? { tokenFile: flags.tokenFile } : {});
@@ -89,11 +100,13 @@ export function serverCommand(program: Command): void {
         tokens,
         maxConcurrentRuns,
         credentials,
+        maxSseStreams,
         log,
         leaseTtlMs: leaseTtlMs(),
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
+        natsPrefix,
       });
       await new Promise<void>((resolve) => {
         let signals = 0;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { describeError } from '../core/errors.js';
+import { assertPrefix } from '../distributed/names.js';
 import { startWorker } from '../distributed/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { buildRegistry, closeSharedResources } from './runtime.js';
@@ -11,7 +12,7 @@ interface WorkerFlags {
   concurrency: string;
   name?: string;
   shards: string;
-  prefix: string;
+  natsPrefix: string;
   drainGrace: string;
   ackWait?: string;
   heartbeat: string;
@@ -32,16 +33,24 @@ export function workerCommand(program: Command): void {
     .option('-c, --concurrency <n>', 'checks in flight per shard', '256')
     .option('--name <name>', 'worker name shown in /api/v1/workers (default: <hostname>-<pid>)')
     .option('--shards <n>', 'shards held at once', '2')
-    .option('--prefix <prefix>', 'subject and stream prefix', 'fleetprobe')
+    .option(
+      '--nats-prefix <prefix>',
+      'subject and stream prefix (streams <PREFIX>_SHARDS, _RESULTS, _RUNS); must match the server',
+      'fleetprobe',
+    )
     .option(
       '--drain-grace <duration>',
       'on SIGTERM, time to finish held shards before handing them back',
       '10s',
     )
-    .option('--ack-wait <duration>', 'shard lease (must match the coordinator; default 30s)')
+    .option(
+      '--ack-wait <duration>',
+      'shard lease: a silent worker loses its shards after this (must match the server; default 5s)',
+    )
     .option('--heartbeat <duration>', 'heartbeat period (liveness in /api/v1/workers)', '2s')
     .option('--check-module <path>', 'also load a user check (the same module must be on every worker)')
     .action(async (flags: WorkerFlags) => {
+      const prefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const concurrency = parseIntOption(flags.concurrency, '--concurrency', 1, 100_000);
       const shards = parseIntOption(flags.shards, '--shards', 1, 64);
       const graceMs = parseDurationMs(flags.drainGrace, '--drain-grace');
@@ -60,7 +69,7 @@ export function workerCommand(program: Command): void {
         shards,
         registry,
         log,
-        prefix: flags.prefix,
+        prefix,
         heartbeatMs,
         ...(ackWaitMs !== undefined ? { limits: { ackWaitMs } } : {}),
       });

@@ -26,13 +26,22 @@ import {
   type WireTarget,
 } from './messages.js';
 import { assertRunId, type DistNames, distNames } from './names.js';
-import { type DistLimits, dropRun, ensureResultsConsumer, ensureStreams, resolveLimits } from './nats.js';
+import {
+  type DistLimits,
+  dropRun,
+  ensureResultsConsumer,
+  ensureStreams,
+  resetResultsConsumer,
+  resolveLimits,
+} from './nats.js';
+import { RateGrantServer } from './rate.js';
 import { isShardDone, markShardDone, type RunCursor, RunCursorStore } from './run-cursor.js';
 import { ShardCutter } from './shard-cutter.js';
 
 /**
  * The engine's `ExecuteSpec`, except that the check may be given by name: only its name (and default port,
- * for synthetic results) travels; workers use their own registry. `ratePerSec` is not enforced across workers.
+ * for synthetic results) travels; workers use their own registry. `ratePerSec` holds over all workers together (the coordinator hands
+ * out start grants).
  */
 export type ExecuteSpec = Omit<EngineExecuteSpec, 'check'> & {
   readonly check: string | { readonly name: string; readonly defaultPort?: number };
@@ -154,26 +163,6 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
   const ackOn = options.ackOn ?? 'pull';
   const storedHandlers = new Map<string, (results: readonly Result[]) => void>();
 
-  /**
-   * A previous coordinator may have left result messages delivered and unacked (it died, or detached with
-   * messages buffered). Until their ack wait expires they are invisible; a later message of the same shard
-   * (its final) could then be seen first and the shard declared done too early. So a resumed run waits
-   * until nothing is pending acknowledgement (at most ~ack_wait): redeliveries then come in stream order.
-   */
-  async function waitForNoAckPending(runId: string, signal: AbortSignal, log: Logger): Promise<void> {
-    const until = Date.now() + limits.ackWaitMs * 2 + 1000;
-    for (;;) {
-      const info = await jsm.consumers.info(names.resultsStream, names.resultsConsumer(runId));
-      if (info.num_ack_pending === 0 || Date.now() > until || signal.aborted || closing.signal.aborted)
-        return;
-      log.info(
-        { pending: info.num_ack_pending },
-        'resume: waiting for unacked result messages to be redelivered',
-      );
-      await delay(Math.min(500, limits.ackWaitMs / 4));
-    }
-  }
-
   async function* execute(
     run: { readonly id: string },
     spec: ExecuteSpec,
@@ -191,12 +180,12 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
             : undefined
           : spec.check.defaultPort,
     };
-    await ensureResultsConsumer(jsm, names, limits, runId);
     let cursor: RunCursor | undefined = await cursors.get(runId);
-    const resuming = cursor !== undefined;
     if (cursor) {
       log.info({ low: cursor.low, nextSeq: cursor.nextSeq }, 'resuming distributed run');
+      await resetResultsConsumer(jsm, names, limits, runId);
     } else {
+      await ensureResultsConsumer(jsm, names, limits, runId);
       cursor = {
         v: 1,
         runId,
@@ -206,6 +195,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
           retries: spec.retries,
           concurrency: spec.concurrency,
           ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+          ...(spec.ratePerSec !== undefined ? { ratePerSec: spec.ratePerSec } : {}),
         },
         shardSize: options.shardSize ?? chooseShardSize(spec.total, options.liveWorkers?.() ?? 4),
         maxShardBytes,
@@ -219,6 +209,11 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
       await cursors.put(cursor);
     }
     const cur = cursor;
+    // The run's one token bucket: workers ask it for start grants (a resumed run keeps its saved rate).
+    const rate =
+      cur.options.ratePerSec !== undefined
+        ? new RateGrantServer(nc, names.rateSubject(runId), cur.options.ratePerSec, log)
+        : undefined;
     const cutter = new ShardCutter(spec.targets, cur.shardSize, cur.maxShardBytes);
     /** Shards published in this coordinator's life and not done: bounded by the window. */
     const outstanding = new Map<number, WireTarget[]>();
@@ -320,9 +315,14 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
     const onClose = () => wake.notify();
     closing.signal.addEventListener('abort', onClose, { once: true });
 
-    if (resuming) await waitForNoAckPending(runId, signal, log);
-    const consumer = await js.consumers.get(names.resultsStream, names.resultsConsumer(runId));
-    let messages: ConsumerMessages | undefined = await consumer.consume({ max_messages: 16 });
+    let messages: ConsumerMessages | undefined;
+    try {
+      const consumer = await js.consumers.get(names.resultsStream, names.resultsConsumer(runId));
+      messages = await consumer.consume({ max_messages: 16 });
+    } catch (err) {
+      rate?.close();
+      throw err;
+    }
     let iterator: AsyncIterator<JsMsg> | undefined = messages[Symbol.asyncIterator]();
     let pending: Promise<IteratorResult<JsMsg>> | undefined;
     let finished = false;
@@ -452,6 +452,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
         log.info({ shards: cur.nextSeq, targets: cur.targetsPublished }, 'distributed run done');
       }
     } finally {
+      rate?.close();
       if (storedHandlers.get(runId) === storedHandler) storedHandlers.delete(runId);
       if (!finished) inHand?.nak();
       signal.removeEventListener('abort', onCancel);

@@ -39,6 +39,8 @@ export const shardOptionsSchema = z.object({
   timeoutMs: z.number().positive().optional(),
   retries: z.number().int().min(0).max(100),
   concurrency: z.number().int().min(1).max(100_000),
+  /** The run's global rate (checks started per second over all workers); grants come from the coordinator. */
+  ratePerSec: z.number().positive().optional(),
 });
 export type ShardOptions = z.infer<typeof shardOptionsSchema>;
 

@@ -6,7 +6,8 @@ import { UsageError } from '../core/errors.js';
  *
  * Subjects: `<prefix>.shards.<runId>` (work queue), `<prefix>.results.<runId>` (results stream),
  * `<prefix>.cancel.<runId>` (plain core NATS), `<prefix>.workers.heartbeat` (plain core NATS),
- * `<prefix>.runs.<runId>` (coordinator cursor, one message per run).
+ * `<prefix>.runs.<runId>` (coordinator cursor, one message per run), `<prefix>.rate.<runId>` (rate grants,
+ * core NATS request/reply).
  * Streams: `<PREFIX>_SHARDS`, `<PREFIX>_RESULTS`, `<PREFIX>_RUNS`.
  */
 export interface DistNames {
@@ -21,6 +22,8 @@ export interface DistNames {
   resultSubject(runId: string): string;
   cancelSubject(runId: string): string;
   runStateSubject(runId: string): string;
+  /** Workers ask the coordinator for start grants of a rate-limited run here (request/reply). */
+  rateSubject(runId: string): string;
   /** Durable consumer of one run's results (the coordinator's). */
   resultsConsumer(runId: string): string;
   /** Wildcards. */
@@ -30,7 +33,8 @@ export interface DistNames {
   readonly allRunStates: string;
 }
 
-const PREFIX_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+/** No `-`: the stream names upper-case the prefix, and `a-b` and `a_b` would then share streams. */
+const PREFIX_RE = /^[a-z][a-z0-9_]{0,31}$/;
 const RUN_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** A run id that is safe as a subject token and a consumer name (no dots, wildcards or spaces). */
@@ -43,9 +47,23 @@ export function assertRunId(runId: string): string {
   return runId;
 }
 
+/**
+ * Checks a subject/stream prefix; `where` names its source in the error (e.g. `--nats-prefix`).
+ * Throws `UsageError` (exit 2 at the CLI).
+ */
+export function assertPrefix(prefix: string, where = 'NATS prefix'): string {
+  if (!PREFIX_RE.test(prefix)) {
+    throw new UsageError(
+      `${where} "${prefix.slice(0, 64)}": expected a lowercase letter, then up to 31 of a-z, 0-9 and _ ` +
+        '(it names subjects <prefix>.* and streams <PREFIX>_SHARDS, _RESULTS, _RUNS)',
+    );
+  }
+  return prefix;
+}
+
 export function distNames(prefix = 'fleetprobe'): DistNames {
-  if (!PREFIX_RE.test(prefix)) throw new UsageError(`bad NATS prefix "${prefix}": expected ${PREFIX_RE}`);
-  const upper = prefix.toUpperCase().replace(/-/g, '_');
+  assertPrefix(prefix);
+  const upper = prefix.toUpperCase();
   return Object.freeze({
     prefix,
     shardsStream: `${upper}_SHARDS`,
@@ -57,6 +75,7 @@ export function distNames(prefix = 'fleetprobe'): DistNames {
     resultSubject: (runId: string) => `${prefix}.results.${assertRunId(runId)}`,
     cancelSubject: (runId: string) => `${prefix}.cancel.${assertRunId(runId)}`,
     runStateSubject: (runId: string) => `${prefix}.runs.${assertRunId(runId)}`,
+    rateSubject: (runId: string) => `${prefix}.rate.${assertRunId(runId)}`,
     resultsConsumer: (runId: string) => `${prefix}-results-${assertRunId(runId)}`,
     allShards: `${prefix}.shards.>`,
     allResults: `${prefix}.results.>`,

@@ -24,8 +24,14 @@ export interface DistLimits {
   readonly resultsMaxAgeMs: number;
   /** Largest message in either stream (default 1 MiB, the server's default max_payload). */
   readonly maxMsgBytes: number;
-  /** A worker that neither acks nor calls `working()` for this long loses its shard (default 30 s). */
+  /**
+   * A worker that neither acks nor calls `working()` for this long loses its shard to another worker
+   * (default 5 s). Workers renew their lease every ackWaitMs / 3, so this bounds how long
+   * the shards of a killed worker wait before redelivery.
+   */
   readonly ackWaitMs: number;
+  /** A result message the coordinator neither acks nor stores within this long is redelivered (default 30 s). */
+  readonly resultsAckWaitMs: number;
   /** Deliveries of one shard before it is dead-lettered: its targets get `error` results (default 5). */
   readonly maxDeliver: number;
   /** Shards handed out to all workers and not yet acked (default 256). */
@@ -45,7 +51,8 @@ export const DEFAULT_LIMITS: DistLimits = Object.freeze({
   resultsMaxBytes: 1024 * 1024 * 1024,
   resultsMaxAgeMs: 3600_000,
   maxMsgBytes: 1024 * 1024,
-  ackWaitMs: 30_000,
+  ackWaitMs: 5000,
+  resultsAckWaitMs: 30_000,
   maxDeliver: 5,
   workersMaxAckPending: 256,
   resultsMaxAckPending: 64,
@@ -165,11 +172,28 @@ export async function ensureResultsConsumer(
     await jsm.consumers.add(names.resultsStream, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(limits.ackWaitMs),
+      ack_wait: nanos(limits.resultsAckWaitMs),
       max_ack_pending: limits.resultsMaxAckPending,
       filter_subject: names.resultSubject(runId),
     });
   }
+}
+
+/**
+ * Re-creates the durable consumer of one run's results, for a coordinator that resumes the run. A previous
+ * coordinator may have left result messages delivered and unacked (it died, or detached with messages
+ * buffered); they would stay invisible until their ack wait expired, and a later message of the same shard
+ * (its final) could be seen first. Un-acked messages are still in the work-queue stream, so a fresh consumer
+ * delivers all of them at once, in stream order.
+ */
+export async function resetResultsConsumer(
+  jsm: JetStreamManager,
+  names: DistNames,
+  limits: DistLimits,
+  runId: string,
+): Promise<void> {
+  await jsm.consumers.delete(names.resultsStream, names.resultsConsumer(runId)).catch(() => false);
+  await ensureResultsConsumer(jsm, names, limits, runId);
 }
 
 /** Removes everything of a finished run from JetStream: its results consumer, leftover shards and results. */

@@ -22,6 +22,7 @@ import {
 } from './messages.js';
 import { distNames } from './names.js';
 import { connectNats, type DistLimits, ensureStreams, resolveLimits } from './nats.js';
+import { pacedTargets, RateGrantClient } from './rate.js';
 
 export interface WorkerOptions {
   /** NATS server URL(s); used when `nc` is not given (the worker then owns and closes the connection). */
@@ -96,7 +97,8 @@ async function* iterate(targets: Iterable<Target>): AsyncGenerator<Target> {
 /**
  * Starts a worker: pulls shards from the work-queue consumer one at a time per slot, runs each with the
  * engine, publishes result batches (JetStream publish acks), and acks the shard only after its final
- * batch is acknowledged. Long shards keep their lease with `working()` every ack_wait/3.
+ * batch is acknowledged. Held shards keep their lease with `working()` every ack_wait/3 (5 s / 3 by default).
+ * A shard of a rate-limited run starts its checks on grants from the coordinator (`RateGrantClient`).
  * A shard on its last allowed delivery is dead-lettered: its targets get `error` results, unrun.
  */
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
@@ -121,6 +123,23 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   let processed = 0;
   const active = new Set<ActiveShard>();
   const cancelled = new Map<string, number>();
+  /** One grant client per rate-limited run, shared by the shards of that run this worker holds. */
+  const rateClients = new Map<string, { client: RateGrantClient; holders: number }>();
+  const rateClient = (runId: string) => {
+    let entry = rateClients.get(runId);
+    if (!entry) {
+      entry = { client: new RateGrantClient(nc, names.rateSubject(runId), options.name, log), holders: 0 };
+      rateClients.set(runId, entry);
+    }
+    entry.holders++;
+    return {
+      client: entry.client,
+      release: () => {
+        if (--entry.holders === 0) rateClients.delete(runId);
+      },
+    };
+  };
+  const heartbeatMs = options.heartbeatMs ?? 2000;
   let closedResolve!: () => void;
   const closed = new Promise<void>((r) => {
     closedResolve = r;
@@ -141,7 +160,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       log.warn({ err: describeError(err) }, 'heartbeat not sent');
     }
   };
-  const heartbeatTimer = setInterval(heartbeat, options.heartbeatMs ?? 2000);
+  const heartbeatTimer = setInterval(heartbeat, heartbeatMs);
   heartbeat();
 
   const cancelSub: Subscription = nc.subscribe(names.allCancels, {
@@ -201,7 +220,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         maxBytes: Math.min(512 * 1024, limits.maxMsgBytes / 2),
       },
     );
+    // A short lease renewed often: a worker that stops (killed, frozen) loses its shards within ackWaitMs.
     const lease = setInterval(() => msg.working(), Math.max(250, Math.floor(limits.ackWaitMs / 3)));
+    const rate = shard.options.ratePerSec !== undefined ? rateClient(shard.runId) : undefined;
     try {
       const ports = {
         args: shard.args,
@@ -228,7 +249,9 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
             id: shard.runId,
             check,
             args,
-            targets: iterate(decodeTargets(shard.targets)),
+            targets: rate
+              ? pacedTargets(decodeTargets(shard.targets), rate.client, entry.controller.signal)
+              : iterate(decodeTargets(shard.targets)),
             total: shard.count,
             concurrency: Math.max(1, Math.min(concurrency, shard.options.concurrency)),
             retries: shard.options.retries,
@@ -269,6 +292,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       msg.nak(1000);
     } finally {
       clearInterval(lease);
+      rate?.release();
     }
   };
 

@@ -5,12 +5,14 @@ import type { Executor } from '../engine/executor.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
+import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -46,6 +48,10 @@ export interface BuildServerOptions {
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
   sseIntervalMs?: number;
+  /** Event streams (GET /runs/:id/events) open at once; more get 503 (default 256). */
+  maxSseStreams?: number;
+  /** Per-client slowdown of failed authentication (defaults: `DEFAULT_AUTH_THROTTLE`). */
+  authThrottle?: Partial<AuthThrottleOptions>;
   version?: string;
 }
 
@@ -57,7 +63,8 @@ export interface FleetprobeServer {
 /**
  * Builds the API (not listening yet): marks runs left over by a dead process `interrupted`, registers the
  * routes as encapsulated plugins, auth as a root onRequest hook (401 without or with an unknown token, 403
- * for a read token on an operate route), and one error format: `{error, message}`. `app.close()` also
+ * for a read token on an operate route, 429 + Retry-After for a client past its budget of failed
+ * authentications: `AuthThrottle`), and one error format: `{error, message}`. `app.close()` also
  * shuts the RunManager down (runs cancelled at once: call `manager.close({graceMs})` first for a grace period).
  * The store stays open: its owner closes it.
  */
@@ -76,6 +83,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   });
   await manager.start();
   const auth = new TokenAuth(opts.auth.tokens);
+  const throttle = new AuthThrottle(opts.authThrottle);
   const app = Fastify({
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     forceCloseConnections: true,
@@ -85,16 +93,25 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   app.addHook('onRequest', async (req) => {
     const need = req.routeOptions.config.role ?? 'operate';
     if (need === 'public' || !auth.enabled) return;
+    const waitMs = throttle.retryAfterMs(req.ip);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      throw new ApiError('too_many_requests', `too many failed authentications; retry in ${seconds} s`, {
+        headers: { 'retry-after': String(seconds) },
+      });
+    }
     const role = auth.roleOf(req.headers.authorization);
-    if (!role)
+    if (!role) {
+      throttle.failed(req.ip);
       throw new ApiError('unauthorized', 'a valid "Authorization: Bearer <token>" header is required');
+    }
     if (!roleAllows(role, need))
       throw new ApiError('forbidden', `this route needs a token with role "${need}"`);
   });
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof ApiError)
-      return reply.code(err.statusCode).send({ error: err.kind, message: err.message });
+      return reply.code(err.statusCode).headers(err.headers).send({ error: err.kind, message: err.message });
     if (err instanceof CursorError)
       return reply.code(400).send({ error: 'bad_request', message: `query.cursor: ${err.message}` });
     if (err instanceof StoreError) {
@@ -126,6 +143,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     prefix: '/api/v1',
     manager,
     ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
+    sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
   });
   await app.register(dashboardRoutes);
   if (opts.executor?.routes) await app.register(opts.executor.routes);

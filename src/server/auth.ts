@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 
@@ -9,22 +9,46 @@ export interface ApiToken {
   role: Role;
 }
 
-/** Parses `read:abc,operate:def` (FLEETPROBE_TOKENS) or the lines of a token file (`role:token`, `#` comments). */
+/** Shortest token accepted: 16 characters (`fleetprobe token new` makes 43). */
+export const MIN_TOKEN_CHARS = 16;
+
+/** A fresh random token: 32 bytes from the system CSPRNG, base64url (43 characters). */
+export function newToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * Parses `read:abc,operate:def` (FLEETPROBE_TOKENS) or the lines of a token file (`role:token`, `#` comments).
+ * Throws `UsageError` naming `where` and the entry (a line of a file, an item of the variable); the token
+ * itself is never echoed.
+ */
 export function parseTokens(text: string, where: string): ApiToken[] {
   const out: ApiToken[] = [];
-  const items = text.split(/[\n,]/);
-  items.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) return;
-    const colon = line.indexOf(':');
-    const role = line.slice(0, colon) as Role;
-    const token = line.slice(colon + 1).trim();
-    if (colon === -1 || !ROLES.includes(role) || token.length < 8) {
-      throw new UsageError(
-        `${where}: entry ${i + 1} must be "read:<token>" or "operate:<token>" (token of 8+ characters)`,
-      );
-    }
-    out.push({ token, role });
+  const lines = text.split('\n');
+  lines.forEach((text, li) => {
+    if (text.trim().startsWith('#')) return;
+    const entries = text.split(',');
+    entries.forEach((raw, ei) => {
+      const line = raw.trim();
+      if (line === '') return;
+      const at =
+        lines.length > 1
+          ? `line ${li + 1}${entries.length > 1 ? ` entry ${ei + 1}` : ''}`
+          : `entry ${ei + 1}`;
+      const colon = line.indexOf(':');
+      const role = line.slice(0, colon) as Role;
+      const token = line.slice(colon + 1).trim();
+      if (colon === -1 || !ROLES.includes(role)) {
+        throw new UsageError(`${where}: ${at} must be "read:<token>" or "operate:<token>"`);
+      }
+      if (token.length < MIN_TOKEN_CHARS || /\s/.test(token)) {
+        throw new UsageError(
+          `${where}: ${at}: the ${role} token has ${token.length} characters; tokens need at least ` +
+            `${MIN_TOKEN_CHARS}, without spaces (make one with "fleetprobe token new")`,
+        );
+      }
+      out.push({ token, role });
+    });
   });
   return out;
 }

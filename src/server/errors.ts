@@ -7,6 +7,7 @@ export const API_ERRORS = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   unavailable: 503,
   internal: 500,
 } as const;
@@ -19,10 +20,17 @@ export type ApiErrorKind = keyof typeof API_ERRORS;
 export class ApiError extends FleetprobeError {
   readonly kind: ApiErrorKind;
   readonly statusCode: number;
-  constructor(kind: ApiErrorKind, message: string, options?: { cause?: unknown }) {
+  /** Response headers to send with the error (e.g. `retry-after` with a 429). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    kind: ApiErrorKind,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
     super(`FP_API_${kind.toUpperCase()}`, message, options);
     this.kind = kind;
     this.statusCode = API_ERRORS[kind];
+    this.headers = options?.headers ?? {};
   }
 }
 

@@ -1,6 +1,16 @@
 export { AllowList } from './allow-list.js';
 export { type ApiExecutor, type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
-export { type ApiToken, loadTokens, parseTokens, ROLES, type Role, TokenAuth } from './auth.js';
+export {
+  type ApiToken,
+  loadTokens,
+  MIN_TOKEN_CHARS,
+  newToken,
+  parseTokens,
+  ROLES,
+  type Role,
+  TokenAuth,
+} from './auth.js';
+export { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './auth-throttle.js';
 export {
   addCredentialFlag,
   buildServerRegistry,

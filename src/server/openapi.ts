@@ -23,7 +23,7 @@ const ok = (ref: string, description = 'OK'): Json => ({
   description,
   content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
 });
-const errors = { '400': error, '401': error, '403': error, '404': error, '503': error };
+const errors = { '400': error, '401': error, '403': error, '404': error, '429': error, '503': error };
 
 /** The OpenAPI 3.1 document of the API (GET /api/v1/openapi.json). Request schemas come from the zod schemas. */
 export function openApiDocument(version: string): Json {
@@ -190,7 +190,7 @@ export function openApiDocument(version: string): Json {
         get: {
           operationId: 'runEvents',
           summary:
-            'Server-sent events: `progress` every 500 ms ({state,done,total,counts,inFlight,rate}), then `done` (the run)',
+            'Server-sent events: `progress` every 500 ms ({state,done,total,counts,inFlight,rate}), then `done` (the run); 503 when --max-sse streams are open',
           parameters: [pathParam('id')],
           responses: {
             '200': { description: 'text/event-stream', content: { 'text/event-stream': {} } },

@@ -42,3 +42,37 @@ export class SseStream {
     if (!this.#res.writableEnded) this.#res.end();
   }
 }
+
+/** Default cap on event streams open at once (`--max-sse`). */
+export const DEFAULT_MAX_SSE_STREAMS = 256;
+
+/**
+ * Counts open event streams against a cap: each stream holds memory and a socket for as long as its
+ * client stays, so the server refuses more than `max` (503) instead of growing without bound.
+ */
+export class SseSlots {
+  readonly max: number;
+  #open = 0;
+
+  constructor(max: number) {
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`max event streams must be >= 1, got ${max}`);
+    this.max = max;
+  }
+
+  /** Streams open now. */
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Takes a slot, or returns undefined when all are taken. The returned release is idempotent. */
+  tryAcquire(): (() => void) | undefined {
+    if (this.#open >= this.max) return undefined;
+    this.#open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#open--;
+    };
+  }
+}

@@ -21,14 +21,18 @@ export interface StartServerOptions {
   /** Named server-side files API runs may use; checked at start (a bad entry throws `UsageError`). */
   credentials?: Credentials;
   maxConcurrentRuns?: number;
+  /** Event streams open at once; more get 503 (default 256). */
+  maxSseStreams?: number;
   /** Retention: delete runs older than this many ms, checked hourly. */
   keepMs?: number;
   /** This process's lease on the runs it executes, in ms (default 30 s; env FLEETPROBE_LEASE in the CLI). */
   leaseTtlMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
   nats?: string;
+  /** Subject and stream prefix in distributed mode (default `fleetprobe`); workers must use the same. */
+  natsPrefix?: string;
   /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
-  createExecutor?: (ctx: { nats: string; store: Store; log: Logger }) => Promise<ApiExecutor>;
+  createExecutor?: (ctx: { nats: string; prefix: string; store: Store; log: Logger }) => Promise<ApiExecutor>;
   log?: Logger;
 }
 
@@ -70,7 +74,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   let server: FleetprobeServer;
   try {
     const createExecutor = opts.createExecutor ?? createJetStreamServerExecutor;
-    const executor = opts.nats ? await createExecutor({ nats: opts.nats, store, log }) : undefined;
+    const prefix = opts.natsPrefix ?? 'fleetprobe';
+    const executor = opts.nats ? await createExecutor({ nats: opts.nats, prefix, store, log }) : undefined;
     server = await buildServer({
       store,
       auth: { tokens },
@@ -79,6 +84,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       leaseTtlMs: opts.leaseTtlMs,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
+      ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),
       ...(executor ? { executor } : {}),
     });
     try {
@@ -130,7 +136,11 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
 }
 
 /** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */
-async function createJetStreamServerExecutor(ctx: { nats: string; log: Logger }): Promise<ApiExecutor> {
+async function createJetStreamServerExecutor(ctx: {
+  nats: string;
+  prefix: string;
+  log: Logger;
+}): Promise<ApiExecutor> {
   const { createServerExecutor } = await import('../distributed/server-executor.js');
-  return createServerExecutor({ nats: ctx.nats, log: ctx.log, ackOn: 'stored' });
+  return createServerExecutor({ nats: ctx.nats, prefix: ctx.prefix, log: ctx.log, ackOn: 'stored' });
 }

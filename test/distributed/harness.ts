@@ -126,7 +126,7 @@ export async function spawnWorker(
       'worker',
       '--nats',
       NATS_URL,
-      '--prefix',
+      '--nats-prefix',
       prefix,
       '--name',
       name,

@@ -34,6 +34,13 @@ describe('bad usage or input: exit 2, one line on stderr, nothing on stdout, not
     ['unknown check argument', async () => ['run', 'tcp', live(), '-a', 'nosuch=1']],
     ['--args-json that is not JSON', async () => ['run', 'tcp', live(), '--args-json', '{port:']],
     ['no targets', async () => ['run', 'tcp']],
+    ['server --nats-prefix with a dash', async () => ['server', '--nats-prefix', 'fleet-probe']],
+    [
+      'worker --nats-prefix upper case',
+      async () => ['worker', '--nats', 'nats://127.0.0.1:1', '--nats-prefix', 'FP'],
+    ],
+    ['server --max-sse 0', async () => ['server', '--max-sse', '0']],
+    ['token new --role admin', async () => ['token', 'new', '--role', 'admin']],
     [
       'a targets file with a bad line 3',
       async () => {
@@ -61,6 +68,25 @@ describe('bad usage or input: exit 2, one line on stderr, nothing on stdout, not
     },
     60_000,
   );
+});
+
+it('a short API token in FLEETPROBE_TOKENS: exit 2 naming the variable, the token not echoed', async () => {
+  const r = await runCli(['server', '--listen', '127.0.0.1:0', '--db', path.join(dir, 'never.db')], {
+    env: { FLEETPROBE_TOKENS: 'operate:hunter2hunter' },
+  });
+  expect(r.code).toBe(2);
+  expect(lines(r.stderr)).toHaveLength(1);
+  expect(r.stderr).toContain('FLEETPROBE_TOKENS: entry 1');
+  expect(r.stderr).not.toContain('hunter2hunter');
+});
+
+it('token new prints a fresh 43-character base64url token', async () => {
+  const a = await runCli(['token', 'new']);
+  const b = await runCli(['token', 'new', '--role', 'operate']);
+  expect(a.code).toBe(0);
+  expect(a.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+  expect(b.stdout).toMatch(/^operate:[A-Za-z0-9_-]{43}\n$/);
+  expect(b.stdout).not.toContain(a.stdout.trim());
 });
 
 describe('exit status of a completed run', () => {

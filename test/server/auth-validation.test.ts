@@ -42,11 +42,13 @@ describe('API auth: bearer tokens with roles read and operate', () => {
   });
 
   it('token files: bad entries are refused with FP_USAGE', () => {
-    expect(parseTokens('# comment\nread:abcdefgh\n\noperate:ijklmnop\n', 'f')).toEqual([
-      { role: 'read', token: 'abcdefgh' },
-      { role: 'operate', token: 'ijklmnop' },
+    expect(parseTokens('# comment\nread:abcdefgh12345678\n\noperate:ijklmnop12345678\n', 'f')).toEqual([
+      { role: 'read', token: 'abcdefgh12345678' },
+      { role: 'operate', token: 'ijklmnop12345678' },
     ]);
-    expect(() => parseTokens('admin:abcdefgh', 'f')).toThrow(expect.objectContaining({ code: 'FP_USAGE' }));
+    expect(() => parseTokens('admin:abcdefgh12345678', 'f')).toThrow(
+      expect.objectContaining({ code: 'FP_USAGE' }),
+    );
     expect(() => parseTokens('read:short', 'f')).toThrow(expect.objectContaining({ code: 'FP_USAGE' }));
   });
 });

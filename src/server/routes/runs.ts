@@ -3,7 +3,7 @@ import { delay } from '../../core/deadline.js';
 import { ApiError } from '../errors.js';
 import type { RunManager } from '../run-manager.js';
 import { diffParams, diffQuery, listResultsQuery, listRunsQuery, runIdParams } from '../schemas.js';
-import { SseStream } from '../sse.js';
+import { type SseSlots, SseStream } from '../sse.js';
 import { parseOr400 } from '../validate.js';
 
 export interface RunsRoutesOptions {
@@ -12,6 +12,8 @@ export interface RunsRoutesOptions {
   sseIntervalMs?: number;
   /** Interval of SSE heartbeat comments, in ms (default 15000). */
   heartbeatMs?: number;
+  /** The cap on event streams open at once (503 beyond it). */
+  sseSlots: SseSlots;
 }
 
 /** /api/v1/runs...: submit, list, show, results, events (SSE), cancel, diff. */
@@ -81,8 +83,24 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
   app.get('/runs/:id/events', { config: { role: 'read' } }, async (req, reply) => {
     const { id } = parseOr400(runIdParams, req.params, 'params');
     const first = await mustGet(id);
+    const release = opts.sseSlots.tryAcquire();
+    if (!release) {
+      throw new ApiError(
+        'unavailable',
+        `too many event streams open (${opts.sseSlots.max}, --max-sse); retry later or poll GET /runs/:id`,
+        { headers: { 'retry-after': '5' } },
+      );
+    }
     reply.hijack();
-    const sse = new SseStream(reply.raw);
+    let sse: SseStream;
+    try {
+      sse = new SseStream(reply.raw);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    // The slot is freed when the client goes away as well as when the stream ends (`end()` below).
+    sse.closed.addEventListener('abort', release, { once: true });
     try {
       let lastBeat = performance.now();
       let progress = manager.progress(id);
