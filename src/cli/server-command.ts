@@ -1,10 +1,13 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { createBuiltinRegistry } from '../checks/builtins.js';
+import { ConfigHolder } from '../config/config-holder.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { leaseTtlMs } from './runtime.js';
+import { reloadOnSighup } from './server-config.js';
 
 interface ServerFlags {
   listen: string;
@@ -19,6 +22,7 @@ interface ServerFlags {
   knownHosts: string[];
   ca: string[];
   checkModule: string[];
+  config?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -64,6 +68,7 @@ export function serverCommand(program: Command): void {
       collect,
       [],
     )
+    .option('--config <path>', 'monitors, inventories and credentials (YAML); reloaded on SIGHUP')
     .action(async (flags: ServerFlags) => {
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
@@ -83,6 +88,10 @@ export function serverCommand(program: Command): void {
         for (const value of values) credentials = addCredentialFlag(credentials, group, value);
       }
       const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'info' }, pino.destination(2));
+      // A bad config file stops here: one line, exit 2, nothing started.
+      const config = flags.config
+        ? await ConfigHolder.load(flags.config, { registry: createBuiltinRegistry(), log })
+        : undefined;
       const server = await startServer({
         listen: flags.listen,
         db: flags.db,
@@ -91,10 +100,12 @@ export function serverCommand(program: Command): void {
         credentials,
         log,
         leaseTtlMs: leaseTtlMs(),
+        config,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
       });
+      const stopSighup = config ? reloadOnSighup(config, log) : undefined;
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -102,6 +113,7 @@ export function serverCommand(program: Command): void {
           log.info({ signal: sig, graceMs: signals === 1 ? graceMs : 0 }, 'shutting down');
           server.close({ graceMs: signals === 1 ? graceMs : 0 }).then(
             () => {
+              stopSighup?.();
               process.off('SIGINT', onSignal);
               process.off('SIGTERM', onSignal);
               resolve();

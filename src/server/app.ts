@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
+import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
@@ -8,6 +9,7 @@ import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
+import { configRoutes } from './routes/config.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
@@ -47,6 +49,8 @@ export interface BuildServerOptions {
   bodyLimit?: number;
   sseIntervalMs?: number;
   version?: string;
+  /** `--config`: serves `GET /api/v1/config` and `POST /api/v1/config/reload`. */
+  config?: ConfigHolder;
 }
 
 export interface FleetprobeServer {
@@ -127,6 +131,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     manager,
     ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
   });
+  if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
   await app.register(dashboardRoutes);
   if (opts.executor?.routes) await app.register(opts.executor.routes);
   app.addHook('onClose', async () => {
