@@ -318,7 +318,7 @@ function checkArgs(
           key: true,
         });
   }
-  v.parse(schema, args, path);
+  v.parse(schema, args, path, { knownKeys: false });
 }
 
 function parseCredentials(value: unknown, { v, baseDir }: SectionContext, parsed: Parsed): void {

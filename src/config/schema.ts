@@ -10,11 +10,9 @@ import { describeValue } from './validation.js';
 /** Monitor and inventory names: the monitor's id in the API and store. */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
 
-export const nameSchema = z
-  .string()
-  .regex(NAME_PATTERN, {
-    error: (iss) => `expected a name of letters, digits, _ . - (1..128), got ${describeValue(iss.input)}`,
-  });
+export const nameSchema = z.string().regex(NAME_PATTERN, {
+  error: (iss) => `expected a name of letters, digits, _ . - (1..128), got ${describeValue(iss.input)}`,
+});
 
 /** `30s`, `5m`, `1500ms`, a bare number of seconds: whole milliseconds. */
 export const durationSchema = z.unknown().transform((value, ctx) => {
@@ -25,10 +23,9 @@ export const durationSchema = z.unknown().transform((value, ctx) => {
       // reported below, with the config's wording
     }
   }
-  ctx.addIssue({
-    code: 'custom',
-    message: `expected a duration like 30s or 5m, got ${describeValue(value)}`,
-  });
+  const message =
+    value === undefined ? 'required' : `expected a duration like 30s or 5m, got ${describeValue(value)}`;
+  ctx.addIssue({ code: 'custom', message });
   return z.NEVER;
 });
 
@@ -46,6 +43,7 @@ export const labelsSchema = z
         ctx.addIssue({
           code: 'custom',
           path: [key],
+          params: { at: 'key' },
           message: `bad label key "${key}" (letters, digits, _ - . / only)`,
         });
   })

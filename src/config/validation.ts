@@ -43,16 +43,23 @@ export class Validation {
 
   /**
    * Parses `value` with `schema` (for an object schema, unknown keys are reported first, with the known
-   * ones); each zod issue becomes a problem at `path` + the issue's path. `undefined` when invalid.
+   * ones, unless `knownKeys: false`); each zod issue becomes a problem at `path` + the issue's path. `undefined` when invalid.
    */
-  parse<S extends z.ZodType>(schema: S, value: unknown, path: DocPath): z.output<S> | undefined {
+  parse<S extends z.ZodType>(
+    schema: S,
+    value: unknown,
+    path: DocPath,
+    opts: { knownKeys?: boolean } = {},
+  ): z.output<S> | undefined {
     const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
-    if (shape && isMap(value)) this.knownKeys(value, Object.keys(shape), path);
+    if (shape && isMap(value) && opts.knownKeys !== false) this.knownKeys(value, Object.keys(shape), path);
     const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
       if (issue.code === 'unrecognized_keys') continue; // reported above, with the known keys
-      this.report([...path, ...(issue.path as (string | number)[])], issueMessage(issue));
+      // A custom issue about a map key (a bad label key) says so in its params, to point at the key.
+      const atKey = issue.code === 'custom' && issue.params?.at === 'key';
+      this.report([...path, ...(issue.path as (string | number)[])], issueMessage(issue), { key: atKey });
     }
     return undefined;
   }

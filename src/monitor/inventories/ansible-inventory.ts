@@ -114,7 +114,7 @@ function parseAnsible(text: string, file: string, format: AnsibleFormat): Ansibl
     const source = new YamlSource(text);
     const error = source.errors[0];
     if (error) throw new TargetParseError(`${file}:${error.line}:${error.column}`, error.message);
-    return readAnsibleTree(source.value(), (path) => at(file, source, path));
+    return readAnsibleTree(source.value(), (path, opts) => at(file, source, path, opts));
   }
   let root: unknown;
   try {
@@ -126,14 +126,19 @@ function parseAnsible(text: string, file: string, format: AnsibleFormat): Ansibl
     throw new TargetParseError(where, `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   let source: YamlSource | undefined;
-  return readAnsibleTree(root, (path) => {
+  return readAnsibleTree(root, (path, opts) => {
     source ??= new YamlSource(text);
-    return at(file, source, path);
+    return at(file, source, path, opts);
   });
 }
 
-function at(file: string, source: YamlSource, path: readonly (string | number)[]): string {
-  const { line, column } = source.locate(path);
+function at(
+  file: string,
+  source: YamlSource,
+  path: readonly (string | number)[],
+  opts?: { key?: boolean },
+): string {
+  const { line, column } = source.locate(path, opts);
   return `${file}:${line}:${column}`;
 }
 

@@ -4,7 +4,7 @@ import { AnsibleModel, type Where } from './ansible-model.js';
 
 type Path = readonly (string | number)[];
 /** Names a place in the document for errors: `file:line:column`. */
-export type Locate = (path: Path) => string;
+export type Locate = (path: Path, opts?: { key?: boolean }) => string;
 
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children']);
 
@@ -47,7 +47,7 @@ function readGroup(model: AnsibleModel, name: string, body: unknown, path: Path,
   for (const [key, value] of Object.entries(body)) {
     if (!GROUP_KEYS.has(key))
       throw new TargetParseError(
-        locate([...path, key]),
+        locate([...path, key], { key: true }),
         `group "${name}": unknown key "${key}" (expected hosts, vars or children)`,
       );
     if (value === null || value === undefined) continue;
