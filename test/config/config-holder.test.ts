@@ -23,7 +23,13 @@ describe('ConfigHolder', () => {
     const path = join(dir, 'a.yaml');
     await writeFile(path, `monitors:\n${monitor('a')}${monitor('b')}`);
     const holder = await ConfigHolder.load(path, { registry, now: () => new Date('2026-11-30T10:00:00Z') });
-    expect(holder.summary).toMatchObject({ generation: 1, monitors: 2, added: ['a', 'b'], removed: [], changed: [] });
+    expect(holder.summary).toMatchObject({
+      generation: 1,
+      monitors: 2,
+      added: ['a', 'b'],
+      removed: [],
+      changed: [],
+    });
     const seen: [FleetprobeConfig, FleetprobeConfig][] = [];
     holder.onChange((next, previous) => seen.push([next, previous]));
     const before = holder.current;

@@ -45,7 +45,10 @@ function waitForLog(cli: CliProcess, pattern: RegExp, after = 0): Promise<Record
 describe('fleetprobe server --config', () => {
   it('a bad file: one line naming file:line:column, exit 2, nothing started', async () => {
     const path = join(dir, 'bad.yaml');
-    await writeFile(path, `monitors:\n${monitor('a')}  - {name: b, check: tcp, targets: [127.0.0.1], interval: fast}\n`);
+    await writeFile(
+      path,
+      `monitors:\n${monitor('a')}  - {name: b, check: tcp, targets: [127.0.0.1], interval: fast}\n`,
+    );
     const db = join(dir, 'bad.db');
     const run = await runCli(['server', '--config', path, '--listen', '127.0.0.1:0', '--db', db]);
     expect(run.code).toBe(2);
@@ -73,11 +76,16 @@ describe('fleetprobe server --config', () => {
       expect(reloaded.summary).toMatchObject({ generation: 2, monitors: 2, added: ['b'] });
       expect((await api(url, 'GET', '/api/v1/config')).body).toMatchObject({ generation: 2, monitors: 2 });
 
-      await writeFile(path, `monitors:\n${monitor('a')}  - {name: b, check: nope, targets: [127.0.0.1], interval: 1m}\n`);
+      await writeFile(
+        path,
+        `monitors:\n${monitor('a')}  - {name: b, check: nope, targets: [127.0.0.1], interval: 1m}\n`,
+      );
       seen = lines(cli.stderr()).length;
       cli.child.kill('SIGHUP');
       const rejected = await waitForLog(cli, /config reload rejected/, seen);
-      expect(rejected.err).toBe(`${path}:3:22: monitors[1].check: unknown check "nope" (available: dns, http, ssh, tcp)`);
+      expect(rejected.err).toBe(
+        `${path}:3:22: monitors[1].check: unknown check "nope" (available: dns, http, ssh, tcp)`,
+      );
       const bad = await api(url, 'POST', '/api/v1/config/reload');
       expect(bad.status).toBe(400);
       expect(bad.body.message).toBe(rejected.err);
