@@ -283,3 +283,20 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('the README example', () => {
+  it('is a valid config file', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Configuration file'));
+    const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    const config = parse(yaml);
+    expect(config.monitors.map((m) => m.name)).toEqual(['edge-http', 'bastion-ssh', 'lb-tcp']);
+    expect([...config.inventories.values()].map((i) => i.kind)).toEqual([
+      'targets',
+      'dns',
+      'ansible',
+      'sshConfig',
+    ]);
+  });
+});
