@@ -16,7 +16,7 @@ export interface YamlSyntaxProblem extends SourcePos {
 
 /**
  * A parsed YAML or JSON document that can say where any of its values came from. Duplicate keys are syntax
- * errors; aliases are expanded with yaml's limit against alias bombs.
+ * errors (unless `uniqueKeys: false`); aliases are expanded with yaml's limit against alias bombs.
  */
 export class YamlSource {
   readonly #lines = new LineCounter();
@@ -24,8 +24,13 @@ export class YamlSource {
   /** Syntax errors, first first; `value` is meaningless when there are any. */
   readonly errors: readonly YamlSyntaxProblem[];
 
-  constructor(text: string) {
-    this.#doc = parseDocument(text, { lineCounter: this.#lines, prettyErrors: false, uniqueKeys: true });
+  /** `uniqueKeys: false` skips the duplicate-key check, which is quadratic in the size of a map. */
+  constructor(text: string, opts: { uniqueKeys?: boolean } = {}) {
+    this.#doc = parseDocument(text, {
+      lineCounter: this.#lines,
+      prettyErrors: false,
+      uniqueKeys: opts.uniqueKeys ?? true,
+    });
     this.errors = this.#doc.errors.map((e) => {
       const offset = e.pos[0];
       const { line, col } = this.#lines.linePos(offset);

@@ -1,6 +1,6 @@
 import { TargetParseError } from '../../core/errors.js';
-import { AnsibleModel, type Where, whereText } from './ansible-model.js';
-import { parsePort } from './inventory-file.js';
+import { AnsibleModel } from './ansible-model.js';
+import { parsePort, type Where, whereText } from './inventory-file.js';
 
 /** Most hosts one pattern such as `web[0001:9999].example` may expand to. */
 const MAX_RANGE_HOSTS = 1_000_000;

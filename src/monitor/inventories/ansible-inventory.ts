@@ -4,11 +4,12 @@ import { TargetParseError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import type { Inventory } from '../types.js';
 import { parseAnsibleIni } from './ansible-ini.js';
-import { type AnsibleModel, whereText } from './ansible-model.js';
+import type { AnsibleModel } from './ansible-model.js';
 import { readAnsibleTree } from './ansible-tree.js';
 import {
   freezeLabels,
   hostTarget,
+  isScalar,
   labelMerger,
   parsePort,
   readInventoryFile,
@@ -66,52 +67,92 @@ export class AnsibleInventory implements Inventory {
     const parents = new Map<string, string[]>();
     const directGroups = new Map<string, string[]>();
     for (const [name, group] of model.groups) {
-      for (const child of group.children) parents.set(child, [...(parents.get(child) ?? []), name]);
-      for (const host of group.hosts) directGroups.set(host, [...(directGroups.get(host) ?? []), name]);
+      for (const child of group.children) pushTo(parents, child, name);
+      for (const host of group.hosts) pushTo(directGroups, host, name);
     }
     const depth = groupDepths(model, parents);
-    let selected: Set<string> | undefined;
-    if (wanted.length > 0 && !wanted.includes('all')) {
-      const groups = new Set<string>();
-      const queue = [...wanted];
-      for (const g of wanted)
-        if (!model.groups.has(g)) throw new TargetParseError(file, `no group "${g}" in the inventory`);
-      while (queue.length > 0) {
-        const g = queue.pop() as string;
-        if (groups.has(g)) continue;
-        groups.add(g);
-        queue.push(...(model.groups.get(g)?.children ?? []));
-      }
-      selected = new Set();
-      for (const g of groups) for (const host of model.groups.get(g)?.hosts ?? []) selected.add(host);
-    }
+    const selected = selectHosts(model, wanted, file);
+    // Hosts of the same groups share their group vars: merged once per distinct set of direct groups.
+    const profiles = new Map<string, GroupProfile>();
     const out: Target[] = [];
     for (const [host, where] of model.hostWhere) {
       if (selected && !selected.has(host)) continue;
       const direct = directGroups.get(host) ?? [];
-      const vars = new Map<string, unknown>();
-      for (const g of withAncestors(direct, parents).sort(
-        (a, b) => (depth.get(a) ?? 1) - (depth.get(b) ?? 1) || a.localeCompare(b),
-      ))
-        for (const [k, v] of model.groups.get(g)?.vars ?? []) vars.set(k, v);
-      for (const [k, v] of model.hostVars.get(host) ?? []) vars.set(k, v);
-      const labels = scalarLabels(vars, this.#keepVar);
+      const key = direct.join('\n');
+      let profile = profiles.get(key);
+      if (!profile) {
+        profile = this.#profile(model, direct, parents, depth);
+        profiles.set(key, profile);
+      }
+      const own = model.hostVars.get(host);
+      const labels: Record<string, string> = { ...profile.labels };
+      if (own) {
+        // A host var replaces the group's, even with a non-scalar (which is no label); `delete` only then,
+        // since it turns the object into a slow dictionary.
+        for (const [k, v] of own) if (!isScalar(v) && k in labels) delete labels[k];
+        scalarLabels(own, this.#keepVar, labels);
+      }
       labels[INVENTORY_HOSTNAME_LABEL] = host;
-      labels[ANSIBLE_GROUP_LABEL] = mostSpecific(direct, depth);
-      const contact = vars.get('ansible_host') ?? vars.get('ansible_ssh_host');
-      const port = ignorePorts
-        ? undefined
-        : parsePort(vars.get('ansible_port') ?? vars.get('ansible_ssh_port'));
-      out.push(hostTarget(host, contact as string | undefined, port, freezeLabels(labels), whereText(where)));
+      labels[ANSIBLE_GROUP_LABEL] = profile.group;
+      const get = (k: string) => (own?.has(k) ? own.get(k) : profile.vars.get(k));
+      const contact = (get('ansible_host') ?? get('ansible_ssh_host')) as string | undefined;
+      const port = ignorePorts ? undefined : parsePort(get('ansible_port') ?? get('ansible_ssh_port'));
+      out.push(hostTarget(host, contact, port, freezeLabels(labels), where));
     }
     return out;
   }
+
+  /** The vars and labels that hosts with these direct groups get from their groups. */
+  #profile(
+    model: AnsibleModel,
+    direct: readonly string[],
+    parents: Map<string, string[]>,
+    depth: Map<string, number>,
+  ): GroupProfile {
+    const vars = new Map<string, unknown>();
+    const order = withAncestors(direct, parents).sort(
+      (a, b) => (depth.get(a) ?? 1) - (depth.get(b) ?? 1) || a.localeCompare(b),
+    );
+    for (const g of order) for (const [k, v] of model.groups.get(g)?.vars ?? []) vars.set(k, v);
+    return { vars, labels: scalarLabels(vars, this.#keepVar), group: mostSpecific(direct, depth) };
+  }
+}
+
+interface GroupProfile {
+  readonly vars: ReadonlyMap<string, unknown>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly group: string;
+}
+
+function pushTo(map: Map<string, string[]>, key: string, value: string): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Hosts of the wanted groups and of their children, transitively; `undefined` for all hosts. */
+function selectHosts(model: AnsibleModel, wanted: readonly string[], file: string): Set<string> | undefined {
+  if (wanted.length === 0 || wanted.includes('all')) return undefined;
+  for (const g of wanted)
+    if (!model.groups.has(g)) throw new TargetParseError(file, `no group "${g}" in the inventory`);
+  const groups = new Set<string>();
+  const queue = [...wanted];
+  while (queue.length > 0) {
+    const g = queue.pop() as string;
+    if (groups.has(g)) continue;
+    groups.add(g);
+    queue.push(...(model.groups.get(g)?.children ?? []));
+  }
+  const selected = new Set<string>();
+  for (const g of groups) for (const host of model.groups.get(g)?.hosts ?? []) selected.add(host);
+  return selected;
 }
 
 function parseAnsible(text: string, file: string, format: AnsibleFormat): AnsibleModel {
   if (format === 'ini') return parseAnsibleIni(text, file);
   if (format === 'yaml') {
-    const source = new YamlSource(text);
+    // Duplicate keys are not checked: yaml's check is quadratic in a map's size (2,500 hosts per group).
+    const source = new YamlSource(text, { uniqueKeys: false });
     const error = source.errors[0];
     if (error) throw new TargetParseError(`${file}:${error.line}:${error.column}`, error.message);
     return readAnsibleTree(source.value(), (path, opts) => at(file, source, path, opts));
@@ -121,13 +162,13 @@ function parseAnsible(text: string, file: string, format: AnsibleFormat): Ansibl
     root = JSON.parse(text);
   } catch (err) {
     // Positions only when needed: the YAML parser reads JSON and says where it broke.
-    const error = new YamlSource(text).errors[0];
+    const error = new YamlSource(text, { uniqueKeys: false }).errors[0];
     const where = error ? `${file}:${error.line}:${error.column}` : file;
     throw new TargetParseError(where, `not valid JSON: ${(err as Error).message}`, { cause: err });
   }
   let source: YamlSource | undefined;
   return readAnsibleTree(root, (path, opts) => {
-    source ??= new YamlSource(text);
+    source ??= new YamlSource(text, { uniqueKeys: false });
     return at(file, source, path, opts);
   });
 }

@@ -1,12 +1,5 @@
 import { TargetParseError } from '../../core/errors.js';
-import { parsePort } from './inventory-file.js';
-
-/** Where an entry is, for errors: text, or a function computing it only when an error needs it. */
-export type Where = string | (() => string);
-
-export function whereText(where: Where): string {
-  return typeof where === 'string' ? where : where();
-}
+import { parsePort, type Where, whereText } from './inventory-file.js';
 
 /** One Ansible group: its direct hosts, its vars and its child groups. */
 export interface AnsibleGroup {

@@ -1,6 +1,7 @@
 import { TargetParseError } from '../../core/errors.js';
 import { expandHostPattern } from './ansible-ini.js';
-import { AnsibleModel, type Where } from './ansible-model.js';
+import { AnsibleModel } from './ansible-model.js';
+import type { Where } from './inventory-file.js';
 
 type Path = readonly (string | number)[];
 /** Names a place in the document for errors: `file:line:column`. */

@@ -5,6 +5,13 @@ import { EMPTY_LABELS, freezeLabels, isLabelKey } from '../../targets/labels.js'
 import { isHostname } from '../../targets/spec.js';
 import type { Target } from '../../targets/target.js';
 
+/** Where an entry is, for errors: text, or a function computing it only when an error needs it. */
+export type Where = string | (() => string);
+
+export function whereText(where: Where): string {
+  return typeof where === 'string' ? where : where();
+}
+
 /** Largest inventory file read whole (Ansible, ssh_config): 64 MiB, ~500,000 hosts with a few vars each. */
 export const MAX_INVENTORY_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -60,7 +67,7 @@ export function hostTarget(
   contact: string | undefined,
   port: number | undefined,
   labels: Readonly<Record<string, string>>,
-  where: string,
+  where: Where,
 ): Target {
   const to = (contact ?? alias).trim();
   let address: string | undefined;
@@ -71,7 +78,7 @@ export function hostTarget(
   } else if (isHostname(to)) {
     name = to.toLowerCase();
   } else {
-    throw new TargetParseError(where, `"${to}" is neither an IP address nor a hostname`);
+    throw new TargetParseError(whereText(where), `"${to}" is neither an IP address nor a hostname`);
   }
   const target: { address?: string; name?: string; port?: number; labels: Readonly<Record<string, string>> } =
     {
@@ -108,6 +115,10 @@ export function labelMerger(inventoryLabels: Readonly<Record<string, string>>): 
   };
 }
 
+export function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
 /** Scalar vars (string, number, boolean) as labels, stringified; other values and bad keys are skipped. */
 export function scalarLabels(
   vars: Iterable<[string, unknown]>,
@@ -116,8 +127,7 @@ export function scalarLabels(
 ): Record<string, string> {
   for (const [key, value] of vars) {
     if (!keep(key) || !isLabelKey(key)) continue;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-      into[key] = String(value);
+    if (isScalar(value)) into[key] = String(value);
   }
   return into;
 }
