@@ -1,12 +1,19 @@
 import type { InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
+import type { CredentialGroup, Credentials } from '../server/credentials.js';
 
-/** Kinds of named server-side files (`credentials:`); API callers refer to them by name, never by path. */
-export const CREDENTIAL_KINDS = ['sshIdentities', 'knownHosts', 'caBundles', 'checkModules'] as const;
-export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+/**
+ * The groups of `credentials:` (the server's named files, as `--ssh-identity` & co. give them). Only
+ * validated here (names, paths); whoever uses a credential checks and reads its file.
+ */
+export const CREDENTIAL_GROUPS = [
+  'sshIdentities',
+  'knownHosts',
+  'caBundles',
+  'checkModules',
+] as const satisfies readonly CredentialGroup[];
 
-/** Name -> absolute path, per kind. Only validated here (names, paths); the files are read by their users. */
-export type Credentials = { readonly [K in CredentialKind]: Readonly<Record<string, string>> };
+export type { Credentials };
 
 /** A validated `fleetprobe.yaml`, frozen. Relative paths in the file are resolved against its directory. */
 export interface FleetprobeConfig {

@@ -6,8 +6,9 @@ import { TargetParseError } from '../core/errors.js';
 import type { InventoryKind, InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import { INVENTORY_KINDS } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
+import { emptyCredentials } from '../server/credentials.js';
 import { parseTargetSpec } from '../targets/spec.js';
-import { CREDENTIAL_KINDS, type Credentials, type FleetprobeConfig } from './config.js';
+import { CREDENTIAL_GROUPS, type Credentials, type FleetprobeConfig } from './config.js';
 import { ConfigError } from './config-error.js';
 import {
   credentialsSchema,
@@ -83,9 +84,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
   const parsed: Parsed = {
     inventories: new Map(),
     monitors: [],
-    credentials: Object.freeze(
-      Object.fromEntries(CREDENTIAL_KINDS.map((k) => [k, Object.freeze({})])),
-    ) as Credentials,
+    credentials: freeze(emptyCredentials()),
   };
   if (!isMap(root)) {
     v.report([], 'expected a map with monitors, inventories and credentials');
@@ -279,6 +278,8 @@ function monitorSpec(
   } else {
     v.report(path, 'expected inventory (a name from inventories) or targets (a list of targets)');
   }
+  if (m.flapHighPct !== undefined && m.flapLowPct !== undefined && m.flapLowPct > m.flapHighPct)
+    v.report([...path, 'flapLowPct'], `must be at most flapHighPct (${m.flapHighPct}), got ${m.flapLowPct}`);
   if (!registry.has(m.check)) {
     const names = registry.list().map((c) => c.name);
     v.report([...path, 'check'], `unknown check "${m.check}" (available: ${names.join(', ')})`);
@@ -298,6 +299,8 @@ function monitorSpec(
     downAfter: m.downAfter,
     upAfter: m.upAfter,
     paused: m.paused,
+    flapHighPct: m.flapHighPct,
+    flapLowPct: m.flapLowPct,
     source: 'config',
   });
 }
@@ -324,14 +327,12 @@ function checkArgs(
 function parseCredentials(value: unknown, { v, baseDir }: SectionContext, parsed: Parsed): void {
   const x = v.parse(credentialsSchema, value, ['credentials']);
   if (!x) return;
-  parsed.credentials = freeze(
-    Object.fromEntries(
-      CREDENTIAL_KINDS.map((kind) => [
-        kind,
-        freeze(Object.fromEntries(Object.entries(x[kind]).map(([n, p]) => [n, resolve(baseDir, p)]))),
-      ]),
-    ) as Credentials,
-  );
+  const credentials = emptyCredentials();
+  for (const group of CREDENTIAL_GROUPS)
+    credentials[group] = freeze(
+      Object.fromEntries(Object.entries(x[group]).map(([name, path]) => [name, resolve(baseDir, path)])),
+    );
+  parsed.credentials = freeze(credentials);
 }
 
 function freeze<T>(value: T): T {

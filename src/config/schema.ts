@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { parseDurationMs } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';
 import { ANSIBLE_FORMATS } from '../monitor/inventories/inventory-spec.js';
+import { CREDENTIAL_NAME } from '../server/credentials.js';
 import { isLabelKey } from '../targets/labels.js';
 import { isHostname } from '../targets/spec.js';
-import { CREDENTIAL_KINDS } from './config.js';
+import { CREDENTIAL_GROUPS } from './config.js';
 import { describeValue } from './validation.js';
 
 /** Monitor and inventory names: the monitor's id in the API and store. */
@@ -66,6 +67,8 @@ export const monitorFields = {
   downAfter: count(1, 1000).default(2),
   upAfter: count(1, 1000).default(1),
   paused: z.boolean().default(false),
+  flapHighPct: z.number().min(0).max(100).optional(),
+  flapLowPct: z.number().min(0).max(100).optional(),
 };
 export const monitorEntrySchema = z.object(monitorFields);
 export const monitorListEntrySchema = z.object({ name: nameSchema, ...monitorFields });
@@ -120,11 +123,16 @@ export const INVENTORY_SOURCE_KEYS = {
   sshConfig: ['sshConfig'],
 } as const;
 
+const credentialName = z.string().regex(CREDENTIAL_NAME, {
+  error: (iss) =>
+    `expected a credential name (a letter or digit, then letters, digits, . _ -), got ${describeValue(iss.input)}`,
+});
+
 export const credentialsSchema = z.object(
   Object.fromEntries(
-    CREDENTIAL_KINDS.map((kind) => [kind, z.record(nameSchema, pathSchema).default({})]),
+    CREDENTIAL_GROUPS.map((group) => [group, z.record(credentialName, pathSchema).default({})]),
   ) as Record<
-    (typeof CREDENTIAL_KINDS)[number],
-    z.ZodDefault<z.ZodRecord<typeof nameSchema, typeof pathSchema>>
+    (typeof CREDENTIAL_GROUPS)[number],
+    z.ZodDefault<z.ZodRecord<typeof credentialName, typeof pathSchema>>
   >,
 );

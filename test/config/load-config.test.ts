@@ -33,6 +33,8 @@ monitors:
     labels: { team: cdn, tier: 1 }
     downAfter: 3
     upAfter: 2
+    flapHighPct: 50
+    flapLowPct: 25
   - name: lb-dns
     check: tcp
     args: { port: 443 }
@@ -76,6 +78,8 @@ describe('parseConfig', () => {
         downAfter: 3,
         upAfter: 2,
         paused: false,
+        flapHighPct: 50,
+        flapLowPct: 25,
         source: 'config',
       },
       {
@@ -90,6 +94,8 @@ describe('parseConfig', () => {
         downAfter: 2,
         upAfter: 1,
         paused: true,
+        flapHighPct: undefined,
+        flapLowPct: undefined,
         source: 'config',
       },
     ]);
@@ -153,7 +159,7 @@ describe('parseConfig', () => {
     ],
     [
       'monitors:\n  - name: a\n    check: tcp\n    targets: [127.0.0.1]\n    interval: 1m\n    intervall: 2m\n',
-      'fleetprobe.yaml:6:5: monitors[0].intervall: unknown key "intervall" (expected name, check, args, inventory, targets, interval, timeout, concurrency, labels, downAfter, upAfter, paused)',
+      'fleetprobe.yaml:6:5: monitors[0].intervall: unknown key "intervall" (expected name, check, args, inventory, targets, interval, timeout, concurrency, labels, downAfter, upAfter, paused, flapHighPct, flapLowPct)',
     ],
     [
       'monitors: 3\n',
@@ -187,6 +193,10 @@ describe('parseConfig', () => {
     [
       'monitors:\n  - name: a\n    check: tcp\n    targets: [127.0.0.1, 10.0.0.300]\n    interval: 1m\n',
       'fleetprobe.yaml:4:26: monitors[0].targets[1]: "10.0.0.300" is not a valid IPv4 address',
+    ],
+    [
+      'monitors:\n  - name: a\n    check: tcp\n    targets: [127.0.0.1]\n    interval: 1m\n    flapHighPct: 30\n    flapLowPct: 60\n',
+      'fleetprobe.yaml:7:17: monitors[0].flapLowPct: must be at most flapHighPct (30), got 60',
     ],
     // semantics
     [
