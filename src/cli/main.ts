@@ -30,6 +30,7 @@ const USAGE_CODES = new Set([
   'FP_STORE_URL',
   'FP_STORE_OPEN',
   'FP_LISTEN',
+  'FP_CONFIG',
 ]);
 
 /** Builds the `fleetprobe` command with `only` (or every) subcommand; each lives in its own module. */

@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import pino from 'pino';
+import { createBuiltinRegistry } from '../checks/builtins.js';
+import { ConfigHolder } from '../config/config-holder.js';
 import { assertPrefix } from '../distributed/names.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { leaseTtlMs } from './runtime.js';
+import { reloadOnSighup } from './server-config.js';
 
 interface ServerFlags {
   listen: string;
@@ -22,6 +25,7 @@ interface ServerFlags {
   knownHosts: string[];
   ca: string[];
   checkModule: string[];
+  config?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -73,6 +77,7 @@ export function serverCommand(program: Command): void {
       collect,
       [],
     )
+    .option('--config <path>', 'monitors, inventories and credentials (YAML); reloaded on SIGHUP')
     .action(async (flags: ServerFlags) => {
       const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
@@ -94,6 +99,10 @@ export function serverCommand(program: Command): void {
         for (const value of values) credentials = addCredentialFlag(credentials, group, value);
       }
       const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'info' }, pino.destination(2));
+      // A bad config file stops here: one line, exit 2, nothing started.
+      const config = flags.config
+        ? await ConfigHolder.load(flags.config, { registry: createBuiltinRegistry(), log })
+        : undefined;
       const server = await startServer({
         listen: flags.listen,
         db: flags.db,
@@ -103,11 +112,13 @@ export function serverCommand(program: Command): void {
         maxSseStreams,
         log,
         leaseTtlMs: leaseTtlMs(),
+        config,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
         natsPrefix,
       });
+      const stopSighup = config ? reloadOnSighup(config, log) : undefined;
       await new Promise<void>((resolve) => {
         let signals = 0;
         const onSignal = (sig: NodeJS.Signals) => {
@@ -115,6 +126,7 @@ export function serverCommand(program: Command): void {
           log.info({ signal: sig, graceMs: signals === 1 ? graceMs : 0 }, 'shutting down');
           server.close({ graceMs: signals === 1 ? graceMs : 0 }).then(
             () => {
+              stopSighup?.();
               process.off('SIGINT', onSignal);
               process.off('SIGTERM', onSignal);
               resolve();

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
+import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
 import { CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
@@ -9,6 +10,7 @@ import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
+import { configRoutes } from './routes/config.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
@@ -53,6 +55,8 @@ export interface BuildServerOptions {
   /** Per-client slowdown of failed authentication (defaults: `DEFAULT_AUTH_THROTTLE`). */
   authThrottle?: Partial<AuthThrottleOptions>;
   version?: string;
+  /** `--config`: serves `GET /api/v1/config` and `POST /api/v1/config/reload`. */
+  config?: ConfigHolder;
 }
 
 export interface FleetprobeServer {
@@ -145,6 +149,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
     sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
   });
+  if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
   await app.register(dashboardRoutes);
   if (opts.executor?.routes) await app.register(opts.executor.routes);
   app.addHook('onClose', async () => {

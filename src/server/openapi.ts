@@ -206,6 +206,22 @@ export function openApiDocument(version: string): Json {
           responses: { '200': ok('Run'), ...errors },
         },
       },
+      '/config': {
+        get: {
+          operationId: 'getConfig',
+          summary:
+            'The config file in force (server --config): file, generation, loadedAt, counts, monitors added/removed/changed by its load',
+          responses: { '200': { description: 'summary' }, ...errors },
+        },
+      },
+      '/config/reload': {
+        post: {
+          operationId: 'reloadConfig',
+          summary:
+            'Reload the config file (role operate): 200 with the new summary; 400 naming file:line:column when it is invalid (the running config is kept)',
+          responses: { '200': { description: 'summary' }, ...errors },
+        },
+      },
       '/runs/{a}/diff/{b}': {
         get: {
           operationId: 'diffRuns',

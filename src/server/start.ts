@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
+import type { ConfigHolder } from '../config/config-holder.js';
 import { UsageError } from '../core/errors.js';
 import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
@@ -34,6 +35,8 @@ export interface StartServerOptions {
   /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
   createExecutor?: (ctx: { nats: string; prefix: string; store: Store; log: Logger }) => Promise<ApiExecutor>;
   log?: Logger;
+  /** The `--config` file, already loaded (a bad file must stop the start before anything listens). */
+  config?: ConfigHolder;
 }
 
 export interface RunningServer extends FleetprobeServer {
@@ -82,6 +85,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       log,
       credentials,
       leaseTtlMs: opts.leaseTtlMs,
+      config: opts.config,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),
