@@ -10,7 +10,8 @@ export function formatGroup(g: FailureGroup): string {
   if (g.messagesVary) lines.push(`  example: ${g.message}`);
   lines.push(`  targets: ${g.targets.join(', ') || '-'}`);
   if (g.names.length > 0) lines.push(`  names: ${g.names.join(', ')}`);
-  if (g.unlisted > 0) lines.push(`  (${fmt.format(g.unlisted)} more targets or names were counted but not kept)`);
+  if (g.unlisted > 0)
+    lines.push(`  (${fmt.format(g.unlisted)} more targets or names were counted but not kept)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -23,7 +24,8 @@ export function formatGroups(summary: OutcomeSummary): string {
   const parts = groups.map(formatGroup);
   const other = summary.other();
   for (const s of STATUSES) {
-    if (other[s] > 0) parts.push(`${fmt.format(other[s])} ${s} in smaller groups (not kept: too many distinct reasons)\n`);
+    if (other[s] > 0)
+      parts.push(`${fmt.format(other[s])} ${s} in smaller groups (not kept: too many distinct reasons)\n`);
   }
   if (parts.length === 0) return 'no failure groups: every target passed\n';
   return parts.join('\n');

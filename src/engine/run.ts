@@ -121,7 +121,14 @@ export function startRun(spec: RunSpec): RunExecution {
       attempts++;
       observation = await attemptOnce(target);
       if (cancel.signal.aborted) {
-        return makeResult(target, 'cancelled', { message: 'cancelled' }, observation.data ?? {}, t0, attempts);
+        return makeResult(
+          target,
+          'cancelled',
+          { message: 'cancelled' },
+          observation.data ?? {},
+          t0,
+          attempts,
+        );
       }
       const retryable = observation.status === 'error' || observation.status === 'timeout';
       if (!retryable || attempts > retries) break;
@@ -154,7 +161,9 @@ export function startRun(spec: RunSpec): RunExecution {
           try {
             await rate.acquire(cancel.signal);
           } catch {
-            await deliver(makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0));
+            await deliver(
+              makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0),
+            );
             continue;
           }
         }

@@ -2,12 +2,13 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsy
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { Executor } from '../engine/executor.js';
-import { CursorError, StoreError } from '../store/errors.js';
+import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
+import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
@@ -97,6 +98,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
       return reply.code(err.statusCode).send({ error: err.kind, message: err.message });
     if (err instanceof CursorError)
       return reply.code(400).send({ error: 'bad_request', message: `query.cursor: ${err.message}` });
+    if (err instanceof BadFilterError)
+      return reply.code(400).send({ error: 'bad_request', message: `query.${err.message}` });
     if (err instanceof StoreError) {
       req.log.error({ err }, 'store failure');
       return reply.code(503).send({ error: 'unavailable', message: err.message });
@@ -127,6 +130,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     manager,
     ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
   });
+  await app.register(resultsRoutes, { prefix: '/api/v1', manager });
   await app.register(dashboardRoutes);
   if (opts.executor?.routes) await app.register(opts.executor.routes);
   app.addHook('onClose', async () => {

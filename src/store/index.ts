@@ -27,3 +27,4 @@ export {
   type StoredGroup,
 } from './store.js';
 export { targetKey } from './target-key.js';
+export { loadFailureGroups } from './failure-groups.js';

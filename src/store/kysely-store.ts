@@ -276,7 +276,11 @@ class KyselyStore implements Store {
     });
   }
 
-  diffRuns(a: string, b: string, q: { limit: number; cursor?: string | undefined; change?: DiffKind | undefined }) {
+  diffRuns(
+    a: string,
+    b: string,
+    q: { limit: number; cursor?: string | undefined; change?: DiffKind | undefined },
+  ) {
     return this.#guard('diffRuns', async () => {
       const after = targetPortCursor(q.cursor);
       const where = [
@@ -421,7 +425,12 @@ class KyselyStore implements Store {
     });
   }
 
-  groupTargets(runId: string, status: Status, reason: string, q: { limit: number; cursor?: string | undefined }) {
+  groupTargets(
+    runId: string,
+    status: Status,
+    reason: string,
+    q: { limit: number; cursor?: string | undefined },
+  ) {
     return this.#guard('groupTargets', async () => {
       const after = intCursor(q.cursor);
       let query = this.#db

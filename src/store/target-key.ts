@@ -8,7 +8,10 @@ import { ipv4ToInt, ipv6ToWords } from '../targets/ip.js';
  */
 export function targetKey(target: string): string {
   if (isIPv4(target)) return `4${ipv4ToInt(target).toString(16).padStart(8, '0')}`;
-  if (isIPv6(target)) return `6${ipv6ToWords(target).map((w) => w.toString(16).padStart(4, '0')).join('')}`;
+  if (isIPv6(target))
+    return `6${ipv6ToWords(target)
+      .map((w) => w.toString(16).padStart(4, '0'))
+      .join('')}`;
   return `n${target}`;
 }
 

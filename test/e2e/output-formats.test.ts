@@ -138,7 +138,10 @@ describe('output formats', () => {
   it('groups: every failure group in full with its names on stdout; the summary on stderr', async () => {
     // 8 names resolving to refused addresses fail with one reason: one group listing every name.
     const named = path.join(dir, 'named.jsonl');
-    const entries = Array.from({ length: 8 }, (_, i) => ({ address: `127.21.82.${i + 1}`, name: `db${i + 1}.example` }));
+    const entries = Array.from({ length: 8 }, (_, i) => ({
+      address: `127.21.82.${i + 1}`,
+      name: `db${i + 1}.example`,
+    }));
     await writeFile(named, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
     const r = await runCli([...runArgs('groups'), '-f', named]);
     expect(r.code).toBe(1);

@@ -59,7 +59,8 @@ describe('OutcomeSummary', () => {
   it('keeps 150 timeouts with 2 distinct messages as 2 groups, after 200 one-off failures came first', () => {
     const summary = new OutcomeSummary();
     // Arrival order used to decide: 64 early one-off messages took every slot.
-    for (let i = 0; i < 200; i++) summary.add(result(`10.2.0.${i}`, 'error', `odd failure #${i}`, `odd ${i}`));
+    for (let i = 0; i < 200; i++)
+      summary.add(result(`10.2.0.${i}`, 'error', `odd failure #${i}`, `odd ${i}`));
     for (let i = 0; i < 150; i++)
       summary.add(result(`10.3.0.${i}`, 'timeout', i % 2 ? 'timeout after 1500 ms' : 'read timeout'));
     const groups = summary.groups();
@@ -75,7 +76,12 @@ describe('OutcomeSummary', () => {
     const summary = new OutcomeSummary();
     for (let i = 0; i < 62; i++) {
       summary.add({
-        ...result(`127.20.2.${i}`, 'fail', `expected 127.20.2.${i}, got 127.255.255.254`, 'expected <expected>, got <answers>'),
+        ...result(
+          `127.20.2.${i}`,
+          'fail',
+          `expected 127.20.2.${i}, got 127.255.255.254`,
+          'expected <expected>, got <answers>',
+        ),
         name: `host-${String(i).padStart(2, '0')}.test`,
       });
     }
@@ -95,8 +101,11 @@ describe('OutcomeSummary', () => {
 
   it('masks addresses and numbers into the reason when a producer gave none', () => {
     const summary = new OutcomeSummary();
-    for (let i = 0; i < 30; i++) summary.add(result(`10.4.0.${i}`, 'error', `no reply from 10.9.0.${i}:53 after 3 attempts`));
-    expect(summary.groups().map((g) => [g.reason, g.count])).toEqual([['no reply from <address> after <n> attempts', 30]]);
+    for (let i = 0; i < 30; i++)
+      summary.add(result(`10.4.0.${i}`, 'error', `no reply from 10.9.0.${i}:53 after 3 attempts`));
+    expect(summary.groups().map((g) => [g.reason, g.count])).toEqual([
+      ['no reply from <address> after <n> attempts', 30],
+    ]);
   });
 
   it('chooses groups by count in bounded memory: heavy groups survive a flood of one-off reasons', () => {

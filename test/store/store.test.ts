@@ -209,7 +209,9 @@ for (const dialect of DIALECTS) {
       expect(byTarget.has('127.0.0.20')).toBe(false);
       // Addresses in numeric order (127.0.0.9 before 127.0.0.10), not as text.
       const last = (t: string) => Number(t.split('.')[3]);
-      expect(changes.map((c) => last(c.target))).toEqual(changes.map((c) => last(c.target)).sort((x, y) => x - y));
+      expect(changes.map((c) => last(c.target))).toEqual(
+        changes.map((c) => last(c.target)).sort((x, y) => x - y),
+      );
       expect(changes.map((c) => c.target).slice(0, 11)).toContain('127.0.0.9');
       expect(await store.diffSummary(a.id, b.id)).toEqual({
         regressed: 10,
@@ -222,7 +224,9 @@ for (const dialect of DIALECTS) {
         totalNow: 38,
       });
       const regressed = await store.diffRuns(a.id, b.id, { limit: 100, change: 'regressed' });
-      expect(regressed.changes.map((c) => c.target)).toEqual(Array.from({ length: 10 }, (_, i) => `127.0.0.${i}`));
+      expect(regressed.changes.map((c) => c.target)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `127.0.0.${i}`),
+      );
       const added = await store.diffRuns(a.id, b.id, { limit: 100, change: 'added' });
       expect(added.changes.map((c) => c.target)).toEqual(['127.0.0.40', '127.0.0.41', '127.0.0.42']);
     });

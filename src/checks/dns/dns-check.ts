@@ -145,7 +145,12 @@ function judge(
       };
     }
   }
-  return { status: 'pass', message: `${rcode} ${args.type} ${shown}`, reason: `${rcode} ${args.type} <answers>`, data };
+  return {
+    status: 'pass',
+    message: `${rcode} ${args.type} ${shown}`,
+    reason: `${rcode} ${args.type} <answers>`,
+    data,
+  };
 }
 
 function expectation(
