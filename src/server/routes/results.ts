@@ -39,7 +39,7 @@ function filterOf(q: Omit<ResultFilter, 'labels'>, labels: Record<string, string
  * only when the consumer (the socket, through Readable.from) asks for more, so memory stays one page whatever
  * the run's size, and a client that goes away stops the reading.
  */
-async function* exportLines(
+export async function* exportLines(
   store: Store,
   runId: string,
   filter: ResultFilter,
