@@ -51,12 +51,30 @@ export class GroupTargets {
 
   add(target: string, name: string | null): void {
     if (isIPv4(target)) this.#ipv4.add(ipv4ToInt(target));
-    else if (this.#others.length < this.#listCap) this.#others.push(target);
+    else this.addOther(target);
+    if (name !== null && name !== target) this.addName(name);
+  }
+
+  /** An IPv4 address as its integer. */
+  addIpv4(address: number): void {
+    this.#ipv4.add(address);
+  }
+
+  /** A target that is not an IPv4 address (IPv6, a name). */
+  addOther(target: string): void {
+    if (this.#others.length < this.#listCap) this.#others.push(target);
     else this.#unlisted++;
-    if (name !== null && name !== '' && name !== target && !this.#names.has(name)) {
-      if (this.#names.size < this.#listCap) this.#names.add(name);
-      else this.#unlisted++;
-    }
+  }
+
+  addName(name: string): void {
+    if (name === '' || this.#names.has(name)) return;
+    if (this.#names.size < this.#listCap) this.#names.add(name);
+    else this.#unlisted++;
+  }
+
+  /** Counts targets or names that were not even read (e.g. beyond a sample). */
+  addUnlisted(n: number): void {
+    this.#unlisted += n;
   }
 
   /** The folded targets, names (sorted) and the number not kept. */

@@ -393,13 +393,7 @@ class KyselyStore implements Store {
         .where('run_id', '=', runId)
         .where('status', 'in', [...q.statuses]);
       const rows = await base
-        .select((eb) => [
-          'status',
-          'reason',
-          eb.fn.countAll<number | string | bigint>().as('n'),
-          eb.fn.min('message').as('first_message'),
-          eb.fn.max('message').as('last_message'),
-        ])
+        .select((eb) => ['status', 'reason', eb.fn.countAll<number | string | bigint>().as('n')])
         .groupBy(['status', 'reason'])
         .orderBy('n', 'desc')
         .orderBy('status')
@@ -418,8 +412,6 @@ class KyselyStore implements Store {
         status: r.status as Status,
         reason: r.reason,
         count: Number(r.n),
-        message: r.first_message,
-        messagesVary: r.first_message !== r.last_message,
       }));
       return { groups, groupCount };
     });
@@ -432,21 +424,47 @@ class KyselyStore implements Store {
     q: { limit: number; cursor?: string | undefined },
   ) {
     return this.#guard('groupTargets', async () => {
-      const after = intCursor(q.cursor);
+      const after = diffCursor(q.cursor);
       let query = this.#db
         .selectFrom('results')
-        .select(['id', 'target', 'name'])
+        .select(['target_key', 'port'])
         .where('run_id', '=', runId)
         .where('status', '=', status)
         .where('reason', '=', reason);
-      if (after !== undefined) query = query.where('id', '>', after);
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('target_key', '>', after.key),
+            eb.and([eb('target_key', '=', after.key), eb('port', '>', after.port)]),
+          ]),
+        );
       const rows = await query
-        .orderBy('id')
+        .orderBy('target_key')
+        .orderBy('port')
         .limit(q.limit + 1)
         .execute();
       const page = rows.slice(0, q.limit);
-      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.id) : null;
-      return { targets: page.map((r) => ({ target: r.target, name: r.name })), nextCursor };
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > q.limit && last
+          ? Buffer.from(JSON.stringify([last.target_key, Number(last.port)])).toString('base64url')
+          : null;
+      return { keys: page.map((r) => r.target_key), nextCursor };
+    });
+  }
+
+  groupSample(runId: string, status: Status, reason: string, q: { limit: number }) {
+    return this.#guard('groupSample', async () => {
+      return this.#db
+        .selectFrom('results')
+        .select(['target', 'name', 'message'])
+        .where('run_id', '=', runId)
+        .where('status', '=', status)
+        .where('reason', '=', reason)
+        .orderBy('target_key')
+        .orderBy('port')
+        .limit(q.limit)
+        .execute();
     });
   }
 

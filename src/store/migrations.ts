@@ -99,11 +99,12 @@ function migrations(d: StoreDialect): Record<string, Migration> {
           .addColumn('target_key', 'text', (c) => c.notNull().defaultTo(''))
           .execute();
         await backfillReasonAndKey(db as Kysely<Database>);
-        // Failure groups: GROUP BY status, reason within a run, from the index alone.
+        // Failure groups: GROUP BY status, reason within a run, and each group's targets in address order,
+        // from the index alone (no table lookups: 80k failing targets fold in tens of ms, not a second).
         await db.schema
           .createIndex('results_run_status_reason')
           .on('results')
-          .columns(['run_id', 'status', 'reason'])
+          .columns(['run_id', 'status', 'reason', 'target_key', 'port'])
           .execute();
         // Results and diffs in address order; CIDR filters as key ranges.
         await db.schema

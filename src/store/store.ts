@@ -74,9 +74,6 @@ export interface StoredGroup {
   status: Status;
   reason: string;
   count: number;
-  /** One message of the group (the smallest); `messagesVary` says whether others differ. */
-  message: string;
-  messagesVary: boolean;
 }
 
 /**
@@ -127,13 +124,20 @@ export interface Store {
     runId: string,
     q: { statuses: readonly Status[]; limit: number },
   ): Promise<{ groups: StoredGroup[]; groupCount: number }>;
-  /** The targets of one group, in insertion order (keyset pages). */
+  /** The `target_key`s of one group's results, in address order (keyset pages; read from the index alone). */
   groupTargets(
     runId: string,
     status: Status,
     reason: string,
     q: { limit: number; cursor?: string | undefined },
-  ): Promise<{ targets: { target: string; name: string | null }[]; nextCursor: string | null }>;
+  ): Promise<{ keys: string[]; nextCursor: string | null }>;
+  /** The first `limit` results of one group in address order: target, name and message. */
+  groupSample(
+    runId: string,
+    status: Status,
+    reason: string,
+    q: { limit: number },
+  ): Promise<{ target: string; name: string | null; message: string }[]>;
   /** The newest run before `id` of the same series: the same check, args and target selection. */
   previousRun(id: string): Promise<RunRecord | undefined>;
   /**

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { ipv4ToInt, ipv6ToWords } from '../targets/ip.js';
+import { bigIntToIpv6, ipv4ToInt, ipv6ToWords } from '../targets/ip.js';
 
 /**
  * A text key that sorts targets as people expect: IPv4 addresses numerically (`4` + 8 hex digits), then
@@ -18,4 +18,11 @@ export function targetKey(target: string): string {
 /** The inclusive key range of an IPv4 block given as integers. */
 export function ipv4KeyRange(first: number, last: number): [string, string] {
   return [`4${first.toString(16).padStart(8, '0')}`, `4${last.toString(16).padStart(8, '0')}`];
+}
+
+/** A `targetKey` back to its target: `{ipv4}` (the integer) for IPv4, else `{text}` (IPv6 address or name). */
+export function parseTargetKey(key: string): { ipv4: number } | { text: string } {
+  if (key.startsWith('4')) return { ipv4: Number.parseInt(key.slice(1), 16) };
+  if (key.startsWith('6')) return { text: bigIntToIpv6(BigInt(`0x${key.slice(1)}`)) };
+  return { text: key.slice(1) };
 }

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/engine/result.js';
-import { BadFilterError, openStore, type Store } from '../../src/store/index.js';
+import {
+  BadFilterError,
+  loadFailureGroups,
+  openStore,
+  type Store,
+  targetKey,
+} from '../../src/store/index.js';
 import { requireService } from '../helpers/services.js';
 import { freshDatabase, newRun, result } from './store-fixtures.js';
 
@@ -90,16 +96,16 @@ for (const dialect of DIALECTS) {
       expect((await all({ limit: 1, reason: 'expected <expected>, got <answers>' })).length).toBe(100);
     });
 
-    it('groups by (status, reason), largest first, with a sample message and whether messages vary', async () => {
+    it('groups by (status, reason), largest first; the targets of a group in address order; failure groups folded', async () => {
       const { groups, groupCount } = await store.resultGroups(run.id, {
         statuses: ['fail', 'error', 'timeout', 'cancelled'],
         limit: 10,
       });
       expect(groupCount).toBe(3);
-      expect(groups.map((g) => [g.status, g.reason, g.count, g.messagesVary])).toEqual([
-        ['fail', 'expected <expected>, got <answers>', 100, true],
-        ['error', 'connect ECONNREFUSED', 50, false],
-        ['error', 'read 50%_off\\ ECONNRESET', 50, false],
+      expect(groups.map((g) => [g.status, g.reason, g.count])).toEqual([
+        ['fail', 'expected <expected>, got <answers>', 100],
+        ['error', 'connect ECONNREFUSED', 50],
+        ['error', 'read 50%_off\\ ECONNRESET', 50],
       ]);
       const top = await store.resultGroups(run.id, { statuses: ['fail', 'error'], limit: 1 });
       expect(top.groups).toHaveLength(1);
@@ -108,11 +114,23 @@ for (const dialect of DIALECTS) {
       let cursor: string | undefined;
       do {
         const page = await store.groupTargets(run.id, 'error', 'connect ECONNREFUSED', { limit: 16, cursor });
-        targets.push(...page.targets.map((t) => t.target));
+        targets.push(...page.keys);
         cursor = page.nextCursor ?? undefined;
       } while (cursor);
       expect(targets).toHaveLength(50);
-      expect(targets[0]).toBe('127.1.0.2');
+      expect(targets[0]).toBe(targetKey('127.1.0.2'));
+      expect([...targets].sort()).toEqual(targets);
+      const folded = await loadFailureGroups(store, run.id, { statuses: ['fail', 'error'], limit: 10 });
+      expect(folded.groups.map((g) => [g.count, g.messagesVary, g.names.length, g.unlisted])).toEqual([
+        [100, true, 100, 0],
+        [50, false, 50, 0],
+        [50, false, 50, 0],
+      ]);
+      expect(folded.groups[1]!.message).toBe('connect ECONNREFUSED');
+      // Every third address from 127.1.0.2 up to 127.1.0.149: one bracket range per /24.
+      expect(folded.groups[1]!.targets).toEqual([
+        `127.1.0.[${Array.from({ length: 50 }, (_, i) => 2 + 3 * i).join(',')}]`,
+      ]);
     });
 
     it('finds the previous run of the same series: same check, args and targets', async () => {
