@@ -15,6 +15,7 @@ import {
   when,
 } from '../format.js';
 import { diffPanel } from './diff.js';
+import { groupsPanel } from './groups.js';
 import { resultsPanel } from './results.js';
 
 const RETRY_MS = [1000, 2000, 5000, 10000];
@@ -53,6 +54,7 @@ export async function runView(root, id, ctx) {
   };
   const progress = progressPanel(run);
   const results = resultsPanel(run, ctx);
+  const groups = groupsPanel(run, ctx, (g) => results.showGroup(g));
   const diff = diffPanel(run, ctx);
   replace(
     root,
@@ -71,6 +73,7 @@ export async function runView(root, id, ctx) {
     ),
     summaryEl,
     progress.el,
+    groups.el,
     results.el,
     diff.el,
   );
@@ -128,6 +131,7 @@ export async function runView(root, id, ctx) {
             refreshSummary();
             progress.finish(data);
             results.reload();
+            groups.reload();
             diff.reload();
           }
         },
