@@ -283,9 +283,24 @@ export function openApiDocument(version: string): Json {
         get: {
           operationId: 'previousRun',
           summary:
-            'The newest earlier run of the same series (same check, args and targets): the default diff baseline',
+            'The newest earlier run of the same series (same check, args and targets), the default diff baseline: `{previous: Run | null}`',
           parameters: [pathParam('id')],
-          responses: { '200': ok('Run'), ...errors },
+          responses: {
+            '200': {
+              description: 'OK',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      previous: { oneOf: [{ $ref: '#/components/schemas/Run' }, { type: 'null' }] },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
         },
       },
       '/runs/{id}/events': {

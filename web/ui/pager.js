@@ -8,7 +8,12 @@ import { h, setText } from './dom.js';
  * @param {(cursor: string|null) => Promise<string|null|undefined>} load  undefined: the load was superseded
  */
 export function pager(idPrefix, load) {
-  const prev = h('button', { type: 'button', id: `${idPrefix}-prev`, class: 'secondary', text: '‹ Previous' });
+  const prev = h('button', {
+    type: 'button',
+    id: `${idPrefix}-prev`,
+    class: 'secondary',
+    text: '‹ Previous',
+  });
   const next = h('button', { type: 'button', id: `${idPrefix}-next`, class: 'secondary', text: 'Next ›' });
   const label = h('span', { class: 'small muted', id: `${idPrefix}-page` });
   const el = h('div', { class: 'pager' }, prev, label, next);

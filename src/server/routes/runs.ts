@@ -70,9 +70,8 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
   app.get('/runs/:id/previous', { config: { role: 'read' } }, async (req) => {
     const { id } = parseOr400(runIdParams, req.params, 'params');
     await mustGet(id);
-    const previous = await store.previousRun(id);
-    if (!previous) throw new ApiError('not_found', `run "${id}" has no earlier run of the same series`);
-    return previous;
+    // No earlier run is a normal answer (the first run of a series), not a missing resource.
+    return { previous: (await store.previousRun(id)) ?? null };
   });
 
   // Server-sent events: `progress` every tick while the run is in flight, then a final `progress` and `done`

@@ -1,7 +1,7 @@
 // Diff of a run against a baseline: by default the previous run of the same series (same check, args and
 // targets). Counts first (regressed, recovered, ...), then the changed targets in address order with both
 // messages, filterable by kind of change, in keyset pages.
-import { ApiRequestError, api, query } from '../api.js';
+import { api, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
 import { LIVE_STATES, num, shortId, statusBadge } from '../format.js';
 import { pager } from '../pager.js';
@@ -20,7 +20,11 @@ const KIND_HELP = {
 /** The diff panel of `run`; `reload()` refreshes the baseline choice and the changes. */
 export function diffPanel(run, ctx) {
   const select = h('select', { id: 'df-base', name: 'base' });
-  const change = h('select', { id: 'df-change', name: 'change' }, h('option', { value: '', text: 'every change' }));
+  const change = h(
+    'select',
+    { id: 'df-change', name: 'change' },
+    h('option', { value: '', text: 'every change' }),
+  );
   for (const k of KINDS) change.append(h('option', { value: k, text: `${k} (${KIND_HELP[k]})` }));
   const counts = h('dl', { class: 'stats diff-counts', id: 'df-counts' });
   const tbody = h('tbody');
@@ -37,7 +41,7 @@ export function diffPanel(run, ctx) {
         info,
         LIVE_STATES.includes(run.state)
           ? 'The changes are shown when the run has finished.'
-          : `No earlier ${run.check} run to compare with.`,
+          : 'No earlier run of this series: choose a run to compare with.',
       );
       return null;
     }
@@ -67,7 +71,10 @@ export function diffPanel(run, ctx) {
         ),
       );
       if (page.changes.length === 0 && !cursor)
-        replace(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty', text: 'No target changed status.' })));
+        replace(
+          tbody,
+          h('tr', {}, h('td', { colspan: 6, class: 'empty', text: 'No target changed status.' })),
+        );
       el.dataset.changes = String(page.changes.length);
       return page.nextCursor;
     } catch (err) {
@@ -85,7 +92,10 @@ export function diffPanel(run, ctx) {
         h('dt', { title: KIND_HELP[k], text: k }),
         h('dd', { id: `df-${k}`, class: `kind-${k}`, text: num(n) }),
       );
-    replace(counts, ...['regressed', 'recovered', 'changed', 'unchanged', 'added', 'removed'].map((k) => item(k, s[k])));
+    replace(
+      counts,
+      ...['regressed', 'recovered', 'changed', 'unchanged', 'added', 'removed'].map((k) => item(k, s[k])),
+    );
     setText(info, `${num(s.totalBefore)} results before, ${num(s.totalNow)} now`);
   };
 
@@ -136,18 +146,17 @@ export function diffPanel(run, ctx) {
 
   const loadRuns = async () => {
     try {
-      const [list, previous] = await Promise.all([
+      const [list, { previous }] = await Promise.all([
         api(`/runs${query({ check: run.check, limit: 50 })}`, { signal: ctx.signal }),
-        api(`/runs/${encodeURIComponent(run.id)}/previous`, { signal: ctx.signal }).catch((err) => {
-          if (err instanceof ApiRequestError && err.status === 404) return null;
-          throw err;
-        }),
+        api(`/runs/${encodeURIComponent(run.id)}/previous`, { signal: ctx.signal }),
       ]);
       const others = list.runs.filter((r) => r.id !== run.id && r.id !== previous?.id);
       const keep = select.value;
       replace(
         select,
-        previous ? option(previous, ' · previous of this series') : h('option', { value: '', text: 'none chosen' }),
+        previous
+          ? option(previous, ' · previous of this series')
+          : h('option', { value: '', text: 'none chosen' }),
         others.map((r) => option(r)),
       );
       select.value = keep && [...select.options].some((o) => o.value === keep) ? keep : (previous?.id ?? '');

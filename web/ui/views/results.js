@@ -58,8 +58,18 @@ export function resultsPanel(run, ctx) {
   for (const n of PAGE_SIZES) size.append(h('option', { value: n, text: n, selected: n === wanted }));
   const tbody = h('tbody');
   const info = h('p', { class: 'small muted', id: 'rs-info', 'aria-live': 'polite' });
-  const exportJsonl = h('button', { type: 'button', id: 'rs-export-jsonl', class: 'secondary', text: 'Export JSONL' });
-  const exportCsv = h('button', { type: 'button', id: 'rs-export-csv', class: 'secondary', text: 'Export CSV' });
+  const exportJsonl = h('button', {
+    type: 'button',
+    id: 'rs-export-jsonl',
+    class: 'secondary',
+    text: 'Export JSONL',
+  });
+  const exportCsv = h('button', {
+    type: 'button',
+    id: 'rs-export-csv',
+    class: 'secondary',
+    text: 'Export CSV',
+  });
 
   const form = h(
     'form',
