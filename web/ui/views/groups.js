@@ -82,6 +82,6 @@ export function groupsPanel(run, ctx, onSelect) {
       if (!ctx.signal.aborted) ctx.showError(err);
     }
   };
-  void load();
+  // Loaded by the caller (after the results' first page, which the user waits for).
   return { el, reload: () => void load() };
 }

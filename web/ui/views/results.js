@@ -107,22 +107,30 @@ export function resultsPanel(run, ctx) {
   });
 
   let generation = 0; // a newer load makes an older one's answer irrelevant
-  let total = null;
+  const loadTotal = async (params, mine) => {
+    try {
+      const { total } = await api(
+        `/runs/${encodeURIComponent(run.id)}/results${query({ ...params, limit: 1, total: 'true' })}`,
+        { signal: ctx.signal },
+      );
+      if (mine !== generation) return;
+      setText(info, `${num(total)} matching result${total === 1 ? '' : 's'}`);
+      el.dataset.total = String(total);
+    } catch (err) {
+      if (!ctx.signal.aborted) ctx.showError(err);
+    }
+  };
   const loadPage = async (cursor) => {
     const mine = ++generation;
     const params = filterParams(current());
     try {
       const page = await api(
-        `/runs/${encodeURIComponent(run.id)}/results${query({
-          ...params,
-          limit: size.value,
-          cursor,
-          total: cursor ? undefined : 'true',
-        })}`,
+        `/runs/${encodeURIComponent(run.id)}/results${query({ ...params, limit: size.value, cursor })}`,
         { signal: ctx.signal },
       );
       if (mine !== generation) return undefined;
-      if (page.total !== undefined) total = page.total;
+      // The total is counted after the rows are painted: on a big run the count is the slower query.
+      if (!cursor) void loadTotal(params, mine);
       tbody.replaceChildren(...page.results.map(row));
       if (page.results.length === 0) {
         const filtered = Object.keys(params).length > 0;
@@ -130,8 +138,6 @@ export function resultsPanel(run, ctx) {
         const msg = live ? 'No results yet: they appear as targets complete.' : 'No results match.';
         replace(tbody, h('tr', {}, h('td', { colspan: 8, class: 'empty', text: msg })));
       }
-      setText(info, `${num(total)} matching result${total === 1 ? '' : 's'}`);
-      el.dataset.total = String(total);
       el.dataset.shown = String(page.results.length);
       return page.nextCursor;
     } catch (err) {
@@ -217,9 +223,11 @@ export function resultsPanel(run, ctx) {
     lastLiveLoad = now;
     void pages.reset();
   };
-  void apply();
+  const firstPage = apply();
   return {
     el,
+    /** Settles when the first page has been shown (or failed). */
+    firstPage,
     reload: () => void pages.reset(),
     refreshIfLive,
     /** Shows one failure group's results: its status and reason, the other filters cleared. */

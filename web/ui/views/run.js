@@ -53,8 +53,10 @@ export async function runView(root, id, ctx) {
     summaryEl = next;
   };
   const progress = progressPanel(run);
+  // The results' first page is asked for first: it is what a user waits for.
   const results = resultsPanel(run, ctx);
   const groups = groupsPanel(run, ctx, (g) => results.showGroup(g));
+  void results.firstPage.then(() => groups.reload());
   const diff = diffPanel(run, ctx);
   replace(
     root,
