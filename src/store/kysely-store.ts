@@ -424,7 +424,7 @@ class KyselyStore implements Store {
     q: { limit: number; cursor?: string | undefined },
   ) {
     return this.#guard('groupTargets', async () => {
-      const after = diffCursor(q.cursor);
+      const after = targetPortCursor(q.cursor);
       let query = this.#db
         .selectFrom('results')
         .select(['target_key', 'port'])
@@ -434,8 +434,8 @@ class KyselyStore implements Store {
       if (after !== undefined)
         query = query.where((eb) =>
           eb.or([
-            eb('target_key', '>', after.key),
-            eb.and([eb('target_key', '=', after.key), eb('port', '>', after.port)]),
+            eb('target_key', '>', after.target),
+            eb.and([eb('target_key', '=', after.target), eb('port', '>', after.port)]),
           ]),
         );
       const rows = await query
@@ -447,7 +447,7 @@ class KyselyStore implements Store {
       const last = page[page.length - 1];
       const nextCursor =
         rows.length > q.limit && last
-          ? Buffer.from(JSON.stringify([last.target_key, Number(last.port)])).toString('base64url')
+          ? encodeTargetPortCursor(last.target_key, Number(last.port))
           : null;
       return { keys: page.map((r) => r.target_key), nextCursor };
     });
