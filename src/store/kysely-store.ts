@@ -284,7 +284,9 @@ class KyselyStore implements Store {
     return this.#guard('diffRuns', async () => {
       const after = targetPortCursor(q.cursor);
       const where = [
-        after ? sql`(d.k > ${after.target} OR (d.k = ${after.target} AND d.port > ${after.port}))` : undefined,
+        after
+          ? sql`(d.k > ${after.target} OR (d.k = ${after.target} AND d.port > ${after.port}))`
+          : undefined,
         q.change ? DIFF_KIND_CLAUSE[q.change] : undefined,
       ].filter((c) => c !== undefined);
       const whereClause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
@@ -324,9 +326,7 @@ class KyselyStore implements Store {
       }));
       const last = page[page.length - 1];
       const nextCursor =
-        rows.length > q.limit && last
-          ? encodeTargetPortCursor(last.k, Number(last.port))
-          : null;
+        rows.length > q.limit && last ? encodeTargetPortCursor(last.k, Number(last.port)) : null;
       return { changes, nextCursor };
     });
   }
@@ -446,9 +446,7 @@ class KyselyStore implements Store {
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
       const nextCursor =
-        rows.length > q.limit && last
-          ? encodeTargetPortCursor(last.target_key, Number(last.port))
-          : null;
+        rows.length > q.limit && last ? encodeTargetPortCursor(last.target_key, Number(last.port)) : null;
       return { keys: page.map((r) => r.target_key), nextCursor };
     });
   }
@@ -472,8 +470,27 @@ class KyselyStore implements Store {
     return this.#guard('previousRun', async () => {
       const run = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) return undefined;
-      // TODO(lead): once runs have a nullable `monitor` column, prefer "same monitor" here and fall back to
-      // the check/args/targets match below only for runs without one.
+      // A round of a monitor: its series is the monitor (its args or inventory may have been edited
+      // between rounds); the previous round whose results are still there.
+      const round = await this.#db
+        .selectFrom('monitor_rounds')
+        .select(['monitor', 'seq'])
+        .where('run_id', '=', id)
+        .executeTakeFirst();
+      if (round) {
+        const prev = await this.#db
+          .selectFrom('monitor_rounds')
+          .innerJoin('runs', 'runs.id', 'monitor_rounds.run_id')
+          .selectAll('runs')
+          .where('monitor_rounds.monitor', '=', round.monitor)
+          .where('monitor_rounds.seq', '<', round.seq)
+          .where('monitor_rounds.pruned', '=', 0)
+          .orderBy('monitor_rounds.seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return prev ? toRunRecord(prev) : undefined;
+      }
+      // Otherwise: the same check, args and target selection.
       const row = await this.#db
         .selectFrom('runs')
         .selectAll()

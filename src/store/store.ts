@@ -138,7 +138,10 @@ export interface Store {
     reason: string,
     q: { limit: number },
   ): Promise<{ target: string; name: string | null; message: string }[]>;
-  /** The newest run before `id` of the same series: the same check, args and target selection. */
+  /**
+   * The newest run before `id` of the same series: for a monitor's round, the previous round of that monitor
+   * (whose results are not pruned); otherwise the same check, args and target selection.
+   */
   previousRun(id: string): Promise<RunRecord | undefined>;
   /**
    * Targets whose status differs between runs `a` and `b` (or present in only one), ordered by address

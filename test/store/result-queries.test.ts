@@ -142,6 +142,25 @@ for (const dialect of DIALECTS) {
       expect((await store.previousRun(second.id))?.id).toBe(first.id);
       expect(await store.previousRun(first.id)).toBeUndefined();
       expect(await store.previousRun('no-such-run')).toBeUndefined();
+      // Rounds of a monitor are one series even when its arguments changed between rounds.
+      const r1 = newRun({ args: { port: 90 } });
+      const unrelated = newRun({ args: { port: 92 } });
+      const r2 = newRun({ args: { port: 91 } });
+      for (const r of [r1, unrelated, r2]) await store.createRun(r);
+      const round = (seq: number, runId: string) => ({
+        monitor: `m-${run.id}`,
+        seq,
+        runId,
+        state: 'done',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        skipped: 0,
+      });
+      await store.monitors.saveRound(round(1, r1.id));
+      await store.monitors.saveRound(round(2, r2.id));
+      expect((await store.previousRun(r2.id))?.id).toBe(r1.id);
+      expect(await store.previousRun(r1.id)).toBeUndefined();
+      expect(await store.previousRun(unrelated.id)).toBeUndefined(); // not a round, and no earlier port 92 run
     });
   });
 }
