@@ -470,22 +470,36 @@ class KyselyStore implements Store {
     return this.#guard('previousRun', async () => {
       const run = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
       if (!run) return undefined;
-      // A round of a monitor: its series is the monitor (its args or inventory may have been edited
-      // between rounds); the previous round whose results are still there.
-      const round = await this.#db
-        .selectFrom('monitor_rounds')
-        .select(['monitor', 'seq'])
-        .where('run_id', '=', id)
-        .executeTakeFirst();
-      if (round) {
+      // A round of a monitor: its series is the monitor (whose args or inventory may have been edited between
+      // rounds): the newest earlier run of it whose results have not been pruned.
+      const monitor = run.monitor ?? (await this.#roundMonitor(id));
+      if (monitor !== null) {
         const prev = await this.#db
-          .selectFrom('monitor_rounds')
-          .innerJoin('runs', 'runs.id', 'monitor_rounds.run_id')
-          .selectAll('runs')
-          .where('monitor_rounds.monitor', '=', round.monitor)
-          .where('monitor_rounds.seq', '<', round.seq)
-          .where('monitor_rounds.pruned', '=', 0)
-          .orderBy('monitor_rounds.seq', 'desc')
+          .selectFrom('runs')
+          .selectAll()
+          .where((eb) =>
+            eb.or([
+              eb('monitor', '=', monitor),
+              eb(
+                'id',
+                'in',
+                eb
+                  .selectFrom('monitor_rounds')
+                  .select('run_id')
+                  .where('monitor', '=', monitor)
+                  .where('pruned', '=', 0),
+              ),
+            ]),
+          )
+          .where('seq', '<', run.seq)
+          .where('id', 'not in', (eb) =>
+            eb
+              .selectFrom('monitor_rounds')
+              .select('run_id')
+              .where('monitor', '=', monitor)
+              .where('pruned', '=', 1),
+          )
+          .orderBy('seq', 'desc')
           .limit(1)
           .executeTakeFirst();
         return prev ? toRunRecord(prev) : undefined;
@@ -503,6 +517,16 @@ class KyselyStore implements Store {
         .executeTakeFirst();
       return row ? toRunRecord(row) : undefined;
     });
+  }
+
+  /** The monitor whose round `runId` is, from the round list (runs stored before they had a monitor column). */
+  async #roundMonitor(runId: string): Promise<string | null> {
+    const round = await this.#db
+      .selectFrom('monitor_rounds')
+      .select('monitor')
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return round?.monitor ?? null;
   }
 
   countResults(runId: string): Promise<StatusCounts> {

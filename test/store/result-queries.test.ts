@@ -161,6 +161,12 @@ for (const dialect of DIALECTS) {
       expect((await store.previousRun(r2.id))?.id).toBe(r1.id);
       expect(await store.previousRun(r1.id)).toBeUndefined();
       expect(await store.previousRun(unrelated.id)).toBeUndefined(); // not a round, and no earlier port 92 run
+      // Runs that carry their monitor (the runs.monitor column).
+      const m1 = newRun({ monitor: `mon-${run.id}`, args: { port: 93 } });
+      const other = newRun({ args: { port: 93 } });
+      const m2 = newRun({ monitor: `mon-${run.id}`, args: { port: 94 } });
+      for (const r of [m1, other, m2]) await store.createRun(r);
+      expect((await store.previousRun(m2.id))?.id).toBe(m1.id);
     });
   });
 }

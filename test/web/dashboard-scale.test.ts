@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts, type Result, type Status } from '../../src/engine/result.js';
 import { foldAddresses } from '../../src/targets/fold.js';
 import { api } from '../server/helpers.js';
+import { newRun } from '../store/store-fixtures.js';
 import { type DashboardServer, startDashboard } from './serve.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -79,20 +80,18 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard at scale: a 250,000-result run
         }
       }
       if (off === 0)
-        await srv.store.createRun({
-          id,
-          check: 'dns',
-          args: { type: 'A' },
-          targets: { specs: ['10.0.0.0/14'] },
-          options: { concurrency: 256 },
-          state: 'running',
-          total: N,
-          counts,
-          createdAt: new Date().toISOString(),
-          startedAt: new Date().toISOString(),
-          finishedAt: null,
-          error: null,
-        });
+        await srv.store.createRun(
+          newRun({
+            id,
+            check: 'dns',
+            args: { type: 'A' },
+            targets: { specs: ['10.0.0.0/14'] },
+            state: 'running',
+            total: N,
+            counts,
+            startedAt: new Date().toISOString(),
+          }),
+        );
       await srv.store.insertResults(batch);
     }
     await srv.store.updateRun(id, { state: 'done', counts, finishedAt: new Date().toISOString() });
