@@ -58,7 +58,14 @@ export function groupsPanel(run, ctx, onSelect) {
       { dataset: { status: g.status, reason: g.reason, count: String(g.count) } },
       select,
       h('div', { class: 'small' }, foldedList(g.targets, TARGETS_SHOWN, 'mono')),
-      g.names.length > 0 ? h('div', { class: 'small muted' }, foldedList(g.names, TARGETS_SHOWN, '')) : null,
+      g.names.length > 0
+        ? h(
+            'div',
+            { class: 'small muted' },
+            foldedList(g.names, TARGETS_SHOWN, ''),
+            g.unlisted > 0 ? ` (and ${num(g.unlisted)} not listed)` : '',
+          )
+        : null,
     );
   };
 
