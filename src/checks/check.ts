@@ -7,6 +7,12 @@ export interface Observation {
   status: 'pass' | 'fail' | 'error' | 'timeout';
   /** One line, human-readable: "200 OK", "connect ECONNREFUSED", "expected 2xx, got 503". */
   message: string;
+  /**
+   * The stable template of `message` that failure groups are keyed by, with the variable parts named in angle
+   * brackets and their values in `data`: `expected <expected>, got <got>`. Default: the message with addresses
+   * and numbers masked (`maskMessage`), which suits messages that are already stable (`connect ECONNREFUSED`).
+   */
+  reason?: string;
   /** Check-specific observations (timings, status code, rcode, exit code...). */
   data?: Record<string, unknown>;
 }

@@ -24,13 +24,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 const observationSchema = z.object({
   status: z.enum(OBSERVATION_STATUSES),
   message: z.string(),
+  reason: z.string().optional(),
   data: z.custom<Record<string, unknown>>(isPlainObject, 'expected a plain object').optional(),
 });
 
 /**
  * Checks that `value` honours the Observation contract and returns it as one: `status` one of
- * pass|fail|error|timeout, `message` a string (cut to MAX_OBSERVATION_MESSAGE_CHARS), `data` absent or a
- * plain object. Other fields are dropped.
+ * pass|fail|error|timeout, `message` a string (cut to MAX_OBSERVATION_MESSAGE_CHARS), `reason` absent or a
+ * string, `data` absent or a plain object. Other fields are dropped.
  * @throws InvalidObservationError naming `check` and every field that is wrong.
  */
 export function validateObservation(value: unknown, check: string): Observation {
@@ -47,12 +48,15 @@ export function validateObservation(value: unknown, check: string): Observation 
       `check "${check}" returned an invalid observation${got}: ${problems.join('; ')}`,
     );
   }
-  const { status, message, data } = parsed.data;
+  const { status, message, reason, data } = parsed.data;
   const cut =
     message.length > MAX_OBSERVATION_MESSAGE_CHARS
       ? `${message.slice(0, MAX_OBSERVATION_MESSAGE_CHARS)}… (${message.length - MAX_OBSERVATION_MESSAGE_CHARS} more characters cut)`
       : message;
-  return data === undefined ? { status, message: cut } : { status, message: cut, data };
+  const observation: Observation = { status, message: cut };
+  if (reason !== undefined) observation.reason = reason; // cut to MAX_REASON_CHARS by reasonOf()
+  if (data !== undefined) observation.data = data;
+  return observation;
 }
 
 function describeValue(value: unknown): string {

@@ -1,6 +1,6 @@
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import { STATUSES } from '../engine/result.js';
-import { foldIpv4Ranges } from '../targets/fold.js';
+import { groupTitle } from '../engine/failure-groups.js';
 
 const MAX_TARGETS_SHOWN = 12;
 const fmt = new Intl.NumberFormat('en-US');
@@ -21,13 +21,19 @@ export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled
     `${cancelled ? 'cancelled: ' : ''}${fmt.format(summary.total)} targets in ${(wallMs / 1000).toFixed(2)} s ` +
       `(${fmt.format(Math.round(rate))} checks/s): ${counts || 'nothing run'}`,
   ];
+  let cut = false;
   for (const group of summary.groups()) {
-    if (group.status === 'pass') continue;
-    const folded = [...foldIpv4Ranges(group.ipv4.ranges()), ...group.others];
+    const folded = group.targets;
     const shown = folded.slice(0, MAX_TARGETS_SHOWN).join(', ');
-    const more =
-      folded.length > MAX_TARGETS_SHOWN ? `, ... (+${folded.length - MAX_TARGETS_SHOWN} more)` : '';
-    lines.push(`  ${fmt.format(group.count)} ${group.status} ${group.message}: ${shown}${more}`);
+    const hidden = folded.length - Math.min(folded.length, MAX_TARGETS_SHOWN) + group.unlisted;
+    if (hidden > 0 || group.names.length > 0) cut = true;
+    const more = hidden > 0 ? `, ... (+${hidden} more)` : '';
+    lines.push(`  ${fmt.format(group.count)} ${group.status} ${groupTitle(group)}: ${shown}${more}`);
   }
+  const other = summary.other();
+  for (const s of STATUSES) {
+    if (other[s] > 0) lines.push(`  ${fmt.format(other[s])} ${s} in smaller groups (not kept)`);
+  }
+  if (cut) lines.push('  (-o groups lists every group in full, with names)');
   return `${lines.join('\n')}\n`;
 }

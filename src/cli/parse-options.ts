@@ -46,7 +46,7 @@ export function parseCheckArgs(pairs: readonly string[], json: string | undefine
   return args;
 }
 
-export const OUTPUT_FORMATS = ['table', 'jsonl', 'csv', 'summary'] as const;
+export const OUTPUT_FORMATS = ['table', 'jsonl', 'csv', 'summary', 'groups'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function parseOutputFormat(value: string): OutputFormat {

@@ -60,7 +60,10 @@ export function runCommand(program: Command): void {
     .option('-t, --timeout <duration>', "per-target deadline, e.g. 1500ms, 5s (default: the check's)")
     .option('--retries <n>', 'retries after error/timeout', '0')
     .option('--rate <n>', 'most checks started per second')
-    .option('-o, --output <fmt>', 'table | jsonl | csv | summary (default: table on a TTY, else jsonl)')
+    .option(
+      '-o, --output <fmt>',
+      'table | jsonl | csv | summary | groups (default: table on a TTY, else jsonl)',
+    )
     .option('--db <url>', 'also store the run: a SQLite path or postgres:// URL')
     .option('--check-module <path>', 'load a user check (.ts or .js)')
     .option('--no-progress', 'no live progress line on stderr')

@@ -2,6 +2,7 @@ import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import type { Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { csvFormat, jsonlFormat, type ResultFormat, TextOutput, tableFormat } from '../sinks/index.js';
+import { formatGroups } from './format-groups.js';
 import { formatSummary } from './format-summary.js';
 import type { OutputFormat } from './parse-options.js';
 import { ProgressLine } from './progress-line.js';
@@ -31,6 +32,8 @@ export class RunTerminal {
   readonly #out: TextOutput;
   readonly #err: NodeJS.WriteStream;
   readonly #summaryToStdout: boolean;
+  /** `-o groups`: every failure group in full on stdout (format-groups.ts), the summary on stderr. */
+  readonly #groupsToStdout: boolean;
   readonly #progress: ProgressLine | undefined;
 
   constructor(options: RunTerminalOptions) {
@@ -45,6 +48,7 @@ export class RunTerminal {
             : undefined;
     this.#showCancelled = format !== 'table';
     this.#summaryToStdout = format === 'summary';
+    this.#groupsToStdout = format === 'groups';
     this.#err = stderr;
     this.#progress =
       options.progress && stderr.isTTY ? new ProgressLine(stderr, options.progress) : undefined;
@@ -78,6 +82,10 @@ export class RunTerminal {
       await this.#out.flush();
     } else {
       this.#err.write(text);
+    }
+    if (this.#groupsToStdout) {
+      await this.#out.write(formatGroups(summary));
+      await this.#out.flush();
     }
   }
 

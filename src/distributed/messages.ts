@@ -70,6 +70,7 @@ const resultSchema = z.object({
   startedAt: z.string(),
   attempts: z.number(),
   message: z.string(),
+  reason: z.string().optional(),
   data: z.record(z.string(), z.unknown()),
 });
 

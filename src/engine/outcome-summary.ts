@@ -1,105 +1,96 @@
-import { isIPv4 } from 'node:net';
-import { ipv4ToInt } from '../targets/ip.js';
+import { type FailureGroup, GroupTargets } from './failure-groups.js';
+import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
 import { emptyCounts } from './result.js';
 
-const MAX_GROUPS = 64;
-const MAX_OTHER_TARGETS = 10_000;
+export { Ipv4RangeSet } from './ipv4-range-set.js';
 
-/**
- * A set of IPv4 addresses kept as sorted, merged [start, end] ranges. Results arrive roughly in address
- * order, so most additions extend the last range; the ranges are re-sorted and merged when they grow,
- * which keeps memory proportional to the number of holes, not to the number of addresses.
- */
-export class Ipv4RangeSet {
-  #starts: number[] = [];
-  #ends: number[] = [];
-  #compactAt = 4096;
-  size = 0;
+/** Groups tracked at once by default: exact while a run has no more distinct (status, reason) pairs. */
+export const DEFAULT_GROUP_CAPACITY = 256;
 
-  add(address: number): void {
-    this.size++;
-    const last = this.#ends.length - 1;
-    if (last >= 0 && this.#ends[last] === address - 1) {
-      this.#ends[last] = address;
-      return;
-    }
-    this.#starts.push(address);
-    this.#ends.push(address);
-    if (this.#starts.length >= this.#compactAt) {
-      this.#compact();
-      this.#compactAt = Math.max(4096, this.#starts.length * 2);
-    }
-  }
+const STATUS_ORDER: Record<Status, number> = { pass: 0, fail: 1, error: 2, timeout: 3, cancelled: 4 };
 
-  #compact(): void {
-    const order = this.#starts.map((_, i) => i).sort((a, b) => this.#starts[a]! - this.#starts[b]!);
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (const i of order) {
-      const s = this.#starts[i]!;
-      const e = this.#ends[i]!;
-      const last = ends.length - 1;
-      if (last >= 0 && s <= ends[last]! + 1) ends[last] = Math.max(ends[last]!, e);
-      else {
-        starts.push(s);
-        ends.push(e);
-      }
-    }
-    this.#starts = starts;
-    this.#ends = ends;
-  }
-
-  /** Sorted, merged inclusive ranges. */
-  ranges(): [number, number][] {
-    this.#compact();
-    return this.#starts.map((s, i) => [s, this.#ends[i]!]);
-  }
-}
-
-export interface OutcomeGroup {
+interface Tracked {
   status: Status;
-  message: string;
+  reason: string;
+  /** Results seen since the group was (last) tracked: exact for the targets it lists. */
   count: number;
-  ipv4: Ipv4RangeSet;
-  /** Names and IPv6 addresses, up to a cap. */
-  others: string[];
+  /** Space-Saving's overestimate: the count of the group it replaced (0 if it never replaced one). */
+  inherited: number;
+  message: string;
+  messagesVary: boolean;
+  targets: GroupTargets;
+}
+
+export interface OutcomeSummaryOptions {
+  /** Most groups tracked at once (default 256). */
+  groupCapacity?: number;
+  /** Names and non-IPv4 targets kept per group (default 10,000). */
+  listCap?: number;
 }
 
 /**
- * Folds results into groups of identical outcome (status + message), as `dshbak -c` folds identical
- * output: "188 error connect ECONNREFUSED: 127.20.3.0/25, 127.20.4.[1-60]". Memory is bounded:
- * at most MAX_GROUPS groups (the rest go to one "other messages" group per status), IPv4 targets as
- * ranges, other targets listed up to a cap.
+ * Folds results into failure groups of (status, reason), as `dshbak -c` folds identical output:
+ * "188 error connect ECONNREFUSED: 127.20.3.0/25, 127.20.4.[1-60]". Passing results are counted, not grouped.
+ *
+ * Groups are chosen by count, not arrival, in bounded memory: a Space-Saving heavy-hitters table of
+ * `groupCapacity` groups. While a run has at most that many distinct groups every count is exact (the usual
+ * case, reasons being templates). Beyond it the smallest group makes room for a newcomer: its results are
+ * then counted in `other()` and its targets forgotten, so any group holding more than 1/capacity of the
+ * failures is always kept. Targets are kept as IPv4 ranges plus bounded lists (GroupTargets).
  */
 export class OutcomeSummary {
   readonly counts: StatusCounts = emptyCounts();
-  #groups = new Map<string, OutcomeGroup>();
+  readonly #groups = new Map<string, Tracked>();
+  readonly #other: StatusCounts = emptyCounts();
+  readonly #capacity: number;
+  readonly #listCap: number | undefined;
+  #evictions = 0;
+
+  constructor(opts: OutcomeSummaryOptions = {}) {
+    this.#capacity = Math.max(1, opts.groupCapacity ?? DEFAULT_GROUP_CAPACITY);
+    this.#listCap = opts.listCap;
+  }
 
   add(result: Result): void {
     this.counts[result.status]++;
-    // Passing targets are counted, not listed: their messages (a DNS answer, a status line) are often
-    // unique per target and would crowd the outcomes worth reading out of the MAX_GROUPS.
     if (result.status === 'pass') return;
-    let key = `${result.status}\u0000${result.message}`;
+    const reason = reasonOf(result);
+    const key = `${result.status}\u0000${reason}`;
     let group = this.#groups.get(key);
-    if (!group && this.#groups.size >= MAX_GROUPS) {
-      key = `${result.status}\u0000(other messages)`;
-      group = this.#groups.get(key);
-    }
     if (!group) {
+      const inherited = this.#groups.size >= this.#capacity ? this.#evictSmallest() : 0;
       group = {
         status: result.status,
-        message: key.split('\u0000')[1]!,
+        reason,
         count: 0,
-        ipv4: new Ipv4RangeSet(),
-        others: [],
+        inherited,
+        message: result.message,
+        messagesVary: false,
+        targets: new GroupTargets(this.#listCap),
       };
       this.#groups.set(key, group);
     }
     group.count++;
-    if (isIPv4(result.target)) group.ipv4.add(ipv4ToInt(result.target));
-    else if (group.others.length < MAX_OTHER_TARGETS) group.others.push(result.target);
+    if (!group.messagesVary && result.message !== group.message) group.messagesVary = true;
+    group.targets.add(result.target, result.name);
+  }
+
+  /** Drops the group with the smallest estimate; returns that estimate (the newcomer's possible error). */
+  #evictSmallest(): number {
+    let minKey: string | undefined;
+    let min: Tracked | undefined;
+    for (const [key, g] of this.#groups) {
+      if (!min || g.count + g.inherited < min.count + min.inherited) {
+        min = g;
+        minKey = key;
+      }
+    }
+    if (!min || minKey === undefined) return 0;
+    this.#groups.delete(minKey);
+    this.#other[min.status] += min.count;
+    this.#evictions++;
+    return min.count + min.inherited;
   }
 
   get total(): number {
@@ -108,9 +99,32 @@ export class OutcomeSummary {
     return n;
   }
 
-  /** Groups, largest first within the status order pass, fail, error, timeout, cancelled. */
-  groups(): OutcomeGroup[] {
-    const order: Record<Status, number> = { pass: 0, fail: 1, error: 2, timeout: 3, cancelled: 4 };
-    return [...this.#groups.values()].sort((a, b) => order[a.status] - order[b.status] || b.count - a.count);
+  /** Whether every failing result is in a group (no group ever had to make room). */
+  get exact(): boolean {
+    return this.#evictions === 0;
+  }
+
+  /** Per status, failing results that are in no group (their group made room for a larger one). */
+  other(): StatusCounts {
+    return { ...this.#other };
+  }
+
+  /** The groups, largest first (ties: status order fail, error, timeout, cancelled, then reason). */
+  groups(): FailureGroup[] {
+    return [...this.#groups.values()]
+      .sort(
+        (a, b) =>
+          b.count - a.count ||
+          STATUS_ORDER[a.status] - STATUS_ORDER[b.status] ||
+          (a.reason < b.reason ? -1 : a.reason > b.reason ? 1 : 0),
+      )
+      .map((g) => ({
+        status: g.status,
+        reason: g.reason,
+        count: g.count,
+        message: g.message,
+        messagesVary: g.messagesVary,
+        ...g.targets.fold(),
+      }));
   }
 }

@@ -1,4 +1,5 @@
 import type { Target } from '../targets/target.js';
+import { reasonOf } from './reason.js';
 import type { Result, Status } from './result.js';
 
 /** What decides a result's port besides the target's own: the check's report, its `port` argument, its default. */
@@ -30,6 +31,8 @@ export function resultPort(target: Target, from: PortSources): number | null {
 export interface ResultFields {
   readonly status: Status;
   readonly message: string;
+  /** The stable template of the message; default: the message masked (`reasonOf`). */
+  readonly reason?: string | undefined;
   readonly data?: Record<string, unknown>;
   readonly durationMs?: number;
   /** ISO-8601; default now. */
@@ -62,6 +65,7 @@ export function resultFor(
     startedAt: fields.startedAt ?? new Date().toISOString(),
     attempts: fields.attempts ?? 0,
     message: fields.message,
+    reason: reasonOf(fields),
     data,
   };
 }

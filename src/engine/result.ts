@@ -14,6 +14,12 @@ export interface Result {
   startedAt: string;
   attempts: number;
   message: string;
+  /**
+   * The stable part of `message`, the key of failure groups: a template such as `expected <expected>, got <got>`
+   * (the variable parts are in `data`). Set by the engine; results from older producers may lack it, so read
+   * it with `reasonOf()` (src/engine/reason.ts).
+   */
+  reason?: string;
   data: Record<string, unknown>;
 }
 

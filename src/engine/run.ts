@@ -53,14 +53,15 @@ export function startRun(spec: RunSpec): RunExecution {
   const makeResult = (
     target: Target,
     status: Status,
-    message: string,
+    observed: { message: string; reason?: string | undefined },
     data: Record<string, unknown>,
     t0: number,
     attempts: number,
   ): Result =>
     resultFor(id, check, spec.args, target, {
       status,
-      message,
+      message: observed.message,
+      reason: observed.reason,
       data,
       durationMs: Math.round((performance.now() - t0) * 100) / 100,
       startedAt: new Date(performance.timeOrigin + t0).toISOString(),
@@ -120,12 +121,19 @@ export function startRun(spec: RunSpec): RunExecution {
       attempts++;
       observation = await attemptOnce(target);
       if (cancel.signal.aborted) {
-        return makeResult(target, 'cancelled', 'cancelled', observation.data ?? {}, t0, attempts);
+        return makeResult(
+          target,
+          'cancelled',
+          { message: 'cancelled' },
+          observation.data ?? {},
+          t0,
+          attempts,
+        );
       }
       const retryable = observation.status === 'error' || observation.status === 'timeout';
       if (!retryable || attempts > retries) break;
     }
-    return makeResult(target, observation.status, observation.message, observation.data ?? {}, t0, attempts);
+    return makeResult(target, observation.status, observation, observation.data ?? {}, t0, attempts);
   };
 
   const channel = new Channel<Result>(concurrency);
@@ -146,14 +154,16 @@ export function startRun(spec: RunSpec): RunExecution {
       for await (const target of spec.targets) {
         if (channel.closed) break;
         if (cancel.signal.aborted) {
-          await deliver(makeResult(target, 'cancelled', 'cancelled', {}, performance.now(), 0));
+          await deliver(makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0));
           continue;
         }
         if (rate) {
           try {
             await rate.acquire(cancel.signal);
           } catch {
-            await deliver(makeResult(target, 'cancelled', 'cancelled', {}, performance.now(), 0));
+            await deliver(
+              makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0),
+            );
             continue;
           }
         }

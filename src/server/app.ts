@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
-import { CursorError, StoreError } from '../store/errors.js';
+import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
@@ -11,6 +11,7 @@ import { buildServerRegistry, type Credentials, emptyCredentials } from './crede
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import { configRoutes } from './routes/config.js';
+import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
@@ -118,6 +119,8 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
       return reply.code(err.statusCode).headers(err.headers).send({ error: err.kind, message: err.message });
     if (err instanceof CursorError)
       return reply.code(400).send({ error: 'bad_request', message: `query.cursor: ${err.message}` });
+    if (err instanceof BadFilterError)
+      return reply.code(400).send({ error: 'bad_request', message: `query.${err.message}` });
     if (err instanceof StoreError) {
       req.log.error({ err }, 'store failure');
       return reply.code(503).send({ error: 'unavailable', message: err.message });
@@ -150,6 +153,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
   });
   if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
+  await app.register(resultsRoutes, { prefix: '/api/v1', manager });
   await app.register(dashboardRoutes);
   if (opts.executor?.routes) await app.register(opts.executor.routes);
   app.addHook('onClose', async () => {

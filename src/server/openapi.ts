@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { RUN_STATES } from '../store/store.js';
-import { diffQuery, listResultsQuery, listRunsQuery, runRequestSchema } from './schemas.js';
+import { DIFF_KINDS } from '../store/store.js';
+import {
+  diffQuery,
+  exportResultsQuery,
+  groupsQuery,
+  listResultsQuery,
+  listRunsQuery,
+  runRequestSchema,
+} from './schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -24,6 +32,14 @@ const ok = (ref: string, description = 'OK'): Json => ({
   content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
 });
 const errors = { '400': error, '401': error, '403': error, '404': error, '429': error, '503': error };
+const labelParam: Json = {
+  name: 'label.{key}',
+  in: 'query',
+  required: false,
+  description:
+    'label filter, repeatable with other keys: `label.pop=fra` keeps results whose label pop is fra',
+  schema: { type: 'string' },
+};
 
 /** The OpenAPI 3.1 document of the API (GET /api/v1/openapi.json). Request schemas come from the zod schemas. */
 export function openApiDocument(version: string): Json {
@@ -72,8 +88,46 @@ export function openApiDocument(version: string): Json {
             startedAt: { type: 'string', format: 'date-time' },
             attempts: { type: 'integer' },
             message: { type: 'string' },
+            reason: {
+              type: 'string',
+              description:
+                'the stable template of the message (`expected <expected>, got <answers>`): failure groups are keyed by status and reason',
+            },
             data: { type: 'object' },
           },
+        },
+        FailureGroup: {
+          type: 'object',
+          properties: {
+            status: { enum: [...STATUSES] },
+            reason: { type: 'string' },
+            count: { type: 'integer' },
+            message: { type: 'string', description: 'one message of the group' },
+            messagesVary: { type: 'boolean', description: 'whether the messages of the group differ' },
+            targets: {
+              type: 'array',
+              items: { type: 'string' },
+              description: 'folded: IPv4 CIDRs and a.b.c.[1-3,7] ranges in address order, then other targets',
+            },
+            names: { type: 'array', items: { type: 'string' } },
+            unlisted: {
+              type: 'integer',
+              description: 'targets or names counted but not listed (lists are bounded)',
+            },
+          },
+        },
+        GroupList: {
+          type: 'object',
+          properties: {
+            groups: { type: 'array', items: { $ref: '#/components/schemas/FailureGroup' } },
+            groupCount: { type: 'integer', description: 'groups in all (more than listed when over limit)' },
+          },
+        },
+        DiffSummary: {
+          type: 'object',
+          properties: Object.fromEntries(
+            [...DIFF_KINDS, 'unchanged', 'totalBefore', 'totalNow'].map((k) => [k, { type: 'integer' }]),
+          ),
         },
         RunPage: {
           type: 'object',
@@ -87,6 +141,7 @@ export function openApiDocument(version: string): Json {
           properties: {
             results: { type: 'array', items: { $ref: '#/components/schemas/Result' } },
             nextCursor: { type: ['string', 'null'] },
+            total: { type: 'integer', description: 'matching results in all (with total=true)' },
           },
         },
         DiffPage: {
@@ -101,10 +156,16 @@ export function openApiDocument(version: string): Json {
                   port: { type: ['integer', 'null'] },
                   from: { enum: [...STATUSES, null] },
                   to: { enum: [...STATUSES, null] },
+                  fromMessage: { type: ['string', 'null'] },
+                  toMessage: { type: ['string', 'null'] },
                 },
               },
             },
             nextCursor: { type: ['string', 'null'] },
+            summary: {
+              $ref: '#/components/schemas/DiffSummary',
+              description: 'on the first page (no cursor) only',
+            },
           },
         },
         WorkerList: {
@@ -181,9 +242,65 @@ export function openApiDocument(version: string): Json {
       '/runs/{id}/results': {
         get: {
           operationId: 'listResults',
-          summary: 'Results of a run (cursor-paged, in completion order)',
-          parameters: [pathParam('id'), ...queryParams(listResultsQuery)],
+          summary:
+            'Results of a run (keyset pages, in completion order), filtered; total=true adds the match count',
+          parameters: [pathParam('id'), ...queryParams(listResultsQuery), labelParam],
           responses: { '200': ok('ResultPage'), ...errors },
+        },
+      },
+      '/runs/{id}/results.jsonl': {
+        get: {
+          operationId: 'exportResultsJsonl',
+          summary: 'Every matching result as JSON lines, streamed from the store page by page',
+          parameters: [pathParam('id'), ...queryParams(exportResultsQuery), labelParam],
+          responses: {
+            '200': { description: 'one result per line', content: { 'application/x-ndjson': {} } },
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}/results.csv': {
+        get: {
+          operationId: 'exportResultsCsv',
+          summary: 'Every matching result as CSV (the columns of `fleetprobe run -o csv`), streamed',
+          parameters: [pathParam('id'), ...queryParams(exportResultsQuery), labelParam],
+          responses: {
+            '200': { description: 'a header, then one row per result', content: { 'text/csv': {} } },
+            ...errors,
+          },
+        },
+      },
+      '/runs/{id}/groups': {
+        get: {
+          operationId: 'listFailureGroups',
+          summary:
+            'Failure groups: results grouped by (status, reason), largest first, with folded targets and names',
+          parameters: [pathParam('id'), ...queryParams(groupsQuery)],
+          responses: { '200': ok('GroupList'), ...errors },
+        },
+      },
+      '/runs/{id}/previous': {
+        get: {
+          operationId: 'previousRun',
+          summary:
+            'The newest earlier run of the same series (same check, args and targets), the default diff baseline: `{previous: Run | null}`',
+          parameters: [pathParam('id')],
+          responses: {
+            '200': {
+              description: 'OK',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      previous: { oneOf: [{ $ref: '#/components/schemas/Run' }, { type: 'null' }] },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors,
+          },
         },
       },
       '/runs/{id}/events': {
@@ -225,7 +342,8 @@ export function openApiDocument(version: string): Json {
       '/runs/{a}/diff/{b}': {
         get: {
           operationId: 'diffRuns',
-          summary: 'Targets whose status differs between runs a and b',
+          summary:
+            'Targets whose status differs between runs a (before) and b (now), in address order, with both messages',
           parameters: [pathParam('a'), pathParam('b'), ...queryParams(diffQuery)],
           responses: { '200': ok('DiffPage'), ...errors },
         },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
-import { RUN_STATES } from '../store/store.js';
+import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
+import { ApiError } from './errors.js';
 
 /** POST /api/v1/runs: the same options as `fleetprobe run`. Unknown fields are refused (a typo must not be ignored). */
 export const runRequestSchema = z
@@ -46,16 +47,79 @@ export const listRunsQuery = z
   })
   .strict();
 
+const filterText = (what: string) => z.string().max(200).optional().describe(what);
+
+/** The result filter of the results, count and export routes (labels come as `label.<key>=<value>`). */
+const resultFilterFields = {
+  status: z.enum(STATUSES).optional(),
+  target: filterText('exact target address (or name)'),
+  reason: filterText('exact reason: a failure group together with status'),
+  text: filterText('substring of the message, case-insensitive'),
+  address: filterText('IPv4 CIDR (10.1.0.0/16) or a prefix of the target (10.1.)'),
+  name: filterText('substring of the target name, case-insensitive'),
+};
+
 export const listResultsQuery = z
   .object({
-    status: z.enum(STATUSES).optional(),
-    target: z.string().optional(),
+    ...resultFilterFields,
     limit: limit(10_000, 100),
     cursor: z.string().optional(),
+    total: z
+      .enum(['true', 'false'])
+      .optional()
+      .describe('also answer `total`, the number of matching results'),
   })
   .strict();
 
-export const diffQuery = z.object({ limit: limit(10_000, 100), cursor: z.string().optional() }).strict();
+export const exportResultsQuery = z.object(resultFilterFields).strict();
+
+export const groupsQuery = z
+  .object({
+    status: z
+      .enum(STATUSES)
+      .optional()
+      .describe('groups of this status only (default: every status but pass)'),
+    limit: limit(1000, 100),
+  })
+  .strict();
+
+export const diffQuery = z
+  .object({
+    limit: limit(10_000, 100),
+    cursor: z.string().optional(),
+    change: z.enum(DIFF_KINDS).optional().describe('one kind of change only'),
+  })
+  .strict();
+
+/** Most `label.<key>` filters in one query. */
+const MAX_LABEL_FILTERS = 16;
+
+/**
+ * Splits `label.<key>=<value>` parameters off a query string's object: `{labels, rest}`. Throws a 400
+ * ApiError for an empty key, a repeated key, too long keys or values, or too many label filters.
+ */
+export function splitLabelParams(query: unknown): {
+  labels: Record<string, string>;
+  rest: Record<string, unknown>;
+} {
+  const labels: Record<string, string> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries((query ?? {}) as Record<string, unknown>)) {
+    if (!k.startsWith('label.')) {
+      rest[k] = v;
+      continue;
+    }
+    const key = k.slice('label.'.length);
+    if (key === '' || key.length > 100)
+      throw new ApiError('bad_request', `query.${k}: label key must be 1-100 characters`);
+    if (typeof v !== 'string') throw new ApiError('bad_request', `query.${k}: give the label once`);
+    if (v.length > 200) throw new ApiError('bad_request', `query.${k}: label value is over 200 characters`);
+    labels[key] = v;
+  }
+  if (Object.keys(labels).length > MAX_LABEL_FILTERS)
+    throw new ApiError('bad_request', `query: at most ${MAX_LABEL_FILTERS} label.<key> filters`);
+  return { labels, rest };
+}
 
 export const runIdParams = z.object({ id: z.string().min(1).max(100) });
 export const diffParams = z.object({ a: z.string().min(1).max(100), b: z.string().min(1).max(100) });

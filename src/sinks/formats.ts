@@ -1,3 +1,4 @@
+import { reasonOf } from '../engine/reason.js';
 import type { Result } from '../engine/result.js';
 
 /** A terminal output format: an optional header, one chunk of text per result, an optional footer. */
@@ -26,6 +27,7 @@ const CSV_COLUMNS = [
   'startedAt',
   'attempts',
   'message',
+  'reason',
   'data',
 ] as const;
 
@@ -46,6 +48,7 @@ export const csvFormat: ResultFormat = {
       r.startedAt,
       String(r.attempts),
       r.message,
+      reasonOf(r),
       JSON.stringify(r.data),
     ]
       .map(csvField)

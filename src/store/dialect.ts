@@ -16,6 +16,8 @@ export interface StoreDialect {
   autoId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** Column type of a point in time (ISO text in SQLite, timestamptz in PostgreSQL). */
   readonly timestampType: 'text' | 'timestamptz';
+  /** The case-insensitive LIKE operator (SQLite's LIKE already is; PostgreSQL needs ILIKE). */
+  readonly likeOperator: 'like' | 'ilike';
   /** Column type of a double-precision number. */
   readonly floatType: 'real' | 'double precision';
   /**

@@ -53,7 +53,14 @@ export async function guardStoreOp<T>(op: string, fn: () => Promise<T>): Promise
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof StoreError || err instanceof CursorError) throw err;
+    if (err instanceof StoreError || err instanceof CursorError || err instanceof BadFilterError) throw err;
     throw new StoreError(op, err);
+  }
+}
+
+/** A result filter the store cannot apply (e.g. a CIDR prefix length over 32). Code `FP_BAD_FILTER`; the API answers 400. */
+export class BadFilterError extends FleetprobeError {
+  constructor(message: string) {
+    super('FP_BAD_FILTER', message);
   }
 }

@@ -1,5 +1,5 @@
 export type { StoreDialect } from './dialect.js';
-export { CursorError, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
+export { BadFilterError, CursorError, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
 export type {
   MonitorStore,
   MonitorTargetRecord,
@@ -11,13 +11,20 @@ export type {
   TransitionRecord,
   Uptime,
 } from './monitor-store.js';
+export { escapeLike, ipv4Cidr, type ResultFilter } from './result-filter.js';
 export { type RetentionHandle, startRetention } from './retention.js';
 export {
   type DiffChange,
+  DIFF_KINDS,
+  type DiffKind,
+  type DiffSummary,
   type OpenStoreOptions,
   openStore,
   RUN_STATES,
   type RunRecord,
   type RunState,
   type Store,
+  type StoredGroup,
 } from './store.js';
+export { targetKey } from './target-key.js';
+export { loadFailureGroups } from './failure-groups.js';

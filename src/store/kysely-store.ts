@@ -1,4 +1,5 @@
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
+import { reasonOf } from '../engine/reason.js';
 import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
 import { readRunOptions } from '../engine/run-options.js';
 import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
@@ -10,14 +11,28 @@ import type { MonitorStore } from './monitor-store.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
 import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
+import { filterExpression, type ResultFilter } from './result-filter.js';
 import type {
   DiffChange,
+  DiffKind,
+  DiffSummary,
   MarkInterruptedOptions,
   OpenStoreOptions,
   RunRecord,
   RunState,
   Store,
+  StoredGroup,
 } from './store.js';
+import { targetKey } from './target-key.js';
+
+/** The SQL condition of each kind of change, over the diff's derived table `d`. */
+const DIFF_KIND_CLAUSE: Record<DiffKind, RawBuilder<unknown>> = {
+  regressed: sql`(d.from_status = 'pass' AND d.to_status <> 'pass')`,
+  recovered: sql`(d.from_status <> 'pass' AND d.to_status = 'pass')`,
+  changed: sql`(d.from_status <> 'pass' AND d.to_status <> 'pass')`,
+  added: sql`(d.from_status IS NULL)`,
+  removed: sql`(d.to_status IS NULL)`,
+};
 
 /** Rows deleted per statement by retention, so a big run never holds a long lock. */
 const DELETE_CHUNK = 5000;
@@ -88,6 +103,7 @@ function toResult(r: Selectable<ResultsTable>, check: string): Result {
     startedAt: iso(r.started_at)!,
     attempts: Number(r.attempts),
     message: r.message,
+    reason: r.reason,
     data: JSON.parse(r.data) as Record<string, unknown>,
   };
 }
@@ -104,6 +120,8 @@ function toRow(r: Result): ResultRow {
     started_at: r.startedAt,
     attempts: r.attempts,
     message: r.message,
+    reason: reasonOf(r),
+    target_key: targetKey(r.target),
     data: JSON.stringify(r.data ?? {}),
   };
 }
@@ -234,7 +252,7 @@ class KyselyStore implements Store {
     });
   }
 
-  listResults(runId: string, q: { status?: Status; target?: string; limit: number; cursor?: string }) {
+  listResults(runId: string, q: ResultFilter & { limit: number; cursor?: string | undefined }) {
     return this.#guard('listResults', async () => {
       const after = intCursor(q.cursor);
       const run = await this.#db
@@ -242,9 +260,11 @@ class KyselyStore implements Store {
         .select('check')
         .where('id', '=', runId)
         .executeTakeFirst();
-      let query = this.#db.selectFrom('results').selectAll().where('run_id', '=', runId);
-      if (q.status !== undefined) query = query.where('status', '=', q.status);
-      if (q.target !== undefined) query = query.where('target', '=', q.target);
+      let query = this.#db
+        .selectFrom('results')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .where((eb) => filterExpression(eb, q, this.#d.likeOperator));
       if (after !== undefined) query = query.where('id', '>', after);
       const rows = await query
         .orderBy('id', 'asc')
@@ -256,31 +276,44 @@ class KyselyStore implements Store {
     });
   }
 
-  diffRuns(a: string, b: string, q: { limit: number; cursor?: string }) {
+  diffRuns(
+    a: string,
+    b: string,
+    q: { limit: number; cursor?: string | undefined; change?: DiffKind | undefined },
+  ) {
     return this.#guard('diffRuns', async () => {
       const after = targetPortCursor(q.cursor);
-      const cursorClause = after
-        ? sql`WHERE (d.target > ${after.target} OR (d.target = ${after.target} AND d.port > ${after.port}))`
-        : sql``;
+      const where = [
+        after
+          ? sql`(d.k > ${after.target} OR (d.k = ${after.target} AND d.port > ${after.port}))`
+          : undefined,
+        q.change ? DIFF_KIND_CLAUSE[q.change] : undefined,
+      ].filter((c) => c !== undefined);
+      const whereClause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
       const { rows } = await sql<{
         target: string;
+        k: string;
         port: number | string;
         from_status: string | null;
         to_status: string | null;
+        from_message: string | null;
+        to_message: string | null;
       }>`
-        SELECT d.target, d.port, d.from_status, d.to_status FROM (
-          SELECT ra.target AS target, ra.port AS port, ra.status AS from_status, rb.status AS to_status
+        SELECT d.target, d.k, d.port, d.from_status, d.to_status, d.from_message, d.to_message FROM (
+          SELECT ra.target AS target, ra.target_key AS k, ra.port AS port, ra.status AS from_status,
+            rb.status AS to_status, ra.message AS from_message, rb.message AS to_message
           FROM results ra
           LEFT JOIN results rb ON rb.run_id = ${b} AND rb.target = ra.target AND rb.port = ra.port
           WHERE ra.run_id = ${a} AND (rb.status IS NULL OR rb.status <> ra.status)
           UNION ALL
-          SELECT rb.target AS target, rb.port AS port, NULL AS from_status, rb.status AS to_status
+          SELECT rb.target AS target, rb.target_key AS k, rb.port AS port, NULL AS from_status,
+            rb.status AS to_status, NULL AS from_message, rb.message AS to_message
           FROM results rb
           WHERE rb.run_id = ${b} AND NOT EXISTS (
             SELECT 1 FROM results ra WHERE ra.run_id = ${a} AND ra.target = rb.target AND ra.port = rb.port)
         ) d
-        ${cursorClause}
-        ORDER BY d.target, d.port
+        ${whereClause}
+        ORDER BY d.k, d.port
         LIMIT ${q.limit + 1}`.execute(this.#db);
       const page = rows.slice(0, q.limit);
       const changes: DiffChange[] = page.map((r) => ({
@@ -288,12 +321,212 @@ class KyselyStore implements Store {
         port: Number(r.port) === 0 ? null : Number(r.port),
         from: (r.from_status as Status | null) ?? null,
         to: (r.to_status as Status | null) ?? null,
+        fromMessage: r.from_message ?? null,
+        toMessage: r.to_message ?? null,
       }));
       const last = page[page.length - 1];
       const nextCursor =
-        rows.length > q.limit && last ? encodeTargetPortCursor(last.target, Number(last.port)) : null;
+        rows.length > q.limit && last ? encodeTargetPortCursor(last.k, Number(last.port)) : null;
       return { changes, nextCursor };
     });
+  }
+
+  diffSummary(a: string, b: string): Promise<DiffSummary> {
+    return this.#guard('diffSummary', async () => {
+      const { rows } = await sql<{
+        both: number | string | null;
+        unchanged: number | string | null;
+        regressed: number | string | null;
+        recovered: number | string | null;
+      }>`
+        SELECT COUNT(*) AS both,
+          SUM(CASE WHEN ra.status = rb.status THEN 1 ELSE 0 END) AS unchanged,
+          SUM(CASE WHEN ra.status = 'pass' AND rb.status <> 'pass' THEN 1 ELSE 0 END) AS regressed,
+          SUM(CASE WHEN ra.status <> 'pass' AND rb.status = 'pass' THEN 1 ELSE 0 END) AS recovered
+        FROM results ra
+        JOIN results rb ON rb.run_id = ${b} AND rb.target = ra.target AND rb.port = ra.port
+        WHERE ra.run_id = ${a}`.execute(this.#db);
+      const r = rows[0];
+      const both = Number(r?.both ?? 0);
+      const unchanged = Number(r?.unchanged ?? 0);
+      const regressed = Number(r?.regressed ?? 0);
+      const recovered = Number(r?.recovered ?? 0);
+      const total = async (run: string) => {
+        const c = await this.#db
+          .selectFrom('results')
+          .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+          .where('run_id', '=', run)
+          .executeTakeFirst();
+        return Number(c?.n ?? 0);
+      };
+      const [totalA, totalB] = [await total(a), await total(b)];
+      return {
+        regressed,
+        recovered,
+        changed: both - unchanged - regressed - recovered,
+        unchanged,
+        added: totalB - both,
+        removed: totalA - both,
+        totalBefore: totalA,
+        totalNow: totalB,
+      };
+    });
+  }
+
+  countMatching(runId: string, filter: ResultFilter): Promise<number> {
+    return this.#guard('countMatching', async () => {
+      const row = await this.#db
+        .selectFrom('results')
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .where('run_id', '=', runId)
+        .where((eb) => filterExpression(eb, filter, this.#d.likeOperator))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  resultGroups(runId: string, q: { statuses: readonly Status[]; limit: number }) {
+    return this.#guard('resultGroups', async () => {
+      if (q.statuses.length === 0) return { groups: [], groupCount: 0 };
+      const base = this.#db
+        .selectFrom('results')
+        .where('run_id', '=', runId)
+        .where('status', 'in', [...q.statuses]);
+      const rows = await base
+        .select((eb) => ['status', 'reason', eb.fn.countAll<number | string | bigint>().as('n')])
+        .groupBy(['status', 'reason'])
+        .orderBy('n', 'desc')
+        .orderBy('status')
+        .orderBy('reason')
+        .limit(q.limit)
+        .execute();
+      let groupCount = rows.length;
+      if (rows.length === q.limit) {
+        const c = await this.#db
+          .selectFrom(base.select(['status', 'reason']).groupBy(['status', 'reason']).as('g'))
+          .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+          .executeTakeFirst();
+        groupCount = Number(c?.n ?? 0);
+      }
+      const groups: StoredGroup[] = rows.map((r) => ({
+        status: r.status as Status,
+        reason: r.reason,
+        count: Number(r.n),
+      }));
+      return { groups, groupCount };
+    });
+  }
+
+  groupTargets(
+    runId: string,
+    status: Status,
+    reason: string,
+    q: { limit: number; cursor?: string | undefined },
+  ) {
+    return this.#guard('groupTargets', async () => {
+      const after = targetPortCursor(q.cursor);
+      let query = this.#db
+        .selectFrom('results')
+        .select(['target_key', 'port'])
+        .where('run_id', '=', runId)
+        .where('status', '=', status)
+        .where('reason', '=', reason);
+      if (after !== undefined)
+        query = query.where((eb) =>
+          eb.or([
+            eb('target_key', '>', after.target),
+            eb.and([eb('target_key', '=', after.target), eb('port', '>', after.port)]),
+          ]),
+        );
+      const rows = await query
+        .orderBy('target_key')
+        .orderBy('port')
+        .limit(q.limit + 1)
+        .execute();
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > q.limit && last ? encodeTargetPortCursor(last.target_key, Number(last.port)) : null;
+      return { keys: page.map((r) => r.target_key), nextCursor };
+    });
+  }
+
+  groupSample(runId: string, status: Status, reason: string, q: { limit: number }) {
+    return this.#guard('groupSample', async () => {
+      return this.#db
+        .selectFrom('results')
+        .select(['target', 'name', 'message'])
+        .where('run_id', '=', runId)
+        .where('status', '=', status)
+        .where('reason', '=', reason)
+        .orderBy('target_key')
+        .orderBy('port')
+        .limit(q.limit)
+        .execute();
+    });
+  }
+
+  previousRun(id: string): Promise<RunRecord | undefined> {
+    return this.#guard('previousRun', async () => {
+      const run = await this.#db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!run) return undefined;
+      // A round of a monitor: its series is the monitor (whose args or inventory may have been edited between
+      // rounds): the newest earlier run of it whose results have not been pruned.
+      const monitor = run.monitor ?? (await this.#roundMonitor(id));
+      if (monitor !== null) {
+        const prev = await this.#db
+          .selectFrom('runs')
+          .selectAll()
+          .where((eb) =>
+            eb.or([
+              eb('monitor', '=', monitor),
+              eb(
+                'id',
+                'in',
+                eb
+                  .selectFrom('monitor_rounds')
+                  .select('run_id')
+                  .where('monitor', '=', monitor)
+                  .where('pruned', '=', 0),
+              ),
+            ]),
+          )
+          .where('seq', '<', run.seq)
+          .where('id', 'not in', (eb) =>
+            eb
+              .selectFrom('monitor_rounds')
+              .select('run_id')
+              .where('monitor', '=', monitor)
+              .where('pruned', '=', 1),
+          )
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        return prev ? toRunRecord(prev) : undefined;
+      }
+      // Otherwise: the same check, args and target selection.
+      const row = await this.#db
+        .selectFrom('runs')
+        .selectAll()
+        .where('check', '=', run.check)
+        .where('args', '=', run.args)
+        .where('targets', '=', run.targets)
+        .where('seq', '<', run.seq)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? toRunRecord(row) : undefined;
+    });
+  }
+
+  /** The monitor whose round `runId` is, from the round list (runs stored before they had a monitor column). */
+  async #roundMonitor(runId: string): Promise<string | null> {
+    const round = await this.#db
+      .selectFrom('monitor_rounds')
+      .select('monitor')
+      .where('run_id', '=', runId)
+      .executeTakeFirst();
+    return round?.monitor ?? null;
   }
 
   countResults(runId: string): Promise<StatusCounts> {

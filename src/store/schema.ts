@@ -47,6 +47,10 @@ export interface ResultsTable {
   started_at: string | Date;
   attempts: number;
   message: string;
+  /** The stable reason (failure group key); see `reasonOf`. */
+  reason: string;
+  /** `targetKey(target)`: sorts addresses numerically, makes CIDR filters range scans. */
+  target_key: string;
   data: string;
 }
 
@@ -164,5 +168,7 @@ export interface ResultRow {
   started_at: string;
   attempts: number;
   message: string;
+  reason: string;
+  target_key: string;
   data: string;
 }

@@ -3,6 +3,7 @@ import type { Result, Status, StatusCounts } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
 import { openKyselyStore } from './kysely-store.js';
 import type { MonitorStore } from './monitor-store.js';
+import type { ResultFilter } from './result-filter.js';
 
 export const RUN_STATES = ['queued', 'running', 'done', 'cancelled', 'failed', 'interrupted'] as const;
 export type RunState = (typeof RUN_STATES)[number];
@@ -46,6 +47,33 @@ export interface DiffChange {
   from: Status | null;
   /** Status in run `b`; null when the target is only in `a`. */
   to: Status | null;
+  /** The message in run `a` / `b`; null where the status is. */
+  fromMessage: string | null;
+  toMessage: string | null;
+}
+
+/** Kinds of change between two runs: pass -> not pass, not pass -> pass, one non-pass status -> another, only in b, only in a. */
+export const DIFF_KINDS = ['regressed', 'recovered', 'changed', 'added', 'removed'] as const;
+export type DiffKind = (typeof DIFF_KINDS)[number];
+
+/** Counts of a diff between runs `a` (before) and `b` (now), targets matched by (target, port). */
+export interface DiffSummary {
+  regressed: number;
+  recovered: number;
+  /** Both not pass, with different statuses. */
+  changed: number;
+  unchanged: number;
+  added: number;
+  removed: number;
+  totalBefore: number;
+  totalNow: number;
+}
+
+/** One failure group as the store counts it: results of a run with the same (status, reason). */
+export interface StoredGroup {
+  status: Status;
+  reason: string;
+  count: number;
 }
 
 /**
@@ -81,17 +109,51 @@ export interface Store {
     runs: RunRecord[];
     nextCursor: string | null;
   }>;
-  /** In insertion order; `target` matches exactly. */
+  /** In insertion order (keyset pages on the insertion id), narrowed by the filter. */
   listResults(
     runId: string,
-    q: { status?: Status; target?: string; limit: number; cursor?: string },
+    q: ResultFilter & { limit: number; cursor?: string | undefined },
   ): Promise<{ results: Result[]; nextCursor: string | null }>;
-  /** Targets whose status differs between runs `a` and `b` (or present in only one), ordered by target, port. */
+  /** How many results of a run match the filter. */
+  countMatching(runId: string, filter: ResultFilter): Promise<number>;
+  /**
+   * Failure groups: the results of a run with the given statuses, grouped by (status, reason), largest first
+   * (ties by status, reason), at most `limit`. `groupCount` is the number of groups in all.
+   */
+  resultGroups(
+    runId: string,
+    q: { statuses: readonly Status[]; limit: number },
+  ): Promise<{ groups: StoredGroup[]; groupCount: number }>;
+  /** The `target_key`s of one group's results, in address order (keyset pages; read from the index alone). */
+  groupTargets(
+    runId: string,
+    status: Status,
+    reason: string,
+    q: { limit: number; cursor?: string | undefined },
+  ): Promise<{ keys: string[]; nextCursor: string | null }>;
+  /** The first `limit` results of one group in address order: target, name and message. */
+  groupSample(
+    runId: string,
+    status: Status,
+    reason: string,
+    q: { limit: number },
+  ): Promise<{ target: string; name: string | null; message: string }[]>;
+  /**
+   * The newest run before `id` of the same series: for a monitor's round, the previous round of that monitor
+   * (whose results are not pruned); otherwise the same check, args and target selection.
+   */
+  previousRun(id: string): Promise<RunRecord | undefined>;
+  /**
+   * Targets whose status differs between runs `a` and `b` (or present in only one), ordered by address
+   * (IPv4 numerically, then IPv6, then names) and port; `change` keeps one kind of change.
+   */
   diffRuns(
     a: string,
     b: string,
-    q: { limit: number; cursor?: string },
+    q: { limit: number; cursor?: string | undefined; change?: DiffKind | undefined },
   ): Promise<{ changes: DiffChange[]; nextCursor: string | null }>;
+  /** Regressed, recovered, changed, unchanged, added and removed counts between runs `a` and `b`. */
+  diffSummary(a: string, b: string): Promise<DiffSummary>;
   /** Per-status counts of the results stored for a run. */
   countResults(runId: string): Promise<StatusCounts>;
   /**

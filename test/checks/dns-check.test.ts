@@ -119,6 +119,16 @@ describe('dns check against the sim DNS server (faults by the name asked)', () =
     expect((await run(hostTarget(3), { expect: '/^10\\./' })).status).toBe('fail');
   });
 
+  it('a failed expectation has one reason whatever was expected and got; the values go to data', async () => {
+    const wrong = await run(hostTarget(HOST.wrongAddress), { expect: '<address>' });
+    const regex = await run(hostTarget(3), { expect: '/^10\\./' });
+    expect(wrong.message).toMatch(/^expected .+, got /);
+    expect(wrong.reason).toBe('expected <expected>, got <answers>');
+    expect(regex.reason).toBe(wrong.reason);
+    expect(wrong.message).not.toBe(regex.message);
+    expect(typeof wrong.data?.expected).toBe('string');
+  });
+
   it('truncated over UDP -> the TCP retry passes', async () => {
     const obs = await run(hostTarget(HOST.truncated), { expect: '<address>' });
     expect(obs.status).toBe('pass');

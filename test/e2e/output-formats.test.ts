@@ -17,6 +17,7 @@ const JSONL_FIELDS = [
   'startedAt',
   'attempts',
   'message',
+  'reason',
   'data',
 ];
 
@@ -86,6 +87,7 @@ describe('output formats', () => {
       expect(Number.isNaN(Date.parse(x.startedAt as string))).toBe(false);
       expect(x.attempts).toBe(1);
       expect(typeof x.message).toBe('string');
+      expect(typeof x.reason).toBe('string');
       expect(typeof x.data).toBe('object');
       expect(x.data).not.toBeNull();
     }
@@ -131,5 +133,24 @@ describe('output formats', () => {
     // Folded: no single address of the block is listed on its own.
     expect(errorLine).not.toContain('127.21.80.5,');
     expect(r.stdout).not.toContain('{"run"');
+  });
+
+  it('groups: every failure group in full with its names on stdout; the summary on stderr', async () => {
+    // 8 names resolving to refused addresses fail with one reason: one group listing every name.
+    const named = path.join(dir, 'named.jsonl');
+    const entries = Array.from({ length: 8 }, (_, i) => ({
+      address: `127.21.82.${i + 1}`,
+      name: `db${i + 1}.example`,
+    }));
+    await writeFile(named, `${entries.map((e) => JSON.stringify(e)).join('\n')}\n`);
+    const r = await runCli([...runArgs('groups'), '-f', named]);
+    expect(r.code).toBe(1);
+    const out = lines(r.stdout);
+    expect(out[0]).toBe('72 error connect ECONNREFUSED');
+    expect(out[1]).toBe(`  targets: ${FAILING_BLOCK}, 127.21.82.[1-8]`);
+    expect(out[2]).toBe(`  names: ${entries.map((e) => e.name).join(', ')}`);
+    expect(r.stdout).not.toMatch(/more\)/);
+    expect(r.stderr).toMatch(/75 targets in [\d.]+ s/);
+    expect(r.stderr).toContain('-o groups lists every group in full');
   });
 });

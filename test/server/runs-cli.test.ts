@@ -59,7 +59,16 @@ describe('fleetprobe runs (against a server and directly against a store)', () =
     const diff = (await runs(['--server', srv.url, '-o', 'jsonl', 'diff', ids[0]!, ids[1]!])).map((l) =>
       JSON.parse(l),
     );
-    expect(diff).toEqual([{ target: '127.27.0.9', port: fleet.port, from: null, to: 'error' }]);
+    expect(diff).toEqual([
+      {
+        target: '127.27.0.9',
+        port: fleet.port,
+        from: null,
+        to: 'error',
+        fromMessage: null,
+        toMessage: 'connect ECONNREFUSED',
+      },
+    ]);
   });
 
   it('reads the same from --db, and prints a table', async () => {

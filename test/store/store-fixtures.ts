@@ -69,6 +69,7 @@ export function result(run: string, i: number, status: Status, over: Partial<Res
     startedAt: new Date(1_700_000_000_000 + i).toISOString(),
     attempts: 1,
     message: status === 'pass' ? 'connected' : 'refused',
+    reason: status === 'pass' ? 'connected' : 'refused',
     data: { i },
     ...over,
   };

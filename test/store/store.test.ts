@@ -187,22 +187,48 @@ for (const dialect of DIALECTS) {
         port: 80,
         from: 'pass',
         to: 'fail',
+        fromMessage: 'connected',
+        toMessage: 'refused',
       });
       expect(byTarget.get(result('', 37, 'pass').target)).toEqual({
         target: '127.0.0.37',
         port: 80,
         from: 'pass',
         to: null,
+        fromMessage: 'connected',
+        toMessage: null,
       });
       expect(byTarget.get(result('', 41, 'pass').target)).toEqual({
         target: '127.0.0.41',
         port: 80,
         from: null,
         to: 'timeout',
+        fromMessage: null,
+        toMessage: 'refused',
       });
       expect(byTarget.has('127.0.0.20')).toBe(false);
-      const sorted = [...changes].sort((x, y) => (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
-      expect(changes).toEqual(sorted);
+      // Addresses in numeric order (127.0.0.9 before 127.0.0.10), not as text.
+      const last = (t: string) => Number(t.split('.')[3]);
+      expect(changes.map((c) => last(c.target))).toEqual(
+        changes.map((c) => last(c.target)).sort((x, y) => x - y),
+      );
+      expect(changes.map((c) => c.target).slice(0, 11)).toContain('127.0.0.9');
+      expect(await store.diffSummary(a.id, b.id)).toEqual({
+        regressed: 10,
+        recovered: 0,
+        changed: 0,
+        unchanged: 25,
+        added: 3,
+        removed: 5,
+        totalBefore: 40,
+        totalNow: 38,
+      });
+      const regressed = await store.diffRuns(a.id, b.id, { limit: 100, change: 'regressed' });
+      expect(regressed.changes.map((c) => c.target)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `127.0.0.${i}`),
+      );
+      const added = await store.diffRuns(a.id, b.id, { limit: 100, change: 'added' });
+      expect(added.changes.map((c) => c.target)).toEqual(['127.0.0.40', '127.0.0.41', '127.0.0.42']);
     });
 
     it('markInterrupted turns queued and running runs into interrupted, and leaves finished ones', async () => {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -13,6 +13,7 @@ const SCREENSHOT = '/tmp/fleetprobe-dashboard.png';
 const SCREENSHOT_RUNS = '/tmp/fleetprobe-dashboard-runs.png';
 const SCREENSHOT_LIVE = '/tmp/fleetprobe-dashboard-live.png';
 const SCREENSHOT_FORM = '/tmp/fleetprobe-dashboard-form.png';
+const SCREENSHOT_GROUPS = '/tmp/fleetprobe-dashboard-groups.png';
 
 if (!hasChromium) {
   console.warn(
@@ -137,30 +138,76 @@ describe.skipIf(!hasChromium)('dashboard in a browser (open local server)', () =
     expect(await page.locator('#cancel-run').isHidden()).toBe(true);
   });
 
-  it('pages the results with "load more" and filters them by status and target', async () => {
+  it('pages the results with keyset pages and filters them; the filters live in the URL', async () => {
     const rows = page.locator('#results-table tbody tr[data-target]');
     await expect.poll(() => rows.count()).toBe(32);
+    await expect.poll(() => page.locator('#results').getAttribute('data-total')).toBe('32');
     await page.getByLabel('Per page', { exact: true }).selectOption('20');
     await expect.poll(() => rows.count()).toBe(20);
-    const more = page.locator('#rs-more');
-    await more.click();
-    await expect.poll(() => rows.count()).toBe(32);
-    expect(await more.isHidden()).toBe(true);
+    const firstPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-target')));
+    await page.locator('#rs-next').click();
+    await expect.poll(() => rows.count()).toBe(12); // one page in the DOM at a time
+    expect(await page.locator('#rs-next').isDisabled()).toBe(true);
+    const secondPage = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-target')));
+    await page.locator('#rs-prev').click();
+    await expect
+      .poll(() => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-target'))))
+      .toEqual(firstPage);
 
     const all = (await api(srv.url, 'GET', `/api/v1/runs/${firstRun}/results?limit=100`)).body as Json;
-    const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-target')));
-    expect(shown).toEqual(all.results.map((r: Json) => r.target));
+    expect([...firstPage, ...secondPage]).toEqual(all.results.map((r: Json) => r.target));
 
     await page.getByLabel('Status', { exact: true }).selectOption('error');
     await expect.poll(() => rows.count()).toBe(8);
+    await expect.poll(() => page.locator('#rs-info').textContent()).toBe('8 matching results');
     const statuses = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status')));
     expect(new Set(statuses)).toEqual(new Set(['error']));
 
     await page.getByLabel('Status', { exact: true }).selectOption('');
-    await page.getByLabel('Target', { exact: true }).fill('127.23.0.5');
+    await page.getByLabel('Message', { exact: true }).fill('REFUSED');
+    await page.getByLabel('Address', { exact: true }).fill('127.23.0.24/30');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expect.poll(() => rows.count()).toBe(4);
+    expect(new URL(page.url()).hash).toContain('text=REFUSED');
+    expect(new URL(page.url()).hash).toContain(`address=${encodeURIComponent('127.23.0.24/30')}`);
+
+    // The URL is shareable: opening it elsewhere shows the same filtered results.
+    const other = await browser.context.newPage();
+    await other.goto(page.url());
+    const otherRows = other.locator('#results-table tbody tr[data-target]');
+    await expect.poll(() => otherRows.count()).toBe(4);
+    await expect(other.getByLabel('Message', { exact: true }).inputValue()).resolves.toBe('REFUSED');
+    await other.close();
+
+    await page.getByLabel('Message', { exact: true }).fill('');
+    await page.getByLabel('Address', { exact: true }).fill('127.23.0.5');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => rows.count()).toBe(1);
     await expect(rows.first().getAttribute('data-status')).resolves.toBe('pass');
+  });
+
+  it('shows the failure groups; clicking one filters the results to it; export honours the filters', async () => {
+    const groups = page.locator('#groups-list li');
+    await expect.poll(() => groups.count()).toBe(1);
+    await expect(groups.first().getAttribute('data-count')).resolves.toBe('8');
+    await expect(groups.first().textContent()).resolves.toContain('127.23.0.24/29');
+    await page.getByLabel('Address', { exact: true }).fill('');
+    await groups.first().locator('.group-title').click();
+    const rows = page.locator('#results-table tbody tr[data-target]');
+    await expect.poll(() => rows.count()).toBe(8);
+    expect(new URL(page.url()).hash).toContain('reason=connect+ECONNREFUSED');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#rs-export-csv').click(),
+    ]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 8);
+    for (const l of lines.slice(1)) {
+      expect(l).toContain(',error,');
+      expect(l).toContain(',connect ECONNREFUSED,connect ECONNREFUSED,'); // message, reason
+    }
+    await page.screenshot({ path: SCREENSHOT_GROUPS, fullPage: true });
   });
 
   it('runs again from the prefilled form and shows the diff against the previous run', async () => {
@@ -178,6 +225,8 @@ describe.skipIf(!hasChromium)('dashboard in a browser (open local server)', () =
     await page.locator('#progress[data-final="done"]').waitFor({ timeout: 30_000 });
 
     await expect.poll(() => page.locator('#df-base').inputValue()).toBe(firstRun);
+    await expect.poll(() => page.locator('#df-regressed').textContent()).toBe('4');
+    await expect(page.locator('#df-unchanged').textContent()).resolves.toBe('28');
     const changes = page.locator('#diff-table tbody tr[data-target]');
     await expect.poll(() => changes.count()).toBe(4);
     const targets = await changes.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-target')));
@@ -186,7 +235,9 @@ describe.skipIf(!hasChromium)('dashboard in a browser (open local server)', () =
     expect(api4.changes).toHaveLength(4);
     expect(api4.changes.every((c: Json) => c.from === 'pass' && c.to === 'error')).toBe(true);
     await expect(changes.first().locator('td').nth(2).textContent()).resolves.toBe('pass');
-    await expect(changes.first().locator('td').nth(3).textContent()).resolves.toBe('error');
+    await expect(changes.first().locator('td').nth(3).textContent()).resolves.toBe('connected');
+    await expect(changes.first().locator('td').nth(4).textContent()).resolves.toBe('error');
+    await expect(changes.first().locator('td').nth(5).textContent()).resolves.toBe('connect ECONNREFUSED');
     expect(await shownCounts(page)).toMatchObject({ pass: 20, error: 12 });
 
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

@@ -131,3 +131,23 @@ export async function streamEvents(path, { signal, onEvent }) {
     reader.cancel().catch(() => {});
   }
 }
+
+/**
+ * Downloads `path` (relative to /api/v1) as a file named `filename`. With no token the browser fetches the
+ * URL itself (streamed to disk); with a token the answer is fetched with the Authorization header first.
+ */
+export async function download(path, filename, signal) {
+  const a = document.createElement('a');
+  a.download = filename;
+  if (!getToken()) {
+    a.href = `${API}${path}`;
+    a.click();
+    return;
+  }
+  const res = await fetch(`${API}${path}`, { headers: headers(), signal });
+  if (!res.ok) throw await toError(res);
+  const url = URL.createObjectURL(await res.blob());
+  a.href = url;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -115,7 +115,12 @@ function judge(
 ): Observation {
   if (rcode !== args.rcode) {
     if (args.rcode !== 'NOERROR')
-      return { status: 'fail', message: `expected ${args.rcode}, got ${rcode}`, data };
+      return {
+        status: 'fail',
+        message: `expected ${args.rcode}, got ${rcode}`,
+        reason: `expected ${args.rcode}, got <rcode>`,
+        data,
+      };
     return { status: FAIL_RCODES.has(rcode) ? 'fail' : 'error', message: rcode, data };
   }
   if (rcode !== 'NOERROR') return { status: 'pass', message: rcode, data };
@@ -131,10 +136,21 @@ function judge(
       return { status: 'error', message: 'expect=<address> but the target has no address', data };
     }
     if (!values.some(want.test)) {
-      return { status: 'fail', message: `expected ${want.label}, got ${shown}`, data };
+      // One reason whatever each target expected and got: the `expect=<address>` case folds into one group.
+      return {
+        status: 'fail',
+        message: `expected ${want.label}, got ${shown}`,
+        reason: 'expected <expected>, got <answers>',
+        data: { ...data, expected: want.label },
+      };
     }
   }
-  return { status: 'pass', message: `${rcode} ${args.type} ${shown}`, data };
+  return {
+    status: 'pass',
+    message: `${rcode} ${args.type} ${shown}`,
+    reason: `${rcode} ${args.type} <answers>`,
+    data,
+  };
 }
 
 function expectation(

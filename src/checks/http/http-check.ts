@@ -225,7 +225,13 @@ class Exchange {
     const code = p.statusCode;
     let obs: Observation;
     if (!args.expectStatus.matches(code)) {
-      obs = { status: 'fail', message: `expected ${args.expectStatus.text}, got ${code}`, data };
+      obs = {
+        status: 'fail',
+        message: `expected ${args.expectStatus.text}, got ${code}`,
+        // The status code stays in the reason: a small closed set, and 502 vs 503 is the split worth seeing.
+        reason: `expected ${args.expectStatus.text}, got ${code}`,
+        data,
+      };
     } else if (this.#stalled) {
       obs = { status: 'fail', message: `body stalled for ${args.idleTimeout} ms`, data };
     } else if (args.expectBody && !this.#bodyMatches(args.expectBody)) {
@@ -234,10 +240,16 @@ class Exchange {
       obs = {
         status: 'fail',
         message: `cert expires in ${this.#cert.daysLeft} days < ${args.certMinDays}`,
+        reason: `cert expires in <days> days < ${args.certMinDays}`,
         data,
       };
     } else {
-      obs = { status: 'pass', message: p.reason ? `${code} ${p.reason}` : String(code), data };
+      obs = {
+        status: 'pass',
+        message: p.reason ? `${code} ${p.reason}` : String(code),
+        reason: String(code), // the reason phrase is free text
+        data,
+      };
     }
     this.#settle(obs);
   }

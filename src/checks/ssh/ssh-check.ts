@@ -242,7 +242,12 @@ function toObservation(outcome: SshOutcome, args: SshArgs, timeoutMs: number): O
         return { status: 'fail', message: `${why}, expected exit ${args.expectExit}`, data };
       }
       if (outcome.exitCode !== args.expectExit) {
-        return { status: 'fail', message: `exit ${outcome.exitCode}, expected ${args.expectExit}`, data };
+        return {
+          status: 'fail',
+          message: `exit ${outcome.exitCode}, expected ${args.expectExit}`,
+          reason: `exit <exitCode>, expected ${args.expectExit}`,
+          data,
+        };
       }
       if (args.expectStdout !== undefined && !args.expectStdout.test(stdout)) {
         return { status: 'fail', message: `stdout does not match ${args.expectStdout}`, data };

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { delay } from '../../core/deadline.js';
 import { ApiError } from '../errors.js';
 import type { RunManager } from '../run-manager.js';
-import { diffParams, diffQuery, listResultsQuery, listRunsQuery, runIdParams } from '../schemas.js';
+import { diffParams, diffQuery, listRunsQuery, runIdParams } from '../schemas.js';
 import { type SseSlots, SseStream } from '../sse.js';
 import { parseOr400 } from '../validate.js';
 
@@ -16,7 +16,7 @@ export interface RunsRoutesOptions {
   sseSlots: SseSlots;
 }
 
-/** /api/v1/runs...: submit, list, show, results, events (SSE), cancel, diff. */
+/** /api/v1/runs...: submit, list, show, events (SSE), cancel, diff, previous. Results: routes/results.ts. */
 export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opts) => {
   const { manager } = opts;
   const store = manager.store;
@@ -51,18 +51,6 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
     return { ...run, timings };
   });
 
-  app.get('/runs/:id/results', { config: { role: 'read' } }, async (req) => {
-    const { id } = parseOr400(runIdParams, req.params, 'params');
-    const q = parseOr400(listResultsQuery, req.query, 'query');
-    await mustGet(id);
-    return store.listResults(id, {
-      limit: q.limit,
-      ...(q.status !== undefined ? { status: q.status } : {}),
-      ...(q.target !== undefined ? { target: q.target } : {}),
-      ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
-    });
-  });
-
   app.post('/runs/:id/cancel', { config: { role: 'operate' } }, async (req) => {
     const { id } = parseOr400(runIdParams, req.params, 'params');
     const run = await manager.cancel(id);
@@ -70,12 +58,22 @@ export const runsRoutes: FastifyPluginAsync<RunsRoutesOptions> = async (app, opt
     return run;
   });
 
+  // The first page (no cursor) also carries `summary`: regressed, recovered, ... counts.
   app.get('/runs/:a/diff/:b', { config: { role: 'read' } }, async (req) => {
     const { a, b } = parseOr400(diffParams, req.params, 'params');
     const q = parseOr400(diffQuery, req.query, 'query');
     await mustGet(a);
     await mustGet(b);
-    return store.diffRuns(a, b, { limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) });
+    const page = await store.diffRuns(a, b, q);
+    if (q.cursor !== undefined) return page;
+    return { ...page, summary: await store.diffSummary(a, b) };
+  });
+
+  app.get('/runs/:id/previous', { config: { role: 'read' } }, async (req) => {
+    const { id } = parseOr400(runIdParams, req.params, 'params');
+    await mustGet(id);
+    // No earlier run is a normal answer (the first run of a series), not a missing resource.
+    return { previous: (await store.previousRun(id)) ?? null };
   });
 
   // Server-sent events: `progress` every tick while the run is in flight, then a final `progress` and `done`

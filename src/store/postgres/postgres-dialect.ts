@@ -17,7 +17,7 @@ export interface PostgresDialectOptions {
  * PostgreSQL through a `pg` Pool. A pool error (an idle connection dropped by a server restart) is logged,
  * never thrown: the process survives, queries on the dead connections fail visibly (StoreError upstream) and
  * later queries get fresh connections once the server is back. The hot path inserts a batch with one
- * statement of 11 array parameters (`unnest`), whatever the batch size.
+ * statement of 13 array parameters (`unnest`), whatever the batch size.
  * `search_path` can be set with the URL's `?options=-c search_path=...` parameter.
  */
 export function createPostgresDialect(url: string, opts: PostgresDialectOptions = {}): StoreDialect {
@@ -68,15 +68,18 @@ export function createPostgresDialect(url: string, opts: PostgresDialectOptions 
     autoId: (col) => col.primaryKey(),
     timestampType: 'timestamptz',
     floatType: 'double precision',
+    likeOperator: 'ilike',
     async insertResultRows(rows: readonly ResultRow[]): Promise<Status[]> {
       if (rows.length === 0) return [];
       const col = <K extends keyof ResultRow>(k: K): ResultRow[K][] => rows.map((r) => r[k]);
       const { rows: statuses } = await sql<{ status: Status }>`
-        INSERT INTO results (run_id, target, port, name, labels, status, duration_ms, started_at, attempts, message, data)
+        INSERT INTO results (run_id, target, port, name, labels, status, duration_ms, started_at, attempts, message,
+          reason, target_key, data)
         SELECT * FROM unnest(
           ${col('run_id')}::text[], ${col('target')}::text[], ${col('port')}::int[], ${col('name')}::text[],
           ${col('labels')}::text[], ${col('status')}::text[], ${col('duration_ms')}::float8[],
-          ${col('started_at')}::timestamptz[], ${col('attempts')}::int[], ${col('message')}::text[], ${col('data')}::text[])
+          ${col('started_at')}::timestamptz[], ${col('attempts')}::int[], ${col('message')}::text[],
+          ${col('reason')}::text[], ${col('target_key')}::text[], ${col('data')}::text[])
         ON CONFLICT (run_id, target, port) DO NOTHING
         RETURNING status`.execute(db);
       inserted += statuses.length;

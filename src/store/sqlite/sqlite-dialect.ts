@@ -15,9 +15,11 @@ const COLUMNS = [
   'started_at',
   'attempts',
   'message',
+  'reason',
+  'target_key',
   'data',
 ] as const;
-/** Rows per INSERT statement: 100 x 11 parameters stays far below SQLite's 32,766-variable limit. */
+/** Rows per INSERT statement: 100 x 13 parameters stays far below SQLite's 32,766-variable limit. */
 const ROWS_PER_STATEMENT = 100;
 
 /**
@@ -93,6 +95,7 @@ export function createSqliteDialect(path: string): StoreDialect {
     autoId: (col) => col.primaryKey().autoIncrement(),
     timestampType: 'text',
     floatType: 'real',
+    likeOperator: 'like',
     insertResultRows: async (rows) => (rows.length === 0 ? [] : insertAll(rows)),
     upsertRows: async (spec, rows) => {
       if (rows.length > 0) upsertAll(spec, rows);

@@ -1,22 +1,104 @@
-// Diff of a run against another run of the same check (default: the previous one).
+// Diff of a run against a baseline: by default the previous run of the same series (same check, args and
+// targets). Counts first (regressed, recovered, ...), then the changed targets in address order with both
+// messages, filterable by kind of change, in keyset pages.
 import { api, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
 import { LIVE_STATES, num, shortId, statusBadge } from '../format.js';
+import { pager } from '../pager.js';
 
 const PAGE = 100;
+const KINDS = ['regressed', 'recovered', 'changed', 'added', 'removed'];
+const KIND_HELP = {
+  regressed: 'pass → not pass',
+  recovered: 'not pass → pass',
+  changed: 'one failure → another',
+  unchanged: 'same status',
+  added: 'only now',
+  removed: 'only before',
+};
 
-/** The diff panel of `run`; `reload()` refreshes the run list and the changes. */
+/** The diff panel of `run`; `reload()` refreshes the baseline choice and the changes. */
 export function diffPanel(run, ctx) {
   const select = h('select', { id: 'df-base', name: 'base' });
+  const change = h(
+    'select',
+    { id: 'df-change', name: 'change' },
+    h('option', { value: '', text: 'every change' }),
+  );
+  for (const k of KINDS) change.append(h('option', { value: k, text: `${k} (${KIND_HELP[k]})` }));
+  const counts = h('dl', { class: 'stats diff-counts', id: 'df-counts' });
   const tbody = h('tbody');
   const info = h('p', { class: 'small muted', id: 'df-info', 'aria-live': 'polite' });
-  const more = h('button', {
-    type: 'button',
-    id: 'df-more',
-    class: 'secondary',
-    hidden: true,
-    text: 'Load more',
-  });
+
+  let generation = 0;
+  const loadPage = async (cursor) => {
+    const mine = ++generation;
+    const base = select.value;
+    if (LIVE_STATES.includes(run.state) || !base) {
+      replace(tbody);
+      replace(counts);
+      setText(
+        info,
+        LIVE_STATES.includes(run.state)
+          ? 'The changes are shown when the run has finished.'
+          : 'No earlier run of this series: choose a run to compare with.',
+      );
+      return null;
+    }
+    try {
+      const page = await api(
+        `/runs/${encodeURIComponent(base)}/diff/${encodeURIComponent(run.id)}${query({
+          limit: PAGE,
+          cursor,
+          change: change.value,
+        })}`,
+        { signal: ctx.signal },
+      );
+      if (mine !== generation) return undefined;
+      if (page.summary) showCounts(page.summary);
+      tbody.replaceChildren(
+        ...page.changes.map((c) =>
+          h(
+            'tr',
+            { dataset: { target: c.target } },
+            h('td', { class: 'mono', text: c.target }),
+            h('td', { class: 'num', text: c.port ?? '–' }),
+            h('td', {}, statusBadge(c.from)),
+            h('td', { class: 'message', title: c.fromMessage ?? '', text: c.fromMessage ?? '' }),
+            h('td', {}, statusBadge(c.to)),
+            h('td', { class: 'message', title: c.toMessage ?? '', text: c.toMessage ?? '' }),
+          ),
+        ),
+      );
+      if (page.changes.length === 0 && !cursor)
+        replace(
+          tbody,
+          h('tr', {}, h('td', { colspan: 6, class: 'empty', text: 'No target changed status.' })),
+        );
+      el.dataset.changes = String(page.changes.length);
+      return page.nextCursor;
+    } catch (err) {
+      if (!ctx.signal.aborted) ctx.showError(err);
+      return undefined;
+    }
+  };
+  const pages = pager('df', loadPage);
+
+  const showCounts = (s) => {
+    const item = (k, n) =>
+      h(
+        'div',
+        { dataset: { kind: k } },
+        h('dt', { title: KIND_HELP[k], text: k }),
+        h('dd', { id: `df-${k}`, class: `kind-${k}`, text: num(n) }),
+      );
+    replace(
+      counts,
+      ...['regressed', 'recovered', 'changed', 'unchanged', 'added', 'removed'].map((k) => item(k, s[k])),
+    );
+    setText(info, `${num(s.totalBefore)} results before, ${num(s.totalNow)} now`);
+  };
+
   const el = h(
     'section',
     { class: 'panel', id: 'diff', 'aria-labelledby': 'diff-h' },
@@ -24,20 +106,18 @@ export function diffPanel(run, ctx) {
     h(
       'div',
       { class: 'filters' },
-      h(
-        'div',
-        { class: 'field grow' },
-        h('label', { for: 'df-base', text: `Compared with ${run.check} run` }),
-        select,
-      ),
+      h('div', { class: 'field grow' }, h('label', { for: 'df-base', text: 'Compared with' }), select),
+      h('div', { class: 'field' }, h('label', { for: 'df-change', text: 'Show' }), change),
     ),
+    counts,
+    info,
     h(
       'div',
       { class: 'table-wrap' },
       h(
         'table',
         { class: 'data', id: 'diff-table' },
-        h('caption', { class: 'visually-hidden', text: 'Targets whose status changed' }),
+        h('caption', { class: 'visually-hidden', text: 'Targets whose status changed, in address order' }),
         h(
           'thead',
           {},
@@ -47,98 +127,52 @@ export function diffPanel(run, ctx) {
             h('th', { scope: 'col', text: 'Target' }),
             h('th', { scope: 'col', class: 'num', text: 'Port' }),
             h('th', { scope: 'col', text: 'Before' }),
+            h('th', { scope: 'col', text: 'Before message' }),
             h('th', { scope: 'col', text: 'Now' }),
+            h('th', { scope: 'col', text: 'Now message' }),
           ),
         ),
         tbody,
       ),
     ),
-    h('div', { class: 'more-row' }, more, info),
+    h('div', { class: 'more-row' }, pages.el),
   );
 
-  let cursor = null;
-  let shown = 0;
-  let generation = 0;
-
-  const loadChanges = async (fresh) => {
-    const mine = ++generation;
-    if (fresh) cursor = null;
-    const base = select.value;
-    if (LIVE_STATES.includes(run.state)) {
-      replace(tbody);
-      more.hidden = true;
-      setText(info, 'The changes are shown when the run has finished.');
-      return;
-    }
-    if (!base) {
-      replace(tbody);
-      more.hidden = true;
-      setText(info, `No other ${run.check} run to compare with.`);
-      return;
-    }
-    try {
-      const page = await api(
-        `/runs/${encodeURIComponent(base)}/diff/${encodeURIComponent(run.id)}${query({ limit: PAGE, cursor })}`,
-        { signal: ctx.signal },
-      );
-      if (mine !== generation) return;
-      if (fresh) {
-        shown = 0;
-        tbody.replaceChildren();
-      }
-      tbody.append(
-        ...page.changes.map((c) =>
-          h(
-            'tr',
-            { dataset: { target: c.target } },
-            h('td', { class: 'mono', text: c.target }),
-            h('td', { class: 'num', text: c.port ?? '–' }),
-            h('td', {}, statusBadge(c.from)),
-            h('td', {}, statusBadge(c.to)),
-          ),
-        ),
-      );
-      shown += page.changes.length;
-      cursor = page.nextCursor;
-      more.hidden = !cursor;
-      if (shown === 0)
-        replace(
-          tbody,
-          h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No target changed status.' })),
-        );
-      setText(info, `${num(shown)} change${shown === 1 ? '' : 's'} shown${cursor ? ', more available' : ''}`);
-      el.dataset.changes = String(shown);
-    } catch (err) {
-      if (!ctx.signal.aborted) ctx.showError(err);
-    }
-  };
+  const option = (r, note = '') =>
+    h('option', {
+      value: r.id,
+      text: `${shortId(r.id)} · ${r.state} · ${new Date(r.createdAt).toLocaleString()}${note}`,
+    });
 
   const loadRuns = async () => {
     try {
-      const page = await api(`/runs${query({ check: run.check, limit: 50 })}`, { signal: ctx.signal });
-      const others = page.runs.filter((r) => r.id !== run.id);
+      const [list, { previous }] = await Promise.all([
+        api(`/runs${query({ check: run.check, limit: 50 })}`, { signal: ctx.signal }),
+        api(`/runs/${encodeURIComponent(run.id)}/previous`, { signal: ctx.signal }),
+      ]);
+      const others = list.runs.filter((r) => r.id !== run.id && r.id !== previous?.id);
       const keep = select.value;
       replace(
         select,
-        others.map((r) =>
-          h('option', {
-            value: r.id,
-            text: `${shortId(r.id)} · ${r.state} · ${new Date(r.createdAt).toLocaleString()}`,
-          }),
-        ),
+        previous
+          ? option(previous, ' · previous of this series')
+          : h('option', { value: '', text: 'none chosen' }),
+        others.map((r) => option(r)),
       );
-      // Default: the newest run created before this one (runs come newest first).
-      const previous = others.find((r) => r.createdAt < run.createdAt) ?? others[0];
-      select.value = keep && others.some((r) => r.id === keep) ? keep : (previous?.id ?? '');
-      select.disabled = others.length === 0;
-      await loadChanges(true);
+      select.value = keep && [...select.options].some((o) => o.value === keep) ? keep : (previous?.id ?? '');
+      select.disabled = select.options.length <= 1 && !previous;
+      el.dataset.base = select.value;
+      await pages.reset();
     } catch (err) {
       if (!ctx.signal.aborted) ctx.showError(err);
     }
   };
 
-  select.addEventListener('change', () => void loadChanges(true));
-  more.addEventListener('click', () => void loadChanges(false));
+  select.addEventListener('change', () => {
+    el.dataset.base = select.value;
+    void pages.reset();
+  });
+  change.addEventListener('change', () => void pages.reset());
   void loadRuns();
   return { el, reload: () => void loadRuns() };
 }

@@ -15,6 +15,7 @@ import {
   when,
 } from '../format.js';
 import { diffPanel } from './diff.js';
+import { groupsPanel } from './groups.js';
 import { resultsPanel } from './results.js';
 
 const RETRY_MS = [1000, 2000, 5000, 10000];
@@ -52,7 +53,10 @@ export async function runView(root, id, ctx) {
     summaryEl = next;
   };
   const progress = progressPanel(run);
+  // The results' first page is asked for first: it is what a user waits for.
   const results = resultsPanel(run, ctx);
+  const groups = groupsPanel(run, ctx, (g) => results.showGroup(g));
+  void results.firstPage.then(() => groups.reload());
   const diff = diffPanel(run, ctx);
   replace(
     root,
@@ -71,6 +75,7 @@ export async function runView(root, id, ctx) {
     ),
     summaryEl,
     progress.el,
+    groups.el,
     results.el,
     diff.el,
   );
@@ -128,6 +133,7 @@ export async function runView(root, id, ctx) {
             refreshSummary();
             progress.finish(data);
             results.reload();
+            groups.reload();
             diff.reload();
           }
         },
