@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
-import { RUN_STATES } from '../store/store.js';
-import { DIFF_KINDS } from '../store/store.js';
+import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
 import {
   diffQuery,
   exportResultsQuery,
