@@ -1,6 +1,6 @@
+import { groupTitle } from '../engine/failure-groups.js';
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import { STATUSES } from '../engine/result.js';
-import { groupTitle } from '../engine/failure-groups.js';
 
 const MAX_TARGETS_SHOWN = 12;
 const fmt = new Intl.NumberFormat('en-US');

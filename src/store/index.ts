@@ -1,5 +1,6 @@
 export type { StoreDialect } from './dialect.js';
 export { BadFilterError, CursorError, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
+export { loadFailureGroups } from './failure-groups.js';
 export type {
   MonitorStore,
   MonitorTargetRecord,
@@ -14,8 +15,8 @@ export type {
 export { escapeLike, ipv4Cidr, type ResultFilter } from './result-filter.js';
 export { type RetentionHandle, startRetention } from './retention.js';
 export {
-  type DiffChange,
   DIFF_KINDS,
+  type DiffChange,
   type DiffKind,
   type DiffSummary,
   type OpenStoreOptions,
@@ -27,4 +28,3 @@ export {
   type StoredGroup,
 } from './store.js';
 export { targetKey } from './target-key.js';
-export { loadFailureGroups } from './failure-groups.js';

@@ -9,9 +9,9 @@ import { KyselyMonitorStore } from './kysely-monitor-store.js';
 import { migrate } from './migrations.js';
 import type { MonitorStore } from './monitor-store.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
+import { filterExpression, type ResultFilter } from './result-filter.js';
 import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
-import { filterExpression, type ResultFilter } from './result-filter.js';
 import type {
   DiffChange,
   DiffKind,

@@ -1,7 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { maskMessage } from '../engine/reason.js';
 import type { StoreDialect } from './dialect.js';
 import { StoreError } from './errors.js';
-import { maskMessage } from '../engine/reason.js';
 import { monitorsMigration } from './monitor-migration.js';
 import type { Database } from './schema.js';
 import { targetKey } from './target-key.js';
