@@ -1,3 +1,11 @@
+export type {
+  AlertRecord,
+  AlertStore,
+  OutboxEntry,
+  OutboxInsert,
+  OutboxOutcome,
+  OutboxRow,
+} from './alert-store.js';
 export type { StoreDialect } from './dialect.js';
 export { BadFilterError, CursorError, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
 export { loadFailureGroups } from './failure-groups.js';

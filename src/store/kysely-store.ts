@@ -2,9 +2,11 @@ import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
 import { reasonOf } from '../engine/reason.js';
 import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
 import { readRunOptions } from '../engine/run-options.js';
+import type { AlertStore } from './alert-store.js';
 import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
 import type { StoreDialect } from './dialect.js';
 import { guardStoreOp, redactUrl, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
+import { KyselyAlertStore } from './kysely-alert-store.js';
 import { KyselyMonitorStore } from './kysely-monitor-store.js';
 import { migrate } from './migrations.js';
 import type { MonitorStore } from './monitor-store.js';
@@ -132,11 +134,13 @@ class KyselyStore implements Store {
   readonly #db: Kysely<Database>;
   #closed = false;
   readonly monitors: MonitorStore;
+  readonly alerts: AlertStore;
 
   constructor(d: StoreDialect) {
     this.#d = d;
     this.#db = d.db;
     this.monitors = new KyselyMonitorStore(d);
+    this.alerts = new KyselyAlertStore(d);
   }
 
   get dialect(): 'sqlite' | 'postgres' {

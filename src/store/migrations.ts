@@ -1,5 +1,6 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import { maskMessage } from '../engine/reason.js';
+import { alertsMigration } from './alerts-migration.js';
 import type { StoreDialect } from './dialect.js';
 import { StoreError } from './errors.js';
 import { monitorsMigration } from './monitor-migration.js';
@@ -120,6 +121,7 @@ function migrations(d: StoreDialect): Record<string, Migration> {
         await db.schema.alterTable('results').dropColumn('reason').execute();
       },
     },
+    '0005_alerts': alertsMigration(d),
   };
 }
 

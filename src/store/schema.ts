@@ -150,10 +150,66 @@ export interface MonitorRoundsTable {
   pruned: number;
 }
 
+/** One alert instance (fingerprint + starts_at); `labels`/`annotations` are JSON objects. */
+export interface AlertsTable {
+  id: Generated<number | string>;
+  fingerprint: string;
+  monitor: string;
+  rule: string;
+  kind: string;
+  labels: string;
+  annotations: string;
+  state: string;
+  starts_at: string | Date;
+  ends_at: string | Date | null;
+  /** The id of the silence that matched when last recorded; null when not silenced. */
+  silenced_by: string | null;
+  inhibited_by: string | null;
+  updated_at: string | Date;
+}
+
+/** One notification to deliver to one notifier; `payload` is the Notification as JSON. */
+export interface AlertOutboxTable {
+  id: Generated<number | string>;
+  notifier: string;
+  fingerprint: string;
+  starts_at: string | Date;
+  alert_state: string;
+  /** notifier|fingerprint|startsAt|state|repeat: enqueueing twice is a no-op. */
+  dedup_key: string;
+  payload: string;
+  attempts: number;
+  next_attempt_at: string | Date;
+  lease_owner: string | null;
+  lease_until: string | Date | null;
+  done_at: string | Date | null;
+  /** `delivered`, `superseded` (a newer notification of the alert replaced it) or `gave_up`. */
+  outcome: string | null;
+  last_error: string | null;
+  created_at: string | Date;
+}
+
+export interface SilencesTable {
+  id: string;
+  monitor: string | null;
+  /** JSON array of matcher texts. */
+  matchers: string;
+  /** JSON array of addresses, names, CIDR blocks. */
+  targets: string;
+  starts_at: string | Date;
+  ends_at: string | Date;
+  comment: string;
+  created_by: string;
+  created_at: string | Date;
+}
+
 export interface Database extends MonitorTables {
   runs: RunsTable;
   results: ResultsTable;
   run_owners: RunOwnersTable;
+  alerts: AlertsTable;
+  alert_outbox: AlertOutboxTable;
+  silences: SilencesTable;
 }
 
 /** One result as written: the dialect's bulk insert takes these. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Result, Status, StatusCounts } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
+import type { AlertStore } from './alert-store.js';
 import { openKyselyStore } from './kysely-store.js';
 import type { MonitorStore } from './monitor-store.js';
 import type { ResultFilter } from './result-filter.js';
@@ -85,6 +86,8 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Monitors' definitions, per-target state, transitions, rollups and round retention. */
   readonly monitors: MonitorStore;
+  /** Alert history, the notification outbox and silences. */
+  readonly alerts: AlertStore;
   createRun(run: RunRecord): Promise<void>;
   /** Updates the given fields; a missing run is a no-op. */
   updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
