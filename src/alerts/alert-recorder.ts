@@ -62,7 +62,11 @@ export class AlertRecorder {
       const sinceStartMs = Math.max(0, atMs - Date.parse(alert.startsAt));
       for (const n of this.#notifiers) {
         if (!matchesAll(n.matchers, alert.labels)) continue;
-        outbox.push({ notifier: n.name, notification, repeat: Math.floor(sinceStartMs / n.repeatIntervalMs) });
+        outbox.push({
+          notifier: n.name,
+          notification,
+          repeat: Math.floor(sinceStartMs / n.repeatIntervalMs),
+        });
       }
     }
     for (const alert of ev.resolved) {

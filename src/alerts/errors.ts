@@ -10,7 +10,11 @@ export class NotifyError extends FleetprobeError {
   readonly retryable: boolean;
   /** HTTP status or SMTP response code, when the receiver answered. */
   readonly status: number | null;
-  constructor(notifier: string, message: string, opts: { retryable: boolean; status?: number | undefined; cause?: unknown }) {
+  constructor(
+    notifier: string,
+    message: string,
+    opts: { retryable: boolean; status?: number | undefined; cause?: unknown },
+  ) {
     super('FP_NOTIFY', `notifier ${notifier}: ${message}`, { cause: opts.cause });
     this.notifier = notifier;
     this.retryable = opts.retryable;

@@ -73,7 +73,8 @@ export class AlertEvaluator {
    * their `startsAt` instead of firing anew, and resolve if their cause ended while the process was down.
    */
   restore(alerts: Iterable<Alert>): void {
-    for (const a of alerts) if (a.state === 'firing' && a.monitor === this.monitor) this.#active.set(a.fingerprint, a);
+    for (const a of alerts)
+      if (a.state === 'firing' && a.monitor === this.monitor) this.#active.set(a.fingerprint, a);
   }
 
   evaluate(snap: RoundSnapshot): Evaluation {
@@ -191,7 +192,12 @@ export class AlertEvaluator {
     return own;
   }
 
-  #targetRule(rule: RuleOf<'target'>, snap: RoundSnapshot, targets: readonly TargetStatus[], add: (c: Candidate) => void) {
+  #targetRule(
+    rule: RuleOf<'target'>,
+    snap: RoundSnapshot,
+    targets: readonly TargetStatus[],
+    add: (c: Candidate) => void,
+  ) {
     for (const t of targets) {
       if (t.state !== 'DOWN') continue;
       const ann: Record<string, string> = {
@@ -210,13 +216,21 @@ export class AlertEvaluator {
     }
   }
 
-  #cohortRule(rule: RuleOf<'cohort'>, snap: RoundSnapshot, targets: readonly TargetStatus[], add: (c: Candidate) => void) {
+  #cohortRule(
+    rule: RuleOf<'cohort'>,
+    snap: RoundSnapshot,
+    targets: readonly TargetStatus[],
+    add: (c: Candidate) => void,
+  ) {
     const cohorts = new Map<string, { total: number; down: string[] }>();
     for (const t of targets) {
       const value = t.labels[rule.label];
       if (value === undefined) continue;
       let c = cohorts.get(value);
-      if (!c) cohorts.set(value, (c = { total: 0, down: [] }));
+      if (!c) {
+        c = { total: 0, down: [] };
+        cohorts.set(value, c);
+      }
       c.total++;
       if (t.state === 'DOWN') c.down.push(addressOf(t));
     }
@@ -224,7 +238,8 @@ export class AlertEvaluator {
       if (total < rule.minTargets || down.length === 0) continue;
       const pct = (100 * down.length) / total;
       const hit =
-        (rule.percent !== undefined && pct >= rule.percent) || (rule.count !== undefined && down.length >= rule.count);
+        (rule.percent !== undefined && pct >= rule.percent) ||
+        (rule.count !== undefined && down.length >= rule.count);
       if (!hit) continue;
       add({
         rule,
@@ -241,7 +256,12 @@ export class AlertEvaluator {
     }
   }
 
-  #fleetRule(rule: RuleOf<'fleet'>, snap: RoundSnapshot, targets: readonly TargetStatus[], add: (c: Candidate) => void) {
+  #fleetRule(
+    rule: RuleOf<'fleet'>,
+    snap: RoundSnapshot,
+    targets: readonly TargetStatus[],
+    add: (c: Candidate) => void,
+  ) {
     const down = targets.filter((t) => t.state === 'DOWN').map(addressOf);
     if (targets.length === 0 || down.length === 0) return;
     const pct = (100 * down.length) / targets.length;
@@ -273,7 +293,13 @@ export class AlertEvaluator {
         // Nothing known this round: a firing alert keeps firing (with its last annotations).
         const prev = this.#active.get(fingerprintOf(labels));
         if (prev) {
-          add({ rule, labels, annotations: { ...prev.annotations }, members: [t.target], targetLabels: t.labels });
+          add({
+            rule,
+            labels,
+            annotations: { ...prev.annotations },
+            members: [t.target],
+            targetLabels: t.labels,
+          });
         }
         continue;
       }
@@ -305,11 +331,14 @@ export class AlertEvaluator {
   ) {
     const groups = new Map<string, { samples: number[]; members: string[] }>();
     for (const t of targets) {
-      if (!t.last || t.last.status !== 'pass') continue;
+      if (t.last?.status !== 'pass') continue;
       const key = rule.by === undefined ? '' : t.labels[rule.by];
       if (key === undefined) continue;
       let g = groups.get(key);
-      if (!g) groups.set(key, (g = { samples: [], members: [] }));
+      if (!g) {
+        g = { samples: [], members: [] };
+        groups.set(key, g);
+      }
       g.samples.push(t.last.durationMs);
       g.members.push(t.target);
     }

@@ -1,17 +1,34 @@
-export { AlertRecorder, type AlertRecorderOptions, alertOfRecord, type RecordOutcome } from './alert-recorder.js';
+export {
+  AlertRecorder,
+  type AlertRecorderOptions,
+  alertOfRecord,
+  type RecordOutcome,
+} from './alert-recorder.js';
 export { NotifyError } from './errors.js';
 export { AlertEvaluator, type Evaluation, p95Of } from './evaluator.js';
 export { fingerprintOf } from './fingerprint.js';
-export { LabelMatcher, MATCH_OPS, type MatchOp, matcherSchema, matchesAll, parseMatcher } from './matchers.js';
+export {
+  LabelMatcher,
+  MATCH_OPS,
+  type MatchOp,
+  matcherSchema,
+  matchesAll,
+  parseMatcher,
+} from './matchers.js';
 export { AlertmanagerNotifier, alertmanagerLabelName } from './notifiers/alertmanager-notifier.js';
 export { EmailNotifier } from './notifiers/email-notifier.js';
+export {
+  type DeliveryContext,
+  NOTIFIER_TYPES,
+  type Notifier,
+  type NotifierType,
+} from './notifiers/notifier.js';
 export {
   createNotifier,
   type NotifierConfig,
   notifierConfigSchema,
   notifierConfigsSchema,
 } from './notifiers/notifier-config.js';
-export { type DeliveryContext, NOTIFIER_TYPES, type Notifier, type NotifierType } from './notifiers/notifier.js';
 export { SlackNotifier } from './notifiers/slack-notifier.js';
 export {
   DELIVERY_HEADER,
@@ -50,8 +67,8 @@ export {
   type LastResult,
   type Notification,
   notificationOf,
-  RULE_KINDS,
   type RoundSnapshot,
+  RULE_KINDS,
   type RuleKind,
   type TargetStatus,
 } from './types.js';

@@ -53,7 +53,8 @@ const MATCHER = /^\s*([^\s=!~"]+)\s*(=~|!~|!=|=)\s*(.*?)\s*$/s;
 /** Parses one matcher; returns it, or a one-line reason naming the text. */
 export function parseMatcher(text: string): LabelMatcher | string {
   const m = MATCHER.exec(text);
-  if (!m) return `bad matcher ${JSON.stringify(text)} (expected name=value, name!=value, name=~regex or name!~regex)`;
+  if (!m)
+    return `bad matcher ${JSON.stringify(text)} (expected name=value, name!=value, name=~regex or name!~regex)`;
   const [, name, op, raw] = m as unknown as [string, string, MatchOp, string];
   if (!isLabelKey(name)) return `bad label name "${name}" in matcher ${JSON.stringify(text)}`;
   let value = raw;
@@ -83,7 +84,10 @@ export const matcherSchema = z.string().transform((text, ctx) => {
 });
 
 /** Whether every matcher matches (an empty list matches everything). */
-export function matchesAll(matchers: readonly LabelMatcher[], labels: Readonly<Record<string, string>>): boolean {
+export function matchesAll(
+  matchers: readonly LabelMatcher[],
+  labels: Readonly<Record<string, string>>,
+): boolean {
   for (const m of matchers) if (!m.matches(labels)) return false;
   return true;
 }

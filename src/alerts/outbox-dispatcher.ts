@@ -117,7 +117,12 @@ export class OutboxDispatcher {
     const counters = this.#countersOf(row.notifier);
     const notifier = this.#notifiers.get(row.notifier);
     if (!notifier) {
-      await this.#store.finishOutbox(row.id, 'gave_up', Date.now(), `notifier "${row.notifier}" is not configured`);
+      await this.#store.finishOutbox(
+        row.id,
+        'gave_up',
+        Date.now(),
+        `notifier "${row.notifier}" is not configured`,
+      );
       counters.gaveUp++;
       return 'gave_up';
     }
@@ -139,7 +144,10 @@ export class OutboxDispatcher {
         return 'gave_up';
       }
       const next = this.#abort.signal.aborted ? nowMs : nowMs + this.backoffAfter(row.attempts);
-      this.#log?.info({ notifier: row.notifier, id: row.id, attempts: row.attempts, err: why }, 'notification will be retried');
+      this.#log?.info(
+        { notifier: row.notifier, id: row.id, attempts: row.attempts, err: why },
+        'notification will be retried',
+      );
       await this.#store.retryOutbox(row.id, next, why, nowMs);
       return 'retried';
     }
@@ -150,7 +158,10 @@ export class OutboxDispatcher {
 
   #countersOf(notifier: string): DeliveryCounters {
     let c = this.#counters.get(notifier);
-    if (!c) this.#counters.set(notifier, (c = { delivered: 0, failed: 0, gaveUp: 0 }));
+    if (!c) {
+      c = { delivered: 0, failed: 0, gaveUp: 0 };
+      this.#counters.set(notifier, c);
+    }
     return c;
   }
 

@@ -8,7 +8,10 @@ const forSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
   try {
     return parseDurationMs(String(value), 'for');
   } catch {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
 });
@@ -24,7 +27,9 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /** Fields every rule has. `name` becomes the alert's `alertname` label and must be unique per monitor. */
 const common = {
-  name: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: 'expected a rule name of letters, digits, _ . : - (1..128)' }),
+  name: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, {
+    error: 'expected a rule name of letters, digits, _ . : - (1..128)',
+  }),
   severity: z.enum(SEVERITIES).default('warning'),
   /** Extra labels on every alert of the rule (routing keys in Alertmanager). */
   labels: labelMap,
@@ -90,7 +95,8 @@ export const alertRuleSchema = z.discriminatedUnion('kind', [
 export const alertRulesSchema = z.array(alertRuleSchema).superRefine((rules, ctx) => {
   const seen = new Set<string>();
   rules.forEach((r, i) => {
-    if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name "${r.name}"` });
+    if (seen.has(r.name))
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate rule name "${r.name}"` });
     seen.add(r.name);
   });
 });

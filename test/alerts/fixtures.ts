@@ -4,7 +4,10 @@ import type { TargetState } from '../../src/monitor/types.js';
 export const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 
 /** `n` targets 127.20.0.0, .1, ... UP since T0, with labels from `labelsOf(i)`. */
-export function fleet(n: number, labelsOf: (i: number) => Record<string, string> = () => ({})): TargetStatus[] {
+export function fleet(
+  n: number,
+  labelsOf: (i: number) => Record<string, string> = () => ({}),
+): TargetStatus[] {
   return Array.from({ length: n }, (_, i) => ({
     target: `127.20.${i >> 8}.${i & 255}`,
     port: 80,
@@ -25,7 +28,12 @@ export function breakWhere(
 ): TargetStatus[] {
   return targets.map((t, i) =>
     pick(t, i)
-      ? { ...t, state, sinceMs, last: { status: 'error', durationMs: 3, message: 'connection refused', data: {} } }
+      ? {
+          ...t,
+          state,
+          sinceMs,
+          last: { status: 'error', durationMs: 3, message: 'connection refused', data: {} },
+        }
       : t,
   );
 }

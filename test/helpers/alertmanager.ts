@@ -40,10 +40,7 @@ async function freeTcpPort(): Promise<number> {
 export async function startAlertmanager(): Promise<AlertmanagerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'fp-am-'));
   const config = join(dir, 'alertmanager.yml');
-  writeFileSync(
-    config,
-    ['route:', '  receiver: discard', 'receivers:', '  - name: discard', ''].join('\n'),
-  );
+  writeFileSync(config, ['route:', '  receiver: discard', 'receivers:', '  - name: discard', ''].join('\n'));
   const port = await freeTcpPort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(

@@ -73,7 +73,9 @@ for (const dialect of DIALECTS) {
       const b = notification();
       await store.alerts.recordAlerts([record(a), record(b)]);
       const endsAt = new Date(T0 + 60_000).toISOString();
-      await store.alerts.recordAlerts([record(resolvedOf(a, T0 + 60_000), { annotations: { summary: 'up' } })]);
+      await store.alerts.recordAlerts([
+        record(resolvedOf(a, T0 + 60_000), { annotations: { summary: 'up' } }),
+      ]);
       const resolved = await store.alerts.listAlerts({ state: 'resolved', monitor: 'm1', limit: 10 });
       expect(resolved.alerts.map((r) => [r.fingerprint, r.endsAt, r.annotations.summary])).toEqual([
         [a.fingerprint, endsAt, 'up'],
@@ -99,10 +101,20 @@ for (const dialect of DIALECTS) {
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({ notifier: 'am', attempts: 1, notification: n });
       // Another process sees nothing while the lease lives...
-      const during = await store.alerts.claimOutbox({ owner: 'other', limit: 10, leaseMs: 30_000, nowMs: T0 + 29_000 });
+      const during = await store.alerts.claimOutbox({
+        owner: 'other',
+        limit: 10,
+        leaseMs: 30_000,
+        nowMs: T0 + 29_000,
+      });
       expect(during.filter((r) => r.notification.fingerprint === n.fingerprint)).toHaveLength(0);
       // ...and takes the row over once it expired (the first owner died mid-delivery).
-      const after = await store.alerts.claimOutbox({ owner: 'fresh', limit: 10, leaseMs: 30_000, nowMs: T0 + 31_000 });
+      const after = await store.alerts.claimOutbox({
+        owner: 'fresh',
+        limit: 10,
+        leaseMs: 30_000,
+        nowMs: T0 + 31_000,
+      });
       const taken = after.filter((r) => r.notification.fingerprint === n.fingerprint);
       expect(taken).toHaveLength(1);
       expect(taken[0]!.attempts).toBe(2);
@@ -110,7 +122,12 @@ for (const dialect of DIALECTS) {
       const [entry] = await store.alerts.listOutbox({ notifier: 'am', limit: 1 });
       expect(entry).toMatchObject({ outcome: 'delivered', leaseOwner: null, attempts: 2 });
       // Delivered: never claimed again.
-      const later = await store.alerts.claimOutbox({ owner: 'x', limit: 10, leaseMs: 1, nowMs: T0 + 3_600_000 });
+      const later = await store.alerts.claimOutbox({
+        owner: 'x',
+        limit: 10,
+        leaseMs: 1,
+        nowMs: T0 + 3_600_000,
+      });
       expect(later.filter((r) => r.notification.fingerprint === n.fingerprint)).toHaveLength(0);
     });
 
@@ -140,7 +157,9 @@ for (const dialect of DIALECTS) {
       expect(inserted).toBe(1);
       const rows = await store.alerts.listOutbox({ notifier: 'hook', limit: 100 });
       const of = (fp: string) => rows.filter((r) => r.notification.fingerprint === fp);
-      expect(of(unseen.fingerprint).map((r) => [r.notification.state, r.outcome])).toEqual([['firing', 'superseded']]);
+      expect(of(unseen.fingerprint).map((r) => [r.notification.state, r.outcome])).toEqual([
+        ['firing', 'superseded'],
+      ]);
       expect(of(seen.fingerprint).map((r) => [r.notification.state, r.outcome])).toEqual([
         ['resolved', null],
         ['firing', 'delivered'],
@@ -150,19 +169,29 @@ for (const dialect of DIALECTS) {
     it('keeps per-alert order: a resolve waits while its firing is being delivered', async () => {
       const n = notification();
       await store.alerts.enqueue([{ notifier: 'ord', notification: n, repeat: 0 }], T0);
-      const [firing] = (await store.alerts.claimOutbox({ owner: 'p', limit: 100, leaseMs: 10_000, nowMs: T0 })).filter(
-        (r) => r.notification.fingerprint === n.fingerprint,
-      );
+      const [firing] = (
+        await store.alerts.claimOutbox({ owner: 'p', limit: 100, leaseMs: 10_000, nowMs: T0 })
+      ).filter((r) => r.notification.fingerprint === n.fingerprint);
       expect(firing).toBeDefined();
       // Enqueued while the firing is in flight: kept (the firing may arrive), but not claimable before it ends.
-      expect(await store.alerts.enqueue([{ notifier: 'ord', notification: resolvedOf(n, T0 + 5), repeat: 0 }], T0 + 5)).toBe(1);
-      const meanwhile = await store.alerts.claimOutbox({ owner: 'q', limit: 100, leaseMs: 10_000, nowMs: T0 + 6 });
+      expect(
+        await store.alerts.enqueue(
+          [{ notifier: 'ord', notification: resolvedOf(n, T0 + 5), repeat: 0 }],
+          T0 + 5,
+        ),
+      ).toBe(1);
+      const meanwhile = await store.alerts.claimOutbox({
+        owner: 'q',
+        limit: 100,
+        leaseMs: 10_000,
+        nowMs: T0 + 6,
+      });
       expect(meanwhile.filter((r) => r.notification.fingerprint === n.fingerprint)).toHaveLength(0);
       await store.alerts.finishOutbox(firing!.id, 'delivered', T0 + 7);
       const next = await store.alerts.claimOutbox({ owner: 'q', limit: 100, leaseMs: 10_000, nowMs: T0 + 8 });
-      expect(next.filter((r) => r.notification.fingerprint === n.fingerprint).map((r) => r.notification.state)).toEqual([
-        'resolved',
-      ]);
+      expect(
+        next.filter((r) => r.notification.fingerprint === n.fingerprint).map((r) => r.notification.state),
+      ).toEqual(['resolved']);
     });
 
     it('retries at the scheduled time, and supersedes a failing row once a newer notification exists', async () => {
@@ -206,7 +235,12 @@ for (const dialect of DIALECTS) {
       });
       expect(created.matchers.map(String)).toEqual(['pop=~"waw|fra"', 'severity!="info"']);
       const got = await store.alerts.getSilence(id);
-      expect(got).toMatchObject({ monitor: 'm1', targets: ['127.20.0.0/24'], comment: 'maintenance', createdBy: 'ops' });
+      expect(got).toMatchObject({
+        monitor: 'm1',
+        targets: ['127.20.0.0/24'],
+        comment: 'maintenance',
+        createdBy: 'ops',
+      });
       expect(got!.matchers[0]!.matches({ pop: 'fra' })).toBe(true);
       expect((await store.alerts.listSilences({ nowMs: T0 + 10 })).map((s) => s.id)).toContain(id);
       expect(await store.alerts.expireSilence(id, T0 + 600_000)).toBe(true);

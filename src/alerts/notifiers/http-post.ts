@@ -37,7 +37,8 @@ export class JsonPoster {
       status = res.statusCode;
       let read = 0;
       for await (const chunk of res.body) {
-        if (read < 512) text += (chunk as Buffer).toString('utf8', 0, Math.min(512 - read, (chunk as Buffer).length));
+        if (read < 512)
+          text += (chunk as Buffer).toString('utf8', 0, Math.min(512 - read, (chunk as Buffer).length));
         read += (chunk as Buffer).length;
         if (read > MAX_RESPONSE_BYTES) {
           res.body.destroy();
@@ -45,16 +46,24 @@ export class JsonPoster {
         }
       }
     } catch (err) {
-      const why = signal.aborted ? 'aborted' : both.aborted ? `timed out after ${this.#timeoutMs} ms` : describeError(err);
+      const why = signal.aborted
+        ? 'aborted'
+        : both.aborted
+          ? `timed out after ${this.#timeoutMs} ms`
+          : describeError(err);
       throw new NotifyError(this.#notifier, `POST ${redact(url)}: ${why}`, { retryable: true, cause: err });
     }
     if (status >= 200 && status < 300) return;
     const retryable = status >= 500 || status === 408 || status === 429;
     const detail = text.trim().replace(/\s+/g, ' ').slice(0, 200);
-    throw new NotifyError(this.#notifier, `POST ${redact(url)}: HTTP ${status}${detail ? ` ${detail}` : ''}`, {
-      retryable,
-      status,
-    });
+    throw new NotifyError(
+      this.#notifier,
+      `POST ${redact(url)}: HTTP ${status}${detail ? ` ${detail}` : ''}`,
+      {
+        retryable,
+        status,
+      },
+    );
   }
 
   close(): Promise<void> {
@@ -62,12 +71,10 @@ export class JsonPoster {
   }
 }
 
-/** A URL for messages: no credentials, no query (Slack and webhook URLs carry their secret in the path). */
+/** A URL for messages and logs: its origin only (Slack and webhook URLs carry their secret in the path). */
 function redact(url: string): string {
   try {
-    const u = new URL(url);
-    const path = u.pathname.length > 24 ? `${u.pathname.slice(0, 24)}…` : u.pathname;
-    return `${u.protocol}//${u.host}${path}`;
+    return new URL(url).origin;
   } catch {
     return '(bad url)';
   }

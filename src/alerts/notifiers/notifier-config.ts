@@ -15,7 +15,10 @@ const duration = (fallback: string) =>
       try {
         return parseDurationMs(String(value), 'duration');
       } catch {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}`,
+        });
         return z.NEVER;
       }
     });
@@ -23,7 +26,9 @@ const duration = (fallback: string) =>
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
 const common = {
-  name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected a notifier name of letters, digits, _ . - (1..64)' }),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'expected a notifier name of letters, digits, _ . - (1..64)' }),
   /** Alerts this notifier receives; all when empty. */
   matchers: z.array(matcherSchema).default([]),
   timeout: duration('10s'),
@@ -35,7 +40,12 @@ const common = {
  * `repeat_interval` default).
  */
 export const notifierConfigSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('alertmanager'), ...common, url: httpUrl, repeatInterval: duration('1m') }),
+  z.strictObject({
+    type: z.literal('alertmanager'),
+    ...common,
+    url: httpUrl,
+    repeatInterval: duration('1m'),
+  }),
   z.strictObject({
     type: z.literal('webhook'),
     ...common,
@@ -72,14 +82,20 @@ export type NotifierConfig = z.output<typeof notifierConfigSchema>;
 export const notifierConfigsSchema = z.array(notifierConfigSchema).superRefine((list, ctx) => {
   const seen = new Set<string>();
   list.forEach((n, i) => {
-    if (seen.has(n.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate notifier name "${n.name}"` });
+    if (seen.has(n.name))
+      ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate notifier name "${n.name}"` });
     seen.add(n.name);
   });
 });
 
 /** Builds the notifier a validated config entry describes. */
 export function createNotifier(c: NotifierConfig): Notifier {
-  const base = { name: c.name, repeatIntervalMs: c.repeatInterval, timeoutMs: c.timeout, matchers: c.matchers };
+  const base = {
+    name: c.name,
+    repeatIntervalMs: c.repeatInterval,
+    timeoutMs: c.timeout,
+    matchers: c.matchers,
+  };
   switch (c.type) {
     case 'alertmanager':
       return new AlertmanagerNotifier({ ...base, url: c.url });
