@@ -66,6 +66,8 @@ export class OutboxDispatcher {
   readonly #abort = new AbortController();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** A wake() that came while a pass ran: the loop goes again instead of sleeping. */
+  #woken = false;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(opts: OutboxDispatcherOptions) {
@@ -172,6 +174,7 @@ export class OutboxDispatcher {
 
   /** Asks for a pass now (after enqueueing). */
   wake(): void {
+    this.#woken = true;
     this.#wake?.();
   }
 
@@ -188,18 +191,22 @@ export class OutboxDispatcher {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
+      this.#woken = false;
       let waitMs = this.#pollMs;
       try {
+        // A pass that delivered may have unblocked the next row of the same alert: go again at once.
         const pass = await this.deliverDue();
-        if (pass.claimed === this.#batch) waitMs = 0;
+        if (pass.claimed > 0) waitMs = 0;
         else {
-          const next = await this.#store.nextOutboxAttemptMs();
-          if (next !== null) waitMs = Math.min(waitMs, Math.max(0, next - Date.now()));
+          const nowMs = Date.now();
+          const next = await this.#store.nextOutboxAttemptMs(nowMs);
+          if (next !== null) waitMs = Math.min(waitMs, Math.max(0, next - nowMs));
         }
       } catch (err) {
         this.#log?.warn({ err }, 'outbox pass failed; trying again');
       }
       if (signal.aborted) break;
+      if (this.#woken) continue;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         this.#timer = setTimeout(resolve, waitMs);

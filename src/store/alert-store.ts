@@ -90,8 +90,11 @@ export interface AlertStore {
   retryOutbox(id: number, nextAttemptMs: number, error: string, nowMs: number): Promise<void>;
   /** Rows, newest first (diagnostics and tests); `pending` keeps undone rows. */
   listOutbox(q: { notifier?: string; pending?: boolean; limit: number }): Promise<OutboxEntry[]>;
-  /** The time of the next due attempt of an unleased undone row (ms), or null: when a dispatcher should wake. */
-  nextOutboxAttemptMs(): Promise<number | null>;
+  /**
+   * The earliest time after `nowMs` when an undone row's retry comes due or a lease on one expires (ms), or
+   * null: when a dispatcher that found nothing to claim should look again.
+   */
+  nextOutboxAttemptMs(nowMs: number): Promise<number | null>;
 
   /** Stores a silence; `id` and `createdAt` are given by the caller. */
   createSilence(s: SilenceInput & { id: string; startsAt: string; createdAt: string }): Promise<Silence>;

@@ -252,14 +252,23 @@ export class KyselyAlertStore implements AlertStore {
     });
   }
 
-  nextOutboxAttemptMs(): Promise<number | null> {
+  nextOutboxAttemptMs(nowMs: number): Promise<number | null> {
     return this.#guard('nextOutboxAttemptMs', async () => {
-      const row = await this.#db
+      const now = isoMs(nowMs);
+      const retry = await this.#db
         .selectFrom('alert_outbox')
-        .select((eb) => [eb.fn.min('next_attempt_at').as('next'), eb.fn.min('lease_until').as('lease')])
+        .select((eb) => eb.fn.min('next_attempt_at').as('at'))
         .where('done_at', 'is', null)
+        .where('lease_until', 'is', null)
+        .where('next_attempt_at', '>', now)
         .executeTakeFirst();
-      const times = [row?.next, row?.lease]
+      const lease = await this.#db
+        .selectFrom('alert_outbox')
+        .select((eb) => eb.fn.min('lease_until').as('at'))
+        .where('done_at', 'is', null)
+        .where('lease_until', '>', now)
+        .executeTakeFirst();
+      const times = [retry?.at, lease?.at]
         .filter((v): v is string | Date => v !== null && v !== undefined)
         .map((v) => Date.parse(iso(v)));
       return times.length === 0 ? null : Math.min(...times);

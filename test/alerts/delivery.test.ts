@@ -222,6 +222,36 @@ describe('webhook notifier through the outbox (fake time)', () => {
   });
 });
 
+describe('OutboxDispatcher in the background', () => {
+  it('delivers what is enqueued after wake(), and stop() ends its loop', async () => {
+    const rx = await startReceiver([200]);
+    const hook = new WebhookNotifier({
+      name: 'hook-bg',
+      url: rx.url,
+      secret: SECRET,
+      repeatIntervalMs: MIN,
+      timeoutMs: 5000,
+      matchers: [],
+    });
+    const dispatcher = new OutboxDispatcher({ store: store.alerts, notifiers: [hook], pollMs: 3_600_000 });
+    try {
+      dispatcher.start();
+      const arrived = rx.next();
+      await store.alerts.enqueue(
+        [{ notifier: 'hook-bg', notification: notification({ fingerprint: 'fedcba9876543210' }), repeat: 0 }],
+        Date.now(),
+      );
+      dispatcher.wake();
+      const r = await arrived;
+      expect((JSON.parse(r.body) as { alert: Notification }).alert.fingerprint).toBe('fedcba9876543210');
+    } finally {
+      await dispatcher.stop();
+      await hook.close();
+      await rx.close();
+    }
+  });
+});
+
 describe('silence matching', () => {
   const ev = new AlertEvaluator('edge', RULES);
   const down = breakWhere(fleet(100, popOf), (t) => t.labels.pop === 'waw' || t.target === '127.20.0.70', T0);

@@ -30,6 +30,8 @@ export async function startReceiver(statuses: number[] = [200]) {
   return {
     url,
     received,
+    /** The next request to arrive (or the one already received at index `received.length`). */
+    next: (): Promise<Received> => new Promise((resolve) => waiters.push(resolve)),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

@@ -88,6 +88,14 @@ for (const dialect of DIALECTS) {
       const next = await store.alerts.listAlerts({ limit: 1, cursor: all.nextCursor! });
       expect(next.alerts[0]?.fingerprint).toBe(a.fingerprint);
       await expect(store.alerts.listAlerts({ limit: 1, cursor: 'x' })).rejects.toBeInstanceOf(CursorError);
+      // Retention deletes resolved alerts that ended before the cutoff, never firing ones.
+      expect(await store.alerts.deleteAlertsOlderThan(new Date(T0 + 60_001))).toEqual({
+        alerts: 1,
+        outbox: 0,
+      });
+      expect(
+        (await store.alerts.listAlerts({ monitor: 'm1', limit: 10 })).alerts.map((r) => r.fingerprint),
+      ).toEqual([b.fingerprint]);
     });
 
     it('enqueues idempotently and claims with a lease that only expiry releases', async () => {
@@ -204,7 +212,7 @@ for (const dialect of DIALECTS) {
       const [a] = await pick(T0);
       await store.alerts.retryOutbox(a!.id, T0 + 4000, 'HTTP 503', T0 + 10);
       expect(await pick(T0 + 3999)).toHaveLength(0);
-      expect(await store.alerts.nextOutboxAttemptMs()).not.toBeNull();
+      expect(await store.alerts.nextOutboxAttemptMs(T0 + 3999)).toBe(T0 + 4000);
       const [b] = await pick(T0 + 4000);
       expect(b?.attempts).toBe(2);
       // The next repeat is enqueued while attempt 2 is in flight; attempt 2 fails: it is superseded, not retried.
