@@ -34,6 +34,10 @@ export class AlertRecorder {
   readonly #store: AlertStore;
   #notifiers: readonly Notifier[];
   readonly #generatorURL: (alert: Alert) => string;
+  /** fingerprint -> what was last written for it, so a round only writes what changed. */
+  readonly #written = new Map<string, string>();
+  /** `fingerprint|notifier` -> the repeat last enqueued (the store would ignore it again anyway). */
+  readonly #enqueued = new Map<string, number>();
 
   constructor(opts: AlertRecorderOptions) {
     this.#store = opts.store;
@@ -46,15 +50,27 @@ export class AlertRecorder {
     this.#notifiers = notifiers;
   }
 
+  /**
+   * Records one evaluation. Only what changed is written: new and resolved alerts, and firing ones whose
+   * annotations, silence or inhibition changed (a fleet-wide outage of 250,000 held-back target alerts costs
+   * one write each once, not every round); a notification is enqueued once per repeat.
+   */
   async record(ev: Evaluation, atMs: number, silences: readonly Silence[]): Promise<RecordOutcome> {
     const updatedAt = new Date(atMs).toISOString();
     const records: AlertRecord[] = [];
     const outbox: OutboxInsert[] = [];
+    // Remembered only once the store took them: a failed write is tried again next round.
+    const wrote: [string, string][] = [];
+    const queued: [string, number][] = [];
     let silenced = 0;
     let inhibited = 0;
     for (const alert of ev.firing) {
       const silence = silencedBy(alert, silences, atMs);
-      records.push(recordOf(alert, silence, updatedAt));
+      const written = `${alert.startsAt}|${silence}|${alert.inhibitedBy}|${JSON.stringify(alert.annotations)}`;
+      if (this.#written.get(alert.fingerprint) !== written) {
+        records.push(recordOf(alert, silence, updatedAt));
+        wrote.push([alert.fingerprint, written]);
+      }
       if (silence !== null) silenced++;
       if (alert.inhibitedBy !== null) inhibited++;
       if (silence !== null || alert.inhibitedBy !== null) continue;
@@ -62,22 +78,26 @@ export class AlertRecorder {
       const sinceStartMs = Math.max(0, atMs - Date.parse(alert.startsAt));
       for (const n of this.#notifiers) {
         if (!matchesAll(n.matchers, alert.labels)) continue;
-        outbox.push({
-          notifier: n.name,
-          notification,
-          repeat: Math.floor(sinceStartMs / n.repeatIntervalMs),
-        });
+        const repeat = Math.floor(sinceStartMs / n.repeatIntervalMs);
+        const key = `${alert.fingerprint}|${n.name}`;
+        if (this.#enqueued.get(key) === repeat) continue;
+        queued.push([key, repeat]);
+        outbox.push({ notifier: n.name, notification, repeat });
       }
     }
     for (const alert of ev.resolved) {
+      this.#written.delete(alert.fingerprint);
       records.push(recordOf(alert, silencedBy(alert, silences, atMs), updatedAt));
       const notification = notificationOf(alert, this.#generatorURL(alert));
       for (const n of this.#notifiers) {
+        this.#enqueued.delete(`${alert.fingerprint}|${n.name}`);
         if (matchesAll(n.matchers, alert.labels)) outbox.push({ notifier: n.name, notification, repeat: 0 });
       }
     }
     await this.#store.recordAlerts(records);
     const enqueued = outbox.length === 0 ? 0 : await this.#store.enqueue(outbox, atMs);
+    for (const [fp, sig] of wrote) this.#written.set(fp, sig);
+    for (const [key, repeat] of queued) this.#enqueued.set(key, repeat);
     return { enqueued, silenced, inhibited };
   }
 }

@@ -200,6 +200,9 @@ describe('webhook notifier through the outbox (fake time)', () => {
       ).alerts.filter((a) => a.kind === 'cohort');
       expect(recorded?.silencedBy).toBe('maint');
       expect(await round(T0 + 29 * MIN)).toMatchObject({ enqueued: 0 });
+      // Nothing changed: the history rows are not rewritten every round.
+      const unchanged = (await store.alerts.listAlerts({ monitor: 'sil', limit: 100 })).alerts;
+      expect(new Set(unchanged.map((a) => a.updatedAt))).toEqual(new Set([new Date(T0).toISOString()]));
       expect(rx.received).toHaveLength(0);
 
       // The window ends: the next round sends it (repeat 3 of 10 min), later rounds only once per interval.
