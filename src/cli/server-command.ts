@@ -5,6 +5,7 @@ import { ConfigHolder } from '../config/config-holder.js';
 import { assertPrefix } from '../distributed/names.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
+import { addProbeModuleFlag, type ProbeModulesConfig } from '../server/probe/probe-modules.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { leaseTtlMs } from './runtime.js';
@@ -26,6 +27,8 @@ interface ServerFlags {
   ca: string[];
   checkModule: string[];
   config?: string;
+  probeModule: string[];
+  metricsPublic?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -78,6 +81,13 @@ export function serverCommand(program: Command): void {
       [],
     )
     .option('--config <path>', 'monitors, inventories and credentials (YAML); reloaded on SIGHUP')
+    .option(
+      '--probe-module <name=json>',
+      'a module for GET /probe (blackbox_exporter style): name={"check":"http","args":{...},"timeout":"5s"} (repeatable)',
+      collect,
+      [],
+    )
+    .option('--metrics-public', '/metrics and /probe answer without a token (as Prometheus setups expect)')
     .action(async (flags: ServerFlags) => {
       const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
@@ -103,6 +113,9 @@ export function serverCommand(program: Command): void {
       const config = flags.config
         ? await ConfigHolder.load(flags.config, { registry: createBuiltinRegistry(), log })
         : undefined;
+      // The config file's modules, then the flags' (a flag replaces a module of the same name).
+      let probeModules: ProbeModulesConfig = { ...config?.current.probeModules };
+      for (const value of flags.probeModule) probeModules = addProbeModuleFlag(probeModules, value);
       const server = await startServer({
         listen: flags.listen,
         db: flags.db,
@@ -113,6 +126,8 @@ export function serverCommand(program: Command): void {
         log,
         leaseTtlMs: leaseTtlMs(),
         config,
+        probeModules,
+        metricsPublic: flags.metricsPublic === true,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),

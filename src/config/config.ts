@@ -1,6 +1,7 @@
 import type { InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
 import type { CredentialGroup, Credentials } from '../server/credentials.js';
+import type { ProbeModulesConfig } from '../server/probe/probe-modules.js';
 
 /**
  * The groups of `credentials:` (the server's named files, as `--ssh-identity` & co. give them). Only
@@ -23,4 +24,6 @@ export interface FleetprobeConfig {
   readonly monitors: readonly MonitorSpec[];
   readonly inventories: ReadonlyMap<string, InventorySpec>;
   readonly credentials: Credentials;
+  /** `GET /probe` modules by name (fixed at server start; `--probe-module` flags override by name). */
+  readonly probeModules: ProbeModulesConfig;
 }

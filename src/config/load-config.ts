@@ -7,6 +7,7 @@ import type { InventoryKind, InventorySpec } from '../monitor/inventories/invent
 import { INVENTORY_KINDS } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
 import { emptyCredentials } from '../server/credentials.js';
+import { type ProbeModulesConfig, probeModulesSchema } from '../server/probe/probe-modules.js';
 import { parseTargetSpec } from '../targets/spec.js';
 import { CREDENTIAL_GROUPS, type Credentials, type FleetprobeConfig } from './config.js';
 import { ConfigError } from './config-error.js';
@@ -37,6 +38,7 @@ interface Parsed {
   inventories: Map<string, InventorySpec>;
   monitors: MonitorSpec[];
   credentials: Credentials;
+  probeModules: ProbeModulesConfig;
 }
 
 type SectionParser = (value: unknown, ctx: SectionContext, parsed: Parsed) => void;
@@ -55,6 +57,7 @@ const SECTIONS: Readonly<Record<string, SectionParser>> = {
   inventories: parseInventories,
   monitors: parseMonitors,
   credentials: parseCredentials,
+  probeModules: parseProbeModules,
 };
 
 /**
@@ -85,6 +88,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
     inventories: new Map(),
     monitors: [],
     credentials: freeze(emptyCredentials()),
+    probeModules: freeze({}),
   };
   if (!isMap(root)) {
     v.report([], 'expected a map with monitors, inventories and credentials');
@@ -106,6 +110,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
     monitors: Object.freeze(parsed.monitors),
     inventories: parsed.inventories,
     credentials: parsed.credentials,
+    probeModules: parsed.probeModules,
   });
 }
 
@@ -333,6 +338,12 @@ function parseCredentials(value: unknown, { v, baseDir }: SectionContext, parsed
       Object.fromEntries(Object.entries(x[group]).map(([name, path]) => [name, resolve(baseDir, path)])),
     );
   parsed.credentials = freeze(credentials);
+}
+
+/** `probeModules:` the modules of `GET /probe`; checks and arguments are held to the API's rules at server start. */
+function parseProbeModules(value: unknown, { v }: SectionContext, parsed: Parsed): void {
+  const x = v.parse(probeModulesSchema, value, ['probeModules']);
+  if (x) parsed.probeModules = freeze(x);
 }
 
 function freeze<T>(value: T): T {

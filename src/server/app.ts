@@ -5,15 +5,18 @@ import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
 import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
+import { AllowList } from './allow-list.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
 import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
+import type { ProbeModulesConfig } from './probe/probe-modules.js';
 import { configRoutes } from './routes/config.js';
+import { probeRoutes } from './routes/probe.js';
 import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
-import { systemRoutes } from './routes/system.js';
+import { type MetricsProvider, systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
 import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
@@ -58,6 +61,12 @@ export interface BuildServerOptions {
   version?: string;
   /** `--config`: serves `GET /api/v1/config` and `POST /api/v1/config/reload`. */
   config?: ConfigHolder;
+  /** blackbox_exporter-style modules for `GET /probe` (config `probeModules`, `--probe-module`); default none. */
+  probeModules?: ProbeModulesConfig;
+  /** `--metrics-public`: /metrics and /probe need no token (default: role read). */
+  metricsPublic?: boolean;
+  /** More parts of /metrics, after the runs' and the executor's (per-monitor gauges...). */
+  metricsProviders?: readonly MetricsProvider[];
 }
 
 export interface FleetprobeServer {
@@ -140,22 +149,39 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
-  const extraMetrics = opts.executor?.metrics?.bind(opts.executor);
-  await app.register(systemRoutes, {
-    manager,
-    version: opts.version ?? '0.1.0',
-    ...(extraMetrics ? { extraMetrics } : {}),
-  });
-  await app.register(runsRoutes, {
-    prefix: '/api/v1',
-    manager,
-    ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
-    sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
-  });
-  if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
-  await app.register(resultsRoutes, { prefix: '/api/v1', manager });
-  await app.register(dashboardRoutes);
-  if (opts.executor?.routes) await app.register(opts.executor.routes);
+  const metrics: MetricsProvider[] = [
+    () => manager.metrics.render({ active: manager.active(), inFlight: manager.inFlight() }),
+  ];
+  const executor = opts.executor;
+  if (executor?.metrics) metrics.push(() => executor.metrics?.() ?? '');
+  metrics.push(...(opts.metricsProviders ?? []));
+  const metricsRole = opts.metricsPublic ? 'public' : 'read';
+  try {
+    await app.register(systemRoutes, { manager, version: opts.version ?? '0.1.0', metrics, metricsRole });
+    await app.register(probeRoutes, {
+      modules: opts.probeModules,
+      registry: opts.registry ?? built!.registry,
+      credentials,
+      allowList: opts.allowTargets?.length ? new AllowList(opts.allowTargets) : undefined,
+      role: metricsRole,
+      log: opts.log,
+    });
+    await app.register(runsRoutes, {
+      prefix: '/api/v1',
+      manager,
+      ...(opts.sseIntervalMs !== undefined ? { sseIntervalMs: opts.sseIntervalMs } : {}),
+      sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
+    });
+    if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
+    await app.register(resultsRoutes, { prefix: '/api/v1', manager });
+    await app.register(dashboardRoutes);
+    if (opts.executor?.routes) await app.register(opts.executor.routes);
+  } catch (err) {
+    // A bad probe module (or any plugin) fails the build: release what was started.
+    await manager.close({ graceMs: 0 });
+    await opts.executor?.close?.();
+    throw err;
+  }
   app.addHook('onClose', async () => {
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();

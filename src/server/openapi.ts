@@ -373,12 +373,52 @@ export function openApiDocument(version: string): Json {
           responses: { '200': ok('Health'), '503': ok('Health', 'store unavailable') },
         },
       },
+      '/probe': {
+        servers: [{ url: '/' }],
+        get: {
+          operationId: 'probe',
+          summary:
+            "blackbox_exporter-compatible probe (role read; public with --metrics-public): runs the module's check once against the target and answers its series in the Prometheus text format (probe_success, probe_duration_seconds, probe_http_*, probe_ssl_earliest_cert_expiry, probe_dns_*); 200 whatever the target did",
+          parameters: [
+            {
+              name: 'module',
+              in: 'query',
+              required: true,
+              description: 'A probe module configured on the server (probeModules, --probe-module)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'target',
+              in: 'query',
+              required: true,
+              description:
+                'http modules: a URL (its scheme, port and path are used) or host[:port]; other checks: host[:port] (dns: the server asked)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'X-Prometheus-Scrape-Timeout-Seconds',
+              in: 'header',
+              required: false,
+              description:
+                "Prometheus' scrape timeout: the probe's deadline is this less 0.5 s, at most the module's timeout",
+              schema: { type: 'number' },
+            },
+          ],
+          responses: {
+            '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
+            '400': error,
+            '401': error,
+            '403': error,
+            '503': error,
+          },
+        },
+      },
       '/metrics': {
         servers: [{ url: '/' }],
         get: {
           operationId: 'getMetrics',
           summary:
-            'Prometheus text format (role read): checks and runs by status, check latency histogram, in flight',
+            'Prometheus text format (role read; public with --metrics-public): checks and runs by status, check latency histogram, in flight',
           responses: {
             '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
             '401': error,

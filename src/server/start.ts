@@ -8,6 +8,7 @@ import { type ApiExecutor, buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
 import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
 import { ListenError } from './errors.js';
+import type { ProbeModulesConfig } from './probe/probe-modules.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7070';
 export const DEFAULT_DB = './fleetprobe.db';
@@ -37,6 +38,10 @@ export interface StartServerOptions {
   log?: Logger;
   /** The `--config` file, already loaded (a bad file must stop the start before anything listens). */
   config?: ConfigHolder;
+  /** Modules for `GET /probe` (blackbox_exporter-compatible); default none. */
+  probeModules?: ProbeModulesConfig;
+  /** /metrics and /probe without a token (default: role read). */
+  metricsPublic?: boolean;
 }
 
 export interface RunningServer extends FleetprobeServer {
@@ -86,6 +91,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       credentials,
       leaseTtlMs: opts.leaseTtlMs,
       config: opts.config,
+      probeModules: opts.probeModules,
+      metricsPublic: opts.metricsPublic,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),

@@ -155,7 +155,7 @@ describe('parseConfig', () => {
     ['- 1\n', 'fleetprobe.yaml:1:1: expected a map with monitors, inventories and credentials'],
     [
       'monitors: []\nalerts: {}\n',
-      'fleetprobe.yaml:2:1: alerts: unknown key "alerts" (expected inventories, monitors, credentials)',
+      'fleetprobe.yaml:2:1: alerts: unknown key "alerts" (expected inventories, monitors, credentials, probeModules)',
     ],
     [
       'monitors:\n  - name: a\n    check: tcp\n    targets: [127.0.0.1]\n    interval: 1m\n    intervall: 2m\n',
@@ -294,6 +294,21 @@ describe('loadConfig', () => {
   });
 });
 
+describe('probeModules', () => {
+  it('are parsed with their timeouts; a bad one is an error naming its place', () => {
+    const config = parse(
+      'probeModules:\n  http_2xx:\n    check: http\n    args: { expectStatus: 2xx }\n    timeout: 5s\n',
+    );
+    expect(config.probeModules).toEqual({
+      http_2xx: { check: 'http', args: { expectStatus: '2xx' }, timeout: 5000 },
+    });
+    expect(parse('').probeModules).toEqual({});
+    expect(errorOf('probeModules:\n  x:\n    check: http\n    timeout: soon\n')).toMatch(
+      /fleetprobe\.yaml:4:\d+: probeModules\.x\.timeout: /,
+    );
+  });
+});
+
 describe('the README example', () => {
   it('is a valid config file', async () => {
     const { readFile } = await import('node:fs/promises');
@@ -302,6 +317,7 @@ describe('the README example', () => {
     const yaml = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
     const config = parse(yaml);
     expect(config.monitors.map((m) => m.name)).toEqual(['edge-http', 'bastion-ssh', 'lb-tcp']);
+    expect(Object.keys(config.probeModules)).toEqual(['http_2xx']);
     expect([...config.inventories.values()].map((i) => i.kind)).toEqual([
       'targets',
       'dns',

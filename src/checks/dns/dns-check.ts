@@ -23,7 +23,7 @@ const MESSAGE_ANSWERS = 3;
  * server is `server`, else the target itself at its port or `port`. Targets need no address
  * (`needsAddress: false`): bulk resolution is `run dns -f names.txt --arg server=IP:PORT`.
  * Queries go through one process-wide DnsClient (`closeSharedDnsClient()` releases it at the end of a run).
- * Data: name, type, rcode, answers, server ("ip:port"), rttMs, attempts, tcp.
+ * Data: name, type, rcode, answers, authorityCount, server ("ip:port"), rttMs, attempts, tcp.
  */
 export const dnsCheck = defineCheck({
   name: 'dns',
@@ -85,6 +85,7 @@ export const dnsCheck = defineCheck({
       ...base,
       rcode: res.rcode,
       answers: res.answers,
+      authorityCount: res.authorities.length,
       rttMs: Math.round(res.rttMs * 100) / 100,
       attempts: res.attempts,
       tcp: res.truncatedRetriedOverTcp,

@@ -20,6 +20,11 @@ export interface CertInfo {
   validTo: string;
   /** Whole days until `validTo` (negative once expired). */
   daysLeft: number;
+  /**
+   * ISO-8601: the earliest `validTo` of the chain (the leaf and the issuers the server sent or the trust
+   * store completed it with), as blackbox_exporter's `probe_ssl_earliest_cert_expiry`.
+   */
+  earliestValidTo: string;
 }
 
 function nameOf(dn: Record<string, unknown> | undefined): string {
@@ -29,10 +34,18 @@ function nameOf(dn: Record<string, unknown> | undefined): string {
 }
 
 function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
-  const peer = socket.getPeerCertificate();
+  const peer = socket.getPeerCertificate(true);
   if (!peer?.valid_to) return undefined;
   const validTo = Date.parse(peer.valid_to);
+  let earliest = validTo;
+  // A self-signed root is its own issuer: stop there (and after a bounded number of links).
+  for (let c = peer.issuerCertificate, n = 0; c?.valid_to && n < 16; n++) {
+    earliest = Math.min(earliest, Date.parse(c.valid_to));
+    if (c.issuerCertificate === c || c.fingerprint256 === c.issuerCertificate?.fingerprint256) break;
+    c = c.issuerCertificate;
+  }
   return {
+    earliestValidTo: new Date(earliest).toISOString(),
     subject: nameOf(peer.subject as unknown as Record<string, unknown>),
     issuer: nameOf(peer.issuer as unknown as Record<string, unknown>),
     validTo: new Date(validTo).toISOString(),
@@ -209,6 +222,15 @@ class Exchange {
       this.#finish();
       return;
     }
+    // The server answered but the body did not end in time: a timeout that keeps what was seen (the status).
+    if (this.#parser.headersComplete && reason instanceof DeadlineError) {
+      this.#settle({
+        status: 'timeout',
+        message: `timeout after ${reason.timeoutMs} ms (reading the body)`,
+        data: this.#data(),
+      });
+      return;
+    }
     this.#settle(undefined, reason);
   };
 
@@ -272,6 +294,7 @@ class Exchange {
     if (p.headersComplete) {
       data.status = p.statusCode;
       data.bytes = this.#kept;
+      if (p.contentLength >= 0) data.contentLength = p.contentLength;
       if (this.#capped && !p.complete) data.truncated = true;
     }
     if (this.#cert) data.cert = this.#cert;
@@ -293,10 +316,11 @@ class Exchange {
  * - `error`: refused, reset, TLS failure (`tls CERT_HAS_EXPIRED`), garbage (`bad response: not HTTP`).
  * - `fail`: answered, but the status, body, certificate lifetime or stream liveness is not as expected.
  * - On abort (deadline/cancel) the socket is destroyed and `run` rejects with `ctx.signal.reason`, except
- *   that with `stream` a body still flowing at the deadline ends the read and is evaluated.
+ *   that with `stream` a body still flowing at the deadline ends the read and is evaluated, and that a
+ *   deadline reached while reading the body is a `timeout` observation carrying the data (status) seen.
  * The body is read up to `maxBytes`; then the connection is destroyed (an endless body is never read on).
  * Data: port, dnsMs (0: targets arrive resolved), connectMs, tlsMs, ttfbMs, totalMs, status, bytes,
- * truncated, cert {subject, issuer, validTo, daysLeft}.
+ * contentLength (the declared Content-Length, when there is one), truncated, cert {subject, issuer, validTo, daysLeft, earliestValidTo}.
  */
 export const httpCheck = defineCheck({
   name: 'http',

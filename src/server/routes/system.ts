@@ -2,14 +2,22 @@ import type { FastifyPluginAsync } from 'fastify';
 import { openApiDocument } from '../openapi.js';
 import type { RunManager } from '../run-manager.js';
 
+/**
+ * One part of GET /metrics: complete metric families (HELP, TYPE, samples) in the Prometheus text format,
+ * each line ending in a newline. Called at every scrape; it must be cheap and must not throw.
+ */
+export type MetricsProvider = () => string;
+
 export interface SystemRoutesOptions {
   manager: RunManager;
   version: string;
-  /** More Prometheus lines to append (distributed mode: worker liveness). */
-  extraMetrics?: () => string;
+  /** The parts of /metrics, in order (runs and checks, distributed mode's workers, monitors...). */
+  metrics: readonly MetricsProvider[];
+  /** Who may scrape /metrics: `read` (default) or `public` (`--metrics-public`). */
+  metricsRole?: 'read' | 'public';
 }
 
-/** /healthz (public), /metrics (role read), /api/v1/openapi.json (public). */
+/** /healthz (public), /metrics (role read, or public), /api/v1/openapi.json (public). */
 export const systemRoutes: FastifyPluginAsync<SystemRoutesOptions> = async (app, opts) => {
   const { manager } = opts;
   const doc = openApiDocument(opts.version);
@@ -23,10 +31,8 @@ export const systemRoutes: FastifyPluginAsync<SystemRoutesOptions> = async (app,
     }
   });
 
-  app.get('/metrics', { config: { role: 'read' } }, async (_req, reply) => {
-    const text =
-      manager.metrics.render({ active: manager.active(), inFlight: manager.inFlight() }) +
-      (opts.extraMetrics?.() ?? '');
+  app.get('/metrics', { config: { role: opts.metricsRole ?? 'read' } }, async (_req, reply) => {
+    const text = opts.metrics.map((provide) => provide()).join('');
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });
 
