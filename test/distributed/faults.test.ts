@@ -121,7 +121,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     expect(killed).toBeDefined();
     expect(yielded).toBeGreaterThanOrEqual(TOTAL);
     await expectOnePerTarget(runId, 'pass');
-  });
+  }, 120_000); // ~10 s idle; the 5 s lease and process start-ups stretch under load
 
   it('SIGTERM drains a worker: it hands its shards back, exits 0, and the run still gets one result per target', async () => {
     // Each check takes 200 ms and a shard holds 32 targets at concurrency 8: a 150 ms grace cannot finish it.
