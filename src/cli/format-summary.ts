@@ -1,6 +1,7 @@
 import { groupTitle } from '../engine/failure-groups.js';
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import { STATUSES } from '../engine/result.js';
+import type { RunOverload } from '../engine/types.js';
 
 const MAX_TARGETS_SHOWN = 12;
 const fmt = new Intl.NumberFormat('en-US');
@@ -8,9 +9,15 @@ const fmt = new Intl.NumberFormat('en-US');
 /**
  * The final summary: counts per status, wall time and rate, then one line per distinct outcome with
  * its targets folded into CIDRs/ranges ("188 error connect ECONNREFUSED: 127.20.3.0/25, 127.20.4.[1-60]").
- * Passing targets are counted but not listed.
+ * Passing targets are counted but not listed. When the client itself was overloaded (`overload`: event-loop
+ * stalls, checks re-run after a stalled deadline, a lowered in-flight limit), one line says so.
  */
-export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled: boolean): string {
+export function formatSummary(
+  summary: OutcomeSummary,
+  wallMs: number,
+  cancelled: boolean,
+  overload?: RunOverload,
+): string {
   const counts = STATUSES.filter((s) => summary.counts[s] > 0)
     .map((s) => `${fmt.format(summary.counts[s])} ${s}`)
     .join('; ');
@@ -22,6 +29,8 @@ export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled
       `(${fmt.format(Math.round(rate))} checks/s): ${counts || 'nothing run'}`,
   ];
   let cut = false;
+  const client = overload ? formatOverload(overload) : undefined;
+  if (client) lines.push(client);
   for (const group of summary.groups()) {
     const folded = group.targets;
     const shown = folded.slice(0, MAX_TARGETS_SHOWN).join(', ');
@@ -36,4 +45,21 @@ export function formatSummary(summary: OutcomeSummary, wallMs: number, cancelled
   }
   if (cut) lines.push('  (-o groups lists every group in full, with names)');
   return `${lines.join('\n')}\n`;
+}
+
+/** "client: event loop stalled 3x (longest 3,012 ms); 40 checks re-run ...", or undefined when all was well. */
+export function formatOverload(o: RunOverload): string | undefined {
+  const parts: string[] = [];
+  if (o.stalls > 0)
+    parts.push(`event loop stalled ${fmt.format(o.stalls)}x (longest ${fmt.format(o.longestStallMs)} ms)`);
+  if (o.answersReadAfterStall > 0)
+    parts.push(`${fmt.format(o.answersReadAfterStall)} answers read after a late deadline timer`);
+  if (o.rechecks > 0) parts.push(`${fmt.format(o.rechecks)} checks re-run after a stalled deadline`);
+  if (o.overloadErrors > 0) parts.push(`${fmt.format(o.overloadErrors)} client-overload errors`);
+  if (o.lowestConcurrency < o.concurrencyCeiling) {
+    parts.push(
+      `in flight lowered to ${fmt.format(o.lowestConcurrency)} of ${fmt.format(o.concurrencyCeiling)}`,
+    );
+  }
+  return parts.length > 0 ? `  client: ${parts.join('; ')}` : undefined;
 }

@@ -172,7 +172,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
         summary.add(result);
         await terminal.row(result);
       }
-      await terminal.finish(summary, performance.now() - t0, interrupted);
+      await terminal.finish(summary, performance.now() - t0, interrupted, execution.progress().overload);
     } finally {
       terminal.stopProgress();
       process.off('SIGINT', onSignal);

@@ -1,6 +1,6 @@
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import type { Result } from '../engine/result.js';
-import type { RunProgress } from '../engine/types.js';
+import type { RunOverload, RunProgress } from '../engine/types.js';
 import { csvFormat, jsonlFormat, type ResultFormat, TextOutput, tableFormat } from '../sinks/index.js';
 import { formatGroups } from './format-groups.js';
 import { formatSummary } from './format-summary.js';
@@ -72,11 +72,16 @@ export class RunTerminal {
   }
 
   /** Clears the progress line and writes the remaining rows, then the summary (none once stdout closed). */
-  async finish(summary: OutcomeSummary, wallMs: number, cancelled: boolean): Promise<void> {
+  async finish(
+    summary: OutcomeSummary,
+    wallMs: number,
+    cancelled: boolean,
+    overload?: RunOverload,
+  ): Promise<void> {
     this.stopProgress();
     await this.#out.flush();
     if (this.#out.broken) return;
-    const text = formatSummary(summary, wallMs, cancelled);
+    const text = formatSummary(summary, wallMs, cancelled, overload);
     if (this.#summaryToStdout) {
       await this.#out.write(text);
       await this.#out.flush();

@@ -3,7 +3,8 @@ import { CancelledError, DeadlineError } from './errors.js';
 
 /**
  * A deadline for one piece of work: an AbortSignal that fires with a `DeadlineError` when `timeoutMs`
- * elapses, or with the parent's reason when the parent aborts first. Call `dispose()` when the work ends
+ * elapses (in the check phase of the loop turn whose timers phase saw it expire, so I/O already waiting is
+ * read first), or with the parent's reason when the parent aborts first. Call `dispose()` when the work ends
  * so the timer and the parent listener do not outlive it.
  */
 export interface Deadline {
@@ -11,6 +12,12 @@ export interface Deadline {
   /** Epoch milliseconds at which the deadline fires. */
   readonly at: number;
   readonly timeoutMs: number;
+  /**
+   * How late, in ms, the deadline's timer ran after `at` (event-loop lag at the deadline); undefined until
+   * it has run. A large value means the loop was blocked past the deadline: the work may never have had
+   * its chance, so the engine re-runs it once before calling it a timeout.
+   */
+  readonly timerLateMs: number | undefined;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
   dispose(): void;
@@ -74,20 +81,35 @@ function startDeadline(
   const controller = new AbortController();
   const at = Date.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
+  let verdict: NodeJS.Immediate | undefined;
+  let timerLateMs: number | undefined;
   let untrack: (() => void) | undefined;
   if (parent?.aborted) {
     controller.abort(parent.reason ?? new CancelledError());
   } else {
     untrack = track(controller);
-    timer = setTimeout(() => controller.abort(new DeadlineError(timeoutMs)), timeoutMs);
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerLateMs = Math.max(0, Date.now() - at);
+      // The timers phase runs before the poll phase. After the loop was blocked, an answer that arrived in
+      // time is still unread in its socket: abort in the check phase, after the poll phase has read it.
+      verdict = setImmediate(() => {
+        verdict = undefined;
+        controller.abort(new DeadlineError(timeoutMs));
+      });
+    }, timeoutMs);
   }
   return {
     signal: controller.signal,
     at,
     timeoutMs,
+    get timerLateMs() {
+      return timerLateMs;
+    },
     remainingMs: () => Math.max(0, at - Date.now()),
     dispose() {
       if (timer) clearTimeout(timer);
+      if (verdict) clearImmediate(verdict);
       untrack?.();
       onDispose?.();
     },

@@ -64,7 +64,7 @@ class Fifo<T> {
  * a running job's signal is aborted and the job is expected to destroy what it holds and settle.
  */
 export class Scheduler {
-  readonly limit: number;
+  #limit: number;
   readonly pendingLimit: number;
   #running = 0;
   #queue = new Fifo<Entry>();
@@ -85,12 +85,30 @@ export class Scheduler {
     if (!Number.isInteger(pendingLimit) || pendingLimit < 0) {
       throw new RangeError(`Scheduler pendingLimit must be a non-negative integer, got ${pendingLimit}`);
     }
-    this.limit = options.limit;
+    this.#limit = options.limit;
     this.pendingLimit = pendingLimit;
     this.#onError = options.onError;
     this.#parent = options.signal;
     if (this.#parent?.aborted) this.destroy(this.#parent.reason);
     else this.#parent?.addEventListener('abort', this.#onParentAbort, { once: true });
+  }
+
+  /** Most jobs running at once. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * Changes the most jobs running at once (an adaptive controller's lever). Raising it starts queued jobs
+   * at once; lowering it never stops a running job: the running count drains down to the new limit.
+   */
+  setLimit(limit: number): void {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new RangeError(`Scheduler limit must be a positive integer, got ${limit}`);
+    }
+    const raised = limit > this.#limit;
+    this.#limit = limit;
+    if (raised) this.#next();
   }
 
   /** Jobs running now. */
@@ -115,7 +133,7 @@ export class Scheduler {
    * the scheduler, so leaving it unawaited can never raise an unhandled rejection.
    */
   async spawn<T>(job: Job<T>): Promise<{ done: Promise<T> }> {
-    while (this.#running >= this.limit && this.#queue.size >= this.pendingLimit) {
+    while (this.#running >= this.#limit && this.#queue.size >= this.pendingLimit) {
       if (this.#closed) throw new SchedulerClosedError();
       await new Promise<void>((resolve, reject) => this.#spaceWaiters.push({ resolve, reject }));
     }
@@ -126,7 +144,7 @@ export class Scheduler {
   /** Like `spawn`, but never waits: throws a RangeError when the queue is full. */
   trySpawn<T>(job: Job<T>): { done: Promise<T> } {
     if (this.#closed) throw new SchedulerClosedError();
-    if (this.#running >= this.limit && this.#queue.size >= this.pendingLimit) {
+    if (this.#running >= this.#limit && this.#queue.size >= this.pendingLimit) {
       throw new RangeError(`scheduler full: ${this.#running} running, ${this.#queue.size} queued`);
     }
     return { done: this.#enqueue(job) };
@@ -148,7 +166,7 @@ export class Scheduler {
         });
       };
       if (this.#controller.signal.aborted) return reject(this.#controller.signal.reason);
-      if (this.#running < this.limit) run();
+      if (this.#running < this.#limit) run();
       else this.#queue.push({ run, reject });
     });
     done.catch((err: unknown) => this.#report(err));
@@ -163,13 +181,13 @@ export class Scheduler {
   }
 
   #next(): void {
-    while (this.#running < this.limit) {
+    while (this.#running < this.#limit) {
       const entry = this.#queue.shift();
       if (!entry) break;
       entry.run();
     }
     // Wake spawners while there is room; each re-checks the condition in its loop.
-    let room = this.pendingLimit - this.#queue.size + (this.limit - this.#running);
+    let room = this.pendingLimit - this.#queue.size + (this.#limit - this.#running);
     while (room-- > 0) {
       const waiter = this.#spaceWaiters.shift();
       if (!waiter) break;

@@ -14,8 +14,11 @@ export const SETTLE_GRACE_MS = 250;
  * Runs one check attempt so that it can never outlive its deadline, whatever its code does:
  * - a check that never settles, or ignores its signal, is abandoned `SETTLE_GRACE_MS` after the signal
  *   aborts; the returned promise rejects with `deadline.signal.reason` (DeadlineError or the cancel reason);
- * - a check that blocked the event loop past its deadline (so the deadline timer could not fire before it
- *   returned) rejects with a DeadlineError: it finished late, it did not pass;
+ * - a check that returned after its deadline before the deadline timer could run (the loop was blocked until
+ *   it returned) rejects with a LateResultError: it finished late (the engine re-runs it once when the
+ *   lateness looks like a stall of the loop rather than of the target);
+ * - an answer read in the poll phase between the deadline's timer and its verdict (`createDeadline` defers
+ *   the abort by one loop turn) stands: it was waiting in the socket at the deadline;
  * - what it returns is validated (`validateObservation`): a malformed observation rejects with
  *   InvalidObservationError.
  * An abandoned check's late settlement is ignored (and never becomes an unhandled rejection).
@@ -46,9 +49,11 @@ export function raceDeadline(
     pending.then(
       (value) => {
         settle();
-        // The signal still not aborted although the deadline has passed: the check kept the event loop busy
-        // (a synchronous loop) so the deadline timer never got its turn. Its answer came too late.
-        if (!signal.aborted && Date.now() > deadline.at) {
+        // The signal still not aborted although the deadline has passed, and the deadline timer has not run:
+        // the event loop was busy (the check's own synchronous loop, or a stall) until the check returned.
+        // Its answer came too late. (When the timer has run, its verdict waits for the poll phase: an answer
+        // read there was waiting in its socket at the deadline, and stands.)
+        if (!signal.aborted && deadline.timerLateMs === undefined && Date.now() > deadline.at) {
           reject(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at));
           return;
         }

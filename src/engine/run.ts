@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import type { CheckContext, Observation } from '../checks/check.js';
+import { AdaptiveConcurrency } from '../core/adaptive-concurrency.js';
 import { Channel } from '../core/channel.js';
-import { DeadlineGroup } from '../core/deadline.js';
+import { type Deadline, DeadlineGroup } from '../core/deadline.js';
 import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
+import { loopMonitor } from '../core/loop-monitor.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { Scheduler } from '../core/scheduler.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
+import {
+  ClientOverloadError,
+  highLagMs,
+  type OverloadCounters,
+  overloadTotals,
+  stallLateMs,
+} from './overload.js';
 import { LateResultError, raceDeadline } from './race-deadline.js';
 import { emptyCounts, type Result, type Status } from './result.js';
 import { resultFor } from './result-for.js';
@@ -15,6 +24,15 @@ import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 256;
 const silentLog = pino({ level: 'silent' });
+
+/** An attempt whose deadline ran late enough that the loop, not the target, may be why it did not finish. */
+class StalledAttempt {
+  constructor(
+    readonly observation: Observation,
+    /** `late-result`: the check returned late before the timer ran (it may have blocked the loop itself). */
+    readonly kind: 'deadline' | 'late-result',
+  ) {}
+}
 
 /**
  * Starts a run: targets -> scheduler -> check -> results, one result per target, in completion order.
@@ -39,6 +57,11 @@ export function startRun(spec: RunSpec): RunExecution {
   let done = 0;
   let inFlight = 0;
   let started = false;
+  const overload: OverloadCounters = { rechecks: 0, overloadErrors: 0, answersReadAfterStall: 0 };
+  let stalls = 0;
+  let longestStallMs = 0;
+  const lateMsLimit = stallLateMs(timeoutMs);
+  let adaptive: AdaptiveConcurrency | undefined;
 
   const progress = (): RunProgress => ({
     id,
@@ -48,6 +71,14 @@ export function startRun(spec: RunSpec): RunExecution {
     done,
     inFlight,
     counts: { ...counts },
+    overload: {
+      ...overload,
+      stalls,
+      longestStallMs: Math.round(longestStallMs),
+      concurrencyLimit: adaptive?.limit ?? concurrency,
+      concurrencyCeiling: concurrency,
+      lowestConcurrency: adaptive?.lowest ?? concurrency,
+    },
   });
 
   const makeResult = (
@@ -69,17 +100,27 @@ export function startRun(spec: RunSpec): RunExecution {
     });
 
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
-  const classify = (err: unknown, signal: AbortSignal): Observation => {
+  const classify = (err: unknown, deadline: Deadline): Observation | StalledAttempt => {
+    const { signal } = deadline;
     const reason = signal.aborted ? signal.reason : err;
-    if (reason instanceof LateResultError)
-      return { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms (${reason.message})` };
-    if (reason instanceof DeadlineError)
-      return { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
+    if (reason instanceof LateResultError) {
+      const observation: Observation = {
+        status: 'timeout',
+        message: `timeout after ${reason.timeoutMs} ms (${reason.message})`,
+      };
+      return reason.lateMs >= lateMsLimit ? new StalledAttempt(observation, 'late-result') : observation;
+    }
+    if (reason instanceof DeadlineError) {
+      const observation: Observation = { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
+      return (deadline.timerLateMs ?? 0) >= lateMsLimit
+        ? new StalledAttempt(observation, 'deadline')
+        : observation;
+    }
     if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
     return { status: 'error', message: describeError(err) };
   };
 
-  const attemptOnce = async (target: Target): Promise<Observation> => {
+  const attemptOnce = async (target: Target): Promise<Observation | StalledAttempt> => {
     const deadline = deadlines.create(timeoutMs);
     try {
       deadline.signal.throwIfAborted();
@@ -103,11 +144,15 @@ export function startRun(spec: RunSpec): RunExecution {
       // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
       // still flowing at the deadline).
       const observation = await raceDeadline(() => check.run(subject, spec.args, ctx), deadline, check.name);
+      if (!deadline.signal.aborted && deadline.timerLateMs !== undefined) {
+        overload.answersReadAfterStall++;
+        overloadTotals.answersReadAfterStall++;
+      }
       return subject === target
         ? observation
         : { ...observation, data: { address: subject.address, ...observation.data } };
     } catch (err) {
-      return classify(err, deadline.signal);
+      return classify(err, deadline);
     } finally {
       deadline.dispose();
     }
@@ -116,22 +161,33 @@ export function startRun(spec: RunSpec): RunExecution {
   const checkTarget = async (target: Target): Promise<Result> => {
     const t0 = performance.now();
     let attempts = 0;
+    let rerun = false;
     let observation: Observation;
     for (;;) {
       attempts++;
-      observation = await attemptOnce(target);
+      const outcome = await attemptOnce(target);
       if (cancel.signal.aborted) {
-        return makeResult(
-          target,
-          'cancelled',
-          { message: 'cancelled' },
-          observation.data ?? {},
-          t0,
-          attempts,
-        );
+        const data = outcome instanceof StalledAttempt ? outcome.observation.data : outcome.data;
+        return makeResult(target, 'cancelled', { message: 'cancelled' }, data ?? {}, t0, attempts);
       }
+      if (outcome instanceof StalledAttempt) {
+        // The loop was blocked past the deadline: the target may never have had its chance. Once more,
+        // outside the count of `retries`; stalled again, the client is the bottleneck, not the target.
+        if (!rerun) {
+          rerun = true;
+          overload.rechecks++;
+          overloadTotals.rechecks++;
+          continue;
+        }
+        // A check that returned late twice most likely blocks the loop itself: that stays its `timeout`.
+        if (outcome.kind === 'deadline') {
+          overload.overloadErrors++;
+          overloadTotals.overloadErrors++;
+          observation = { status: 'error', message: new ClientOverloadError().message };
+        } else observation = outcome.observation;
+      } else observation = outcome;
       const retryable = observation.status === 'error' || observation.status === 'timeout';
-      if (!retryable || attempts > retries) break;
+      if (!retryable || attempts - (rerun ? 1 : 0) > retries) break;
     }
     return makeResult(target, observation.status, observation, observation.data ?? {}, t0, attempts);
   };
@@ -149,6 +205,21 @@ export function startRun(spec: RunSpec): RunExecution {
       pendingLimit: 0,
       onError: (err) => log.error({ err }, 'engine job failed'), // checkTarget never throws; a bug if it does
     });
+    const monitor = loopMonitor();
+    const releaseMonitor = monitor.acquire();
+    const unsubscribe = monitor.onStall((stallMs) => {
+      stalls++;
+      if (stallMs > longestStallMs) longestStallMs = stallMs;
+    });
+    if (spec.adaptiveConcurrency !== false) {
+      adaptive = new AdaptiveConcurrency({
+        ceiling: concurrency,
+        highLagMs: highLagMs(timeoutMs),
+        lagMs: () => monitor.takeLagMs(),
+        onChange: (limit) => scheduler.setLimit(limit),
+      });
+      adaptive.start();
+    }
     let sourceError: unknown;
     try {
       for await (const target of spec.targets) {
@@ -181,6 +252,9 @@ export function startRun(spec: RunSpec): RunExecution {
       cancel.abort(err);
     } finally {
       await scheduler.close();
+      adaptive?.stop();
+      unsubscribe();
+      releaseMonitor();
       channel.end(sourceError);
     }
   };

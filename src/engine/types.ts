@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { Target } from '../targets/target.js';
+import type { OverloadCounters } from './overload.js';
 import type { Result, StatusCounts } from './result.js';
 
 /** Everything a run needs, validated at the edge (CLI, API, shard message) and frozen. */
@@ -14,8 +15,13 @@ export interface RunSpec {
   readonly targets: AsyncIterable<Target>;
   /** Number of targets when known up front (for progress and ETA). */
   readonly total?: number;
-  /** Checks in flight (default 256). */
+  /** Checks in flight (default 256): with adaptive concurrency, the ceiling. */
   readonly concurrency?: number;
+  /**
+   * Lower the in-flight limit while this process's event loop lags and raise it again on recovery (AIMD,
+   * `concurrency` the ceiling). Default true.
+   */
+  readonly adaptiveConcurrency?: boolean;
   /** Per-target deadline; default: the check's `timeoutMs`. */
   readonly timeoutMs?: number;
   /** Retries after `error`/`timeout` (default 0). */
@@ -38,6 +44,19 @@ export interface RunProgress {
   readonly done: number;
   readonly inFlight: number;
   readonly counts: Readonly<StatusCounts>;
+  /** How the run coped with its own overload (event-loop stalls); absent from executors that do not know. */
+  readonly overload?: RunOverload;
+}
+
+/** A run's view of its client's overload. */
+export interface RunOverload extends OverloadCounters {
+  /** Event-loop stalls (blocked >= 200 ms) during the run, and the longest, ms. */
+  readonly stalls: number;
+  readonly longestStallMs: number;
+  /** The in-flight limit now, its lowest during the run, and its ceiling (`concurrency`). */
+  readonly concurrencyLimit: number;
+  readonly concurrencyCeiling: number;
+  readonly lowestConcurrency: number;
 }
 
 export type { Result };

@@ -1,3 +1,4 @@
+import { renderOverloadMetrics } from '../engine/overload.js';
 import type { Status } from '../engine/result.js';
 import { RUN_STATES, type RunState } from '../store/store.js';
 
@@ -76,6 +77,6 @@ export class Metrics {
     out.push('# HELP fleetprobe_checks_in_flight Checks running now.');
     out.push('# TYPE fleetprobe_checks_in_flight gauge');
     out.push(`fleetprobe_checks_in_flight ${gauges.inFlight}`);
-    return `${out.join('\n')}\n`;
+    return `${out.join('\n')}\n${renderOverloadMetrics()}`;
   }
 }

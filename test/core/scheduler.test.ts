@@ -184,6 +184,30 @@ describe('Scheduler', () => {
     expect((await s.close())?.errors).toHaveLength(1);
   });
 
+  it('setLimit: lowering lets running jobs finish and starts no more; raising starts queued jobs at once', async () => {
+    const s = new Scheduler({ limit: 4, pendingLimit: 10 });
+    const gates = Array.from({ length: 8 }, () => gate());
+    const dones = [];
+    for (const g of gates) dones.push((await s.spawn(() => g.promise)).done);
+    expect(s.running).toBe(4);
+    s.setLimit(2);
+    expect(s.running).toBe(4); // never stops a running job
+    gates[0]!.resolve();
+    gates[1]!.resolve();
+    gates[2]!.resolve();
+    await flush();
+    expect(s.running).toBe(2); // 4 - 3 finished + 1 started: back at the new limit
+    expect(s.pending).toBe(3);
+    s.setLimit(5);
+    expect(s.running).toBe(5);
+    expect(s.pending).toBe(0);
+    expect(s.limit).toBe(5);
+    for (const g of gates) g.resolve();
+    await Promise.all(dones);
+    expect(() => s.setLimit(0)).toThrow(RangeError);
+    expect(await s.close()).toBeUndefined();
+  });
+
   it('rejects bad limits', () => {
     expect(() => new Scheduler({ limit: 0 })).toThrow(RangeError);
     expect(() => new Scheduler({ limit: 1, pendingLimit: -1 })).toThrow(RangeError);

@@ -5,6 +5,8 @@ import { CancelledError, DeadlineError, isFleetprobeError } from '../../src/core
 import { LateResultError, raceDeadline, SETTLE_GRACE_MS } from '../../src/engine/race-deadline.js';
 
 /** Time is the subject: fake timers (and a fake Date, which the deadline's `at` is measured in). */
+/** The deadline aborts one loop turn after its timer (a `setImmediate`): 1 ms in fake time. */
+const TURN_MS = 1;
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -26,7 +28,7 @@ describe('raceDeadline', () => {
   it('abandons a check that never settles SETTLE_GRACE_MS after its deadline, with the DeadlineError', async () => {
     const d = createDeadline(500);
     const o = outcome(raceDeadline(() => new Promise<Observation>(() => {}), d, 'x'));
-    await vi.advanceTimersByTimeAsync(500 + SETTLE_GRACE_MS - 1);
+    await vi.advanceTimersByTimeAsync(500 + TURN_MS + SETTLE_GRACE_MS - 1);
     expect(o.settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(o.error).toBeInstanceOf(DeadlineError);
@@ -40,7 +42,7 @@ describe('raceDeadline', () => {
         d.signal.addEventListener('abort', () => resolve({ status: 'pass', message: 'stream alive' })),
       );
     const o = outcome(raceDeadline(run, d, 'x'));
-    await vi.advanceTimersByTimeAsync(500);
+    await vi.advanceTimersByTimeAsync(500 + TURN_MS);
     expect(o.value).toEqual({ status: 'pass', message: 'stream alive' });
     d.dispose();
   });
@@ -66,6 +68,24 @@ describe('raceDeadline', () => {
     expect(o.error).toBeInstanceOf(LateResultError);
     expect(o.error).toBeInstanceOf(DeadlineError); // so the engine records `timeout`
     expect((o.error as LateResultError).lateMs).toBe(1_000);
+    d.dispose();
+  });
+
+  it('keeps an answer read between the deadline timer (run late: the loop was blocked) and its verdict', async () => {
+    const d = createDeadline(500);
+    // Registered after the deadline's timer with the same due time: it runs in the same timers phase,
+    // after it, like a socket read in the poll phase that follows. The clock shows the stall.
+    const run = () =>
+      new Promise<Observation>((resolve) =>
+        setTimeout(() => {
+          vi.setSystemTime(Date.now() + 1_500);
+          resolve({ status: 'pass', message: 'was waiting' });
+        }, 500),
+      );
+    const o = outcome(raceDeadline(run, d, 'x'));
+    await vi.advanceTimersByTimeAsync(500 + TURN_MS);
+    expect(o.value).toEqual({ status: 'pass', message: 'was waiting' });
+    expect(d.timerLateMs).toBe(0);
     d.dispose();
   });
 

@@ -1,0 +1,106 @@
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { httpArgs, httpCheck } from '../../src/checks/http/index.js';
+import { formatOverload } from '../../src/cli/format-summary.js';
+import { renderOverloadMetrics } from '../../src/engine/overload.js';
+import type { Result } from '../../src/engine/result.js';
+import { startRun } from '../../src/engine/run.js';
+import type { RunProgress } from '../../src/engine/types.js';
+
+/** What a blocked event loop looks like: a synchronous busy-wait. */
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // busy
+  }
+}
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+async function listen(server: net.Server): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function runOne(
+  port: number,
+  timeoutMs: number,
+): Promise<{ results: Result[]; progress: RunProgress }> {
+  const run = startRun({
+    check: httpCheck,
+    args: httpArgs.parse({ port }),
+    targets: (async function* () {
+      yield { address: '127.0.0.1', labels: {} };
+    })(),
+    timeoutMs,
+  });
+  const out: Result[] = [];
+  for await (const r of run.results()) out.push(r);
+  return { results: out, progress: run.progress() };
+}
+
+describe('a deadline the loop was blocked past', () => {
+  it('is not the target timeout when the answer was waiting in the socket', async () => {
+    const TIMEOUT_MS = 300;
+    // The server answers, then (same process) blocks the loop 3x past the client's deadline: when the loop
+    // wakes, the answer waits in the client's socket while the deadline timer is long overdue.
+    const server = http.createServer((_req, res) => {
+      res.end('ok');
+      blockLoop(3 * TIMEOUT_MS);
+    });
+    const port = await listen(server);
+    const { results, progress } = await runOne(port, TIMEOUT_MS);
+    expect(results[0]).toMatchObject({ status: 'pass', attempts: 1 });
+    expect(progress.overload).toMatchObject({ answersReadAfterStall: 1, rechecks: 0 });
+    expect(progress.overload!.stalls).toBeGreaterThanOrEqual(1);
+    expect(formatOverload(progress.overload!)).toMatch(/event loop stalled .*1 answers read after a late/);
+  });
+
+  it('is re-run once when the target did not answer, and is the client overload when stalled again', async () => {
+    const TIMEOUT_MS = 200;
+    let connections = 0;
+    // Accepts, never answers, and blocks the loop past the deadline on every connection.
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => {});
+      blockLoop(3 * TIMEOUT_MS);
+    });
+    const port = await listen(server);
+    const { results, progress } = await runOne(port, TIMEOUT_MS);
+    expect(connections).toBe(2);
+    expect(results[0]).toMatchObject({ status: 'error', attempts: 2 });
+    expect(results[0]!.message).toMatch(/^client overloaded/);
+    expect(progress.overload).toMatchObject({ rechecks: 1, overloadErrors: 1 });
+    const metrics = renderOverloadMetrics();
+    expect(metrics).toMatch(/^fleetprobe_checks_client_overload_total [1-9]/m);
+    expect(metrics).toMatch(/^fleetprobe_event_loop_stalls_total [1-9]/m);
+  });
+
+  it('a silent target is a timeout', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.on('error', () => {});
+    });
+    const port = await listen(server);
+    const [result] = (await runOne(port, 1000)).results;
+    // (A re-run happens only when this busy machine itself delayed the deadline timer by 50 ms or more.)
+    expect(result).toMatchObject({ status: 'timeout', attempts: connections });
+  });
+});
