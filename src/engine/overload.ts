@@ -4,10 +4,10 @@ import { loopMonitor } from '../core/loop-monitor.js';
 /**
  * A deadline whose timer ran at least this many ms after its time was blocked past, not merely reached:
  * the check may never have had its chance (the loop could not read its socket or send its request), so the
- * engine re-runs it once before recording `timeout`. 5% of the timeout, at least 50 ms.
+ * engine re-runs it once before recording `timeout`. 5% of the timeout, between 20 and 100 ms.
  */
 export function stallLateMs(timeoutMs: number): number {
-  return Math.max(50, timeoutMs * 0.05);
+  return Math.min(100, Math.max(20, timeoutMs * 0.05));
 }
 
 /** Event-loop delay (ms) above which a run lowers its in-flight limit: 1/8 of the timeout, 50..500 ms. */

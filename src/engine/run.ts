@@ -108,7 +108,9 @@ export function startRun(spec: RunSpec): RunExecution {
         status: 'timeout',
         message: `timeout after ${reason.timeoutMs} ms (${reason.message})`,
       };
-      return reason.lateMs >= lateMsLimit ? new StalledAttempt(observation, 'late-result') : observation;
+      // The loop was busy until the check returned: its own synchronous code, or a stall while its answer
+      // waited in the socket. Re-run once: an answer that was waiting comes again, a blocking check blocks again.
+      return new StalledAttempt(observation, 'late-result');
     }
     if (reason instanceof DeadlineError) {
       const observation: Observation = { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };

@@ -100,6 +100,8 @@ class Exchange {
   #cert: CertInfo | undefined;
   #stalled = false;
   #settled = false;
+  /** Chunks read so far: an idle timeout checks that none arrived in the poll phase after it. */
+  #reads = 0;
 
   constructor(
     readonly target: Target,
@@ -172,6 +174,7 @@ class Exchange {
   };
 
   handleData(chunk: Buffer): void {
+    this.#reads++;
     if (this.#ttfbMs < 0) this.#ttfbMs = elapsedMs(this.#writtenAt);
     const parser = this.#parser;
     const hadHeaders = parser.headersComplete;
@@ -193,8 +196,14 @@ class Exchange {
   }
 
   handleIdle(): void {
-    this.#stalled = true;
-    this.#finish();
+    // Timers run before the poll phase: after the loop was blocked, body data may be waiting unread. Decide
+    // in the check phase, once the poll phase has read what is there.
+    const reads = this.#reads;
+    setImmediate(() => {
+      if (this.#settled || this.#reads !== reads) return;
+      this.#stalled = true;
+      this.#finish();
+    });
   }
 
   handleEnd(): void {
