@@ -1,7 +1,7 @@
 import { dnsCheck } from './dns/index.js';
 import { httpCheck } from './http/index.js';
 import { CheckRegistry } from './registry.js';
-import { sshCheck } from './ssh/index.js';
+import { sshCheck } from './ssh/ssh-check.js';
 import { tcpCheck } from './tcp/index.js';
 
 /** A registry holding the built-in checks: tcp, http, dns, ssh. */

@@ -5,7 +5,7 @@ import { DeadlineError, describeError, isFleetprobeError } from '../../core/erro
 import type { Target } from '../../targets/target.js';
 import { defineCheck, type Observation } from '../check.js';
 import { patternArg } from '../pattern.js';
-import { identityCache } from './identity.js';
+import type { identityCache } from './identity.js';
 import {
   fingerprintSha256,
   formatKnownHostsLine,
@@ -14,7 +14,14 @@ import {
   knownHostsName,
 } from './known-hosts.js';
 import { knownHostsStore } from './known-hosts-store.js';
-import { type SshOutcome, sshExec } from './ssh-session.js';
+import type { SshOutcome } from './ssh-session.js';
+
+let runtime: Promise<typeof import('./ssh-runtime.js')> | undefined;
+/** ssh2 and what uses it, loaded on the first ssh check (a run of any other check never loads it). */
+const loadSshRuntime = () => {
+  runtime ??= import('./ssh-runtime.js');
+  return runtime;
+};
 
 export const HOST_KEY_POLICIES = ['strict', 'accept-new', 'off'] as const;
 export type HostKeyPolicy = (typeof HOST_KEY_POLICIES)[number];
@@ -97,7 +104,8 @@ export const sshCheck = defineCheck({
     const host = target.address ?? target.name;
     if (!host) return { status: 'error', message: 'target has no address' };
     const port = target.port ?? args.port;
-    const pre = await prepare(target, port, args, ctx.signal).catch((err: unknown) => err);
+    const { identityCache, sshExec } = await loadSshRuntime();
+    const pre = await prepare(identityCache, target, port, args, ctx.signal).catch((err: unknown) => err);
     if (!(pre instanceof Prepared)) {
       if (ctx.signal.aborted) return deadlineObservation(ctx.signal.reason, ctx.timeoutMs, 'connect', {});
       return {
@@ -154,9 +162,15 @@ class Prepared {
   ) {}
 }
 
-async function prepare(target: Target, port: number, args: SshArgs, signal: AbortSignal): Promise<Prepared> {
+async function prepare(
+  identities: typeof identityCache,
+  target: Target,
+  port: number,
+  args: SshArgs,
+  signal: AbortSignal,
+): Promise<Prepared> {
   const passphrase = args.passphraseEnv ? process.env[args.passphraseEnv] : undefined;
-  const keys = await Promise.all(args.identity.map((p) => identityCache.load(p, passphrase, signal)));
+  const keys = await Promise.all(args.identity.map((p) => identities.load(p, passphrase, signal)));
   const sockPath = process.env.SSH_AUTH_SOCK;
   const agent = (args.agent ?? keys.length === 0) && sockPath ? sockPath : undefined;
   if (keys.length === 0 && !agent) {
