@@ -24,14 +24,8 @@ export interface Deadline {
 }
 
 export function createDeadline(timeoutMs: number, parent?: AbortSignal): Deadline {
-  if (!parent) return startDeadline(timeoutMs, undefined, () => noop);
-  const group = new DeadlineGroup(parent);
-  return startDeadline(
-    timeoutMs,
-    parent,
-    (controller) => group.track(controller),
-    () => group.dispose(),
-  );
+  if (!parent) return new TimerDeadline(timeoutMs, undefined, undefined, false);
+  return new TimerDeadline(timeoutMs, parent, new DeadlineGroup(parent), true);
 }
 
 /**
@@ -54,13 +48,17 @@ export class DeadlineGroup {
 
   /** A deadline firing after `timeoutMs`, or when the parent aborts (with the parent's reason). */
   create(timeoutMs: number): Deadline {
-    return startDeadline(timeoutMs, this.#parent, (controller) => this.track(controller));
+    return new TimerDeadline(timeoutMs, this.#parent, this, false);
   }
 
   /** @internal */
-  track(controller: AbortController): () => void {
+  add(controller: AbortController): void {
     this.#members.add(controller);
-    return () => this.#members.delete(controller);
+  }
+
+  /** @internal */
+  remove(controller: AbortController): void {
+    this.#members.delete(controller);
   }
 
   /** Removes the listener on the parent; deadlines created earlier no longer follow it. */
@@ -70,50 +68,73 @@ export class DeadlineGroup {
   }
 }
 
-const noop = () => {};
+/** One object per deadline, no closures: timer callbacks get the deadline as their argument. */
+class TimerDeadline implements Deadline {
+  readonly signal: AbortSignal;
+  readonly at: number;
+  readonly timeoutMs: number;
+  readonly #controller = new AbortController();
+  readonly #group: DeadlineGroup | undefined;
+  readonly #ownsGroup: boolean;
+  #timer: NodeJS.Timeout | undefined;
+  #verdict: NodeJS.Immediate | undefined;
+  #timerLateMs: number | undefined;
 
-function startDeadline(
-  timeoutMs: number,
-  parent: AbortSignal | undefined,
-  track: (controller: AbortController) => () => void,
-  onDispose?: () => void,
-): Deadline {
-  const controller = new AbortController();
-  const at = Date.now() + timeoutMs;
-  let timer: NodeJS.Timeout | undefined;
-  let verdict: NodeJS.Immediate | undefined;
-  let timerLateMs: number | undefined;
-  let untrack: (() => void) | undefined;
-  if (parent?.aborted) {
-    controller.abort(parent.reason ?? new CancelledError());
-  } else {
-    untrack = track(controller);
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerLateMs = Math.max(0, Date.now() - at);
-      // The timers phase runs before the poll phase. After the loop was blocked, an answer that arrived in
-      // time is still unread in its socket: abort in the check phase, after the poll phase has read it.
-      verdict = setImmediate(() => {
-        verdict = undefined;
-        controller.abort(new DeadlineError(timeoutMs));
-      });
-    }, timeoutMs);
+  constructor(
+    timeoutMs: number,
+    parent: AbortSignal | undefined,
+    group: DeadlineGroup | undefined,
+    ownsGroup: boolean,
+  ) {
+    this.signal = this.#controller.signal;
+    this.at = Date.now() + timeoutMs;
+    this.timeoutMs = timeoutMs;
+    this.#group = group;
+    this.#ownsGroup = ownsGroup;
+    if (parent?.aborted) {
+      this.#controller.abort(parent.reason ?? new CancelledError());
+    } else {
+      group?.add(this.#controller);
+      this.#timer = setTimeout(onDeadlineTimer, timeoutMs, this);
+    }
   }
-  return {
-    signal: controller.signal,
-    at,
-    timeoutMs,
-    get timerLateMs() {
-      return timerLateMs;
-    },
-    remainingMs: () => Math.max(0, at - Date.now()),
-    dispose() {
-      if (timer) clearTimeout(timer);
-      if (verdict) clearImmediate(verdict);
-      untrack?.();
-      onDispose?.();
-    },
-  };
+
+  get timerLateMs(): number | undefined {
+    return this.#timerLateMs;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+
+  dispose(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#verdict) clearImmediate(this.#verdict);
+    this.#group?.remove(this.#controller);
+    if (this.#ownsGroup) this.#group?.dispose();
+  }
+
+  /** @internal the deadline's timer ran. */
+  fire(): void {
+    this.#timer = undefined;
+    this.#timerLateMs = Math.max(0, Date.now() - this.at);
+    // The timers phase runs before the poll phase. After the loop was blocked, an answer that arrived in
+    // time is still unread in its socket: abort in the check phase, after the poll phase has read it.
+    this.#verdict = setImmediate(onDeadlineVerdict, this);
+  }
+
+  /** @internal the verdict, one loop turn after the timer. */
+  abort(): void {
+    this.#verdict = undefined;
+    this.#controller.abort(new DeadlineError(this.timeoutMs));
+  }
+}
+
+function onDeadlineTimer(deadline: TimerDeadline): void {
+  deadline.fire();
+}
+function onDeadlineVerdict(deadline: TimerDeadline): void {
+  deadline.abort();
 }
 
 /** Rejects with `signal.reason` if the signal is already aborted. */

@@ -42,9 +42,13 @@ export interface Executor {
   close?(): Promise<void>;
 }
 
+/** Final progress snapshots kept for runs that ended. */
+const ENDED_KEPT = 16;
+
 /** Runs checks in this process with the engine (`startRun`). */
 export class LocalExecutor implements Executor {
   readonly #live = new Map<string, RunExecution>();
+  readonly #ended = new Map<string, RunProgress>();
   readonly #log: Logger | undefined;
   readonly #resolve: ((name: string, signal: AbortSignal) => Promise<string[]>) | undefined;
 
@@ -80,11 +84,14 @@ export class LocalExecutor implements Executor {
       yield* execution.results();
     } finally {
       this.#live.delete(run.id);
+      // Kept for the summary written after the last result (its overload line); a few runs at most.
+      this.#ended.set(run.id, execution.progress());
+      if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
     }
   }
 
-  /** Live counters of a run executing here. */
+  /** Live counters of a run executing here, or the final ones of one of the last runs that ended here. */
   progress(runId: string): RunProgress | undefined {
-    return this.#live.get(runId)?.progress();
+    return this.#live.get(runId)?.progress() ?? this.#ended.get(runId);
   }
 }
