@@ -59,6 +59,14 @@ interface ChildResult {
   failed: number;
   extra?: string;
   rssMb?: number;
+  /** CPU (user + system) per name, µs: steadier than q/s on a busy machine. */
+  cpuUs?: number;
+}
+
+/** CPU µs per name since `since` (a `process.cpuUsage()`). */
+function cpuUsPerName(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / N;
 }
 
 // ---------------------------------------------------------------- child modes (one tool per process)
@@ -78,6 +86,7 @@ async function childOurs(): Promise<ChildResult> {
   let wrong = 0;
   let failed = 0;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (next < N) {
       const i = next++;
@@ -104,6 +113,7 @@ async function childOurs(): Promise<ChildResult> {
     failed,
     extra: `window ${s.window}, retries ${s.retries}, unmatched ${s.unmatched}`,
     rssMb: process.resourceUsage().maxRSS / 1024,
+    cpuUs: cpuUsPerName(cpu0),
   };
 }
 
@@ -115,6 +125,7 @@ async function childEngine(): Promise<ChildResult> {
     for (let i = 0; i < N; i++) yield { name: `n${i}.${ZONE}`, labels: {} };
   }
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const run = startRun({
     check: dnsCheck as import('../src/checks/check.js').Check<unknown>,
     args: dnsArgs.parse({ server: `${HOST}:${PORT}` }),
@@ -143,6 +154,7 @@ async function childEngine(): Promise<ChildResult> {
     wrong,
     failed,
     rssMb: process.resourceUsage().maxRSS / 1024,
+    cpuUs: cpuUsPerName(cpu0),
   };
 }
 
@@ -155,6 +167,7 @@ async function childCares(): Promise<ChildResult> {
   let wrong = 0;
   let failed = 0;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   const worker = async () => {
     while (next < N) {
       const i = next++;
@@ -179,6 +192,7 @@ async function childCares(): Promise<ChildResult> {
     wrong,
     failed,
     rssMb: process.resourceUsage().maxRSS / 1024,
+    cpuUs: cpuUsPerName(cpu0),
   };
 }
 
@@ -367,7 +381,7 @@ async function assertPortFree(host: string, port: number): Promise<void> {
 }
 
 function table(rows: ChildResult[]): string {
-  const head = ['tool', 'q/s', 'seconds', 'ok', 'wrong', 'failed', 'peak RSS MB', 'notes'];
+  const head = ['tool', 'q/s', 'seconds', 'ok', 'wrong', 'failed', 'peak RSS MB', 'CPU µs/name', 'notes'];
   const body = rows.map((r) => [
     r.tool,
     Math.round(r.qps).toLocaleString('en-US'),
@@ -376,11 +390,12 @@ function table(rows: ChildResult[]): string {
     String(r.wrong),
     String(r.failed),
     r.rssMb === undefined ? '-' : r.rssMb.toFixed(0),
+    r.cpuUs === undefined ? '-' : r.cpuUs.toFixed(0),
     r.extra ?? '',
   ]);
   const widths = head.map((h, k) => Math.max(h.length, ...body.map((b) => b[k]!.length)));
   const fmt = (cells: string[]) =>
-    cells.map((c, k) => (k === 0 || k === 7 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ');
+    cells.map((c, k) => (k === 0 || k === 8 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ');
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt)].join('\n');
 }
 
