@@ -181,12 +181,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
         summary.add(result);
         await terminal.row(result);
       }
-      await terminal.finish(
-        summary,
-        performance.now() - t0,
-        interrupted,
-        executor.progress(runId)?.overload,
-      );
+      await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);
     } finally {
       terminal.stopProgress();
       process.off('SIGINT', onSignal);
