@@ -177,9 +177,14 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     const t0 = performance.now();
     try {
       await terminal.header();
+      let blockLoopMs = testBlockLoopMs();
       for await (const result of results) {
         summary.add(result);
         await terminal.row(result);
+        if (blockLoopMs > 0) {
+          blockLoop(blockLoopMs);
+          blockLoopMs = 0;
+        }
       }
       await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);
     } finally {
@@ -194,6 +199,22 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     await source.close();
     await db?.close();
     await closeSharedResources();
+  }
+}
+
+/**
+ * Test-only: `FLEETPROBE_TEST_BLOCK_LOOP_MS=<ms>` blocks the event loop synchronously once, after the first
+ * result, while the other checks are in flight (how e2e tests show a stalled client reports no false timeouts).
+ */
+function testBlockLoopMs(): number {
+  const ms = Number(process.env.FLEETPROBE_TEST_BLOCK_LOOP_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+function blockLoop(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    // a stalled client: nothing else runs
   }
 }
 
