@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
+import { renderOverloadMetrics } from '../engine/overload.js';
 import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
 import { AllowList } from './allow-list.js';
@@ -151,6 +152,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
 
   const metrics: MetricsProvider[] = [
     () => manager.metrics.render({ active: manager.active(), inFlight: manager.inFlight() }),
+    renderOverloadMetrics, // event-loop stalls and lag, checks re-run after a stalled deadline
   ];
   const executor = opts.executor;
   if (executor?.metrics) metrics.push(() => executor.metrics?.() ?? '');

@@ -1,4 +1,3 @@
-import { renderOverloadMetrics } from '../engine/overload.js';
 import type { Status } from '../engine/result.js';
 import { RUN_STATES, type RunState } from '../store/store.js';
 
@@ -77,6 +76,6 @@ export class Metrics {
     out.push('# HELP fleetprobe_checks_in_flight Checks running now.');
     out.push('# TYPE fleetprobe_checks_in_flight gauge');
     out.push(`fleetprobe_checks_in_flight ${gauges.inFlight}`);
-    return `${out.join('\n')}\n${renderOverloadMetrics()}`;
+    return `${out.join('\n')}\n`;
   }
 }

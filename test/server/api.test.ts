@@ -116,6 +116,10 @@ for (const dialect of DIALECTS)
       expect(text).toContain('fleetprobe_check_duration_seconds_bucket{check="tcp",le="+Inf"} 128');
       expect(text).toContain('fleetprobe_check_duration_seconds_count{check="tcp"} 128');
       expect(text).toMatch(/^fleetprobe_checks_in_flight 0$/m);
+      // The client's own overload (issue 11): counters present from the start.
+      expect(text).toContain('# TYPE fleetprobe_event_loop_stalls_total counter');
+      expect(text).toMatch(/^fleetprobe_checks_rerun_after_stall_total \d+$/m);
+      expect(text).toMatch(/^fleetprobe_event_loop_lag_seconds\{quantile="0.99"\} [\d.e-]+$/m);
     });
 
     it('serves /healthz and an OpenAPI document', async () => {
