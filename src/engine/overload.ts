@@ -16,8 +16,9 @@ export function highLagMs(timeoutMs: number): number {
 }
 
 /**
- * A check's deadline passed while this process's event loop was blocked, on its first attempt and on its
- * one re-run: the client, not the target, is the bottleneck. The engine records `error` with this message.
+ * A check's deadline passed while this process's event loop was blocked, on its first attempt and, for half
+ * the timeout or more, on its one re-run: the client, not the target, is the bottleneck. The engine records
+ * `error` with this message.
  */
 export class ClientOverloadError extends FleetprobeError {
   constructor() {

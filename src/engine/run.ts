@@ -31,6 +31,8 @@ class StalledAttempt {
     readonly observation: Observation,
     /** `late-result`: the check returned late before the timer ran (it may have blocked the loop itself). */
     readonly kind: 'deadline' | 'late-result',
+    /** How late the deadline's timer ran (or the check returned), ms. */
+    readonly lateMs: number,
   ) {}
 }
 
@@ -110,13 +112,12 @@ export function startRun(spec: RunSpec): RunExecution {
       };
       // The loop was busy until the check returned: its own synchronous code, or a stall while its answer
       // waited in the socket. Re-run once: an answer that was waiting comes again, a blocking check blocks again.
-      return new StalledAttempt(observation, 'late-result');
+      return new StalledAttempt(observation, 'late-result', reason.lateMs);
     }
     if (reason instanceof DeadlineError) {
       const observation: Observation = { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
-      return (deadline.timerLateMs ?? 0) >= lateMsLimit
-        ? new StalledAttempt(observation, 'deadline')
-        : observation;
+      const lateMs = deadline.timerLateMs ?? 0;
+      return lateMs >= lateMsLimit ? new StalledAttempt(observation, 'deadline', lateMs) : observation;
     }
     if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
     return { status: 'error', message: describeError(err) };
@@ -181,8 +182,10 @@ export function startRun(spec: RunSpec): RunExecution {
           overloadTotals.rechecks++;
           continue;
         }
-        // A check that returned late twice most likely blocks the loop itself: that stays its `timeout`.
-        if (outcome.kind === 'deadline') {
+        // Stalled for half the budget or more on the re-run too: the target never had its chance, the client
+        // is the bottleneck. A shorter stall left the target most of its time: its `timeout`. A check that
+        // returned late twice most likely blocks the loop itself: its `timeout` too.
+        if (outcome.kind === 'deadline' && outcome.lateMs >= timeoutMs / 2) {
           overload.overloadErrors++;
           overloadTotals.overloadErrors++;
           observation = { status: 'error', message: new ClientOverloadError().message };
