@@ -59,8 +59,10 @@ export function describeSearchIndexStats(stats: SearchIndexStats): string {
 }
 
 export interface SearchIndexSinkOptions {
-  /** The official client (`createSearchClient`). The sink does not close it. */
+  /** The official client (`createSearchClient`). */
   client: Client;
+  /** `close()` also closes the client (default false: the caller owns it). */
+  ownsClient?: boolean;
   index: IndexNamePattern;
   /** Documents per bulk request (default 500). */
   batchSize?: number;
@@ -97,6 +99,7 @@ export interface SearchIndexCloseOptions {
  */
 export class SearchIndexSink {
   readonly #writer: BulkWriter;
+  readonly #client: Client | undefined;
   readonly #scheduler: Scheduler;
   readonly #batchSize: number;
   readonly #flushMs: number;
@@ -126,6 +129,7 @@ export class SearchIndexSink {
       retryBaseMs: opts.retryBaseMs,
       retryMaxMs: opts.retryMaxMs,
     });
+    this.#client = opts.ownsClient ? opts.client : undefined;
     this.#batchSize = opts.batchSize ?? 500;
     this.#flushMs = opts.flushMs ?? 1000;
     this.#log = opts.log;
@@ -298,6 +302,9 @@ export class SearchIndexSink {
       while (this.#jobs.size > 0) await Promise.all(this.#jobs);
     } finally {
       clearTimeout(timer);
+      await this.#client
+        ?.close()
+        .catch((err: unknown) => this.#log?.warn({ err }, 'search index: client close failed'));
     }
     return this.stats;
   }
