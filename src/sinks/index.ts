@@ -8,7 +8,6 @@ export { openSearchIndexSink, type SearchIndexConfig, searchIndexConfig } from '
 export {
   describeSearchIndexStats,
   notIndexed,
-  SearchIndexError,
   SearchIndexSink,
   type SearchIndexSinkOptions,
   type SearchIndexStats,

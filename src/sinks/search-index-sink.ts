@@ -1,6 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { CloseTimeoutError, FleetprobeError, SchedulerClosedError } from '../core/errors.js';
+import { CloseTimeoutError, SchedulerClosedError } from '../core/errors.js';
 import { Scheduler } from '../core/scheduler.js';
 import { type BatchOutcome, BulkWriter, type DocumentProblem } from './search/bulk-writer.js';
 import type { SearchDocument } from './search/document.js';
@@ -25,15 +25,6 @@ export interface SearchIndexStats {
   held: number;
   /** The first few documents not indexed, with the reason. */
   problems: DocumentProblem[];
-}
-
-/** Some documents were not indexed: rejected, failed after retries, or aborted. Code `FP_SEARCH_INDEX`. */
-export class SearchIndexError extends FleetprobeError {
-  readonly stats: SearchIndexStats;
-  constructor(stats: SearchIndexStats) {
-    super('FP_SEARCH_INDEX', `search index: ${describeSearchIndexStats(stats)}`);
-    this.stats = stats;
-  }
 }
 
 /** Documents not indexed (rejected + failed + aborted). */
