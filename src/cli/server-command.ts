@@ -92,6 +92,7 @@ export function serverCommand(program: Command): void {
       [],
     )
     .option('--metrics-public', '/metrics and /probe answer without a token (as Prometheus setups expect)')
+    .option(
       '--search-index <url>',
       "also index every run's results in Elasticsearch/OpenSearch (credentials: URL userinfo or FLEETPROBE_SEARCH_AUTH)",
     )
