@@ -93,13 +93,15 @@ export interface SearchClientOptions {
  * without waiting, and never 429 or 500).
  */
 export function createSearchClient(target: SearchIndexTarget, opts: SearchClientOptions = {}): Client {
-  return new Client({
+  const options: ConstructorParameters<typeof Client>[0] = {
     node: target.node,
     auth: target.auth,
     maxRetries: 0,
     requestTimeout: opts.requestTimeoutMs ?? 30_000,
     Transport: PlainMediaTransport,
-    Connection: opts.Connection,
     enableMetaHeader: false,
-  });
+  };
+  // Only when given: the client takes an explicit `Connection: undefined` over its default.
+  if (opts.Connection) options.Connection = opts.Connection;
+  return new Client(options);
 }
