@@ -19,6 +19,7 @@ import {
   parseOutputFormat,
   parsePositiveNumber,
 } from './parse-options.js';
+import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
 import { buildRegistry, closeSharedResources, leaseTtlMs, makeResolver } from './runtime.js';
@@ -36,6 +37,8 @@ interface RunFlags {
   output?: string;
   db?: string;
   checkModule?: string;
+  searchIndex?: string;
+  searchIndexName?: string;
   progress: boolean;
 }
 
@@ -67,6 +70,14 @@ export function runCommand(program: Command): void {
     )
     .option('--db <url>', 'also store the run: a SQLite path or postgres:// URL')
     .option('--check-module <path>', 'load a user check (.ts or .js)')
+    .option(
+      '--search-index <url>',
+      'also index results in Elasticsearch/OpenSearch (credentials: URL userinfo or FLEETPROBE_SEARCH_AUTH)',
+    )
+    .option(
+      '--search-index-name <pattern>',
+      "index name; YYYY, MM, DD: the result's UTC date (default fleetprobe-results-YYYY.MM.DD)",
+    )
     .option('--no-progress', 'no live progress line on stderr')
     .action(async (checkName: string, specs: string[], flags: RunFlags) => {
       process.exitCode = await runAction(checkName, specs, flags);
@@ -98,6 +109,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
   const rawArgs = parseCheckArgs(flags.arg, flags.argsJson);
   const args = validateCheckArgs(check, rawArgs);
   const resolve = makeResolver(flags.resolver);
+  const searchConfig = await searchIndexFlags(flags);
   const source = await openTargets({
     specs,
     files: flags.targetsFile,
@@ -106,6 +118,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     resolve,
   });
   let db: RunStore | undefined;
+  let searchIndex: RunSearchIndex | undefined;
   try {
     if (source.total === 0) throw new UsageError('no targets given');
     const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'warn' }, pino.destination(2));
@@ -138,6 +151,11 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
       results = run.results();
     } else {
       results = executor.execute({ id: runId }, spec, controller.signal);
+    }
+    if (searchConfig) {
+      const { RunSearchIndex } = await import('./run-search-index.js');
+      searchIndex = new RunSearchIndex(searchConfig, log);
+      results = searchIndex.through(results);
     }
     let interrupted = false;
     let outputClosed = false;
@@ -174,6 +192,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const summary = new OutcomeSummary();
+    let indexIncomplete = false;
     const t0 = performance.now();
     try {
       await terminal.header();
@@ -187,6 +206,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
         }
       }
       await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);
+      if (searchIndex && !(await searchIndex.finish(process.stderr))) indexIncomplete = true;
     } finally {
       terminal.stopProgress();
       process.off('SIGINT', onSignal);
@@ -194,8 +214,9 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     }
     if (outputClosed) return EXIT.outputClosed;
     if (interrupted) return EXIT.interrupted;
-    return summary.counts.pass === summary.total ? EXIT.ok : EXIT.notAllPassed;
+    return summary.counts.pass === summary.total && !indexIncomplete ? EXIT.ok : EXIT.notAllPassed;
   } finally {
+    await searchIndex?.close();
     await source.close();
     await db?.close();
     await closeSharedResources();
@@ -216,6 +237,16 @@ function blockLoop(ms: number): void {
   while (performance.now() < until) {
     // a stalled client: nothing else runs
   }
+}
+
+/** `--search-index`, validated before anything runs; the client is loaded only when it is given. */
+async function searchIndexFlags(flags: RunFlags) {
+  if (flags.searchIndex === undefined) {
+    if (flags.searchIndexName !== undefined) throw new UsageError('--search-index-name needs --search-index');
+    return undefined;
+  }
+  const { searchIndexConfig } = await import('../sinks/search/open.js');
+  return searchIndexConfig(flags.searchIndex, flags.searchIndexName, process.env.FLEETPROBE_SEARCH_AUTH);
 }
 
 /** `--db`: loaded on demand so runs without a store never load the database drivers. */

@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import { ConfigHolder } from '../config/config-holder.js';
+import { UsageError } from '../core/errors.js';
 import { assertPrefix } from '../distributed/names.js';
 import { loadTokens } from '../server/auth.js';
 import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { addProbeModuleFlag, type ProbeModulesConfig } from '../server/probe/probe-modules.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
+import { openSearchIndexSink, searchIndexConfig } from '../sinks/search/open.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { leaseTtlMs } from './runtime.js';
 import { reloadOnSighup } from './server-config.js';
@@ -29,6 +31,8 @@ interface ServerFlags {
   config?: string;
   probeModule: string[];
   metricsPublic?: boolean;
+  searchIndex?: string;
+  searchIndexName?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -88,6 +92,14 @@ export function serverCommand(program: Command): void {
       [],
     )
     .option('--metrics-public', '/metrics and /probe answer without a token (as Prometheus setups expect)')
+    .option(
+      '--search-index <url>',
+      "also index every run's results in Elasticsearch/OpenSearch (credentials: URL userinfo or FLEETPROBE_SEARCH_AUTH)",
+    )
+    .option(
+      '--search-index-name <pattern>',
+      "index name; YYYY, MM, DD: the result's UTC date (default fleetprobe-results-YYYY.MM.DD)",
+    )
     .action(async (flags: ServerFlags) => {
       const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
@@ -108,6 +120,13 @@ export function serverCommand(program: Command): void {
       ] as const) {
         for (const value of values) credentials = addCredentialFlag(credentials, group, value);
       }
+      if (flags.searchIndexName !== undefined && flags.searchIndex === undefined) {
+        throw new UsageError('--search-index-name needs --search-index');
+      }
+      const searchConfig =
+        flags.searchIndex === undefined
+          ? undefined
+          : searchIndexConfig(flags.searchIndex, flags.searchIndexName, process.env.FLEETPROBE_SEARCH_AUTH);
       const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'info' }, pino.destination(2));
       // A bad config file stops here: one line, exit 2, nothing started.
       const config = flags.config
@@ -128,6 +147,7 @@ export function serverCommand(program: Command): void {
         config,
         probeModules,
         metricsPublic: flags.metricsPublic === true,
+        searchIndex: searchConfig ? openSearchIndexSink(searchConfig, { log }) : undefined,
         ...(allowTargets?.length ? { allowTargets } : {}),
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),

@@ -53,8 +53,11 @@ export interface StoredRunOptions {
   owner: string | null;
   /** The run was started by a previous process: counters start from (and are rewritten from) the stored rows. */
   resume?: boolean;
-  /** Told each batch of results after it is stored (its rows exist; redelivered duplicates included). */
-  onStored?: (results: readonly Result[]) => void;
+  /**
+   * Told each batch of results after it is stored (its rows exist; redelivered duplicates included). A returned
+   * promise is awaited before the next batch is written: a slow consumer (a search index) slows the run.
+   */
+  onStored?: (results: readonly Result[]) => void | Promise<void>;
   /** How often the counters of the running run are written, in ms (default 1000). */
   progressWriteMs?: number;
   /** Results per store write (default 500) and the longest a partial batch waits, in ms (default 200). */
@@ -137,10 +140,10 @@ export class StoredRun {
       const stored = storeResults(store, executor.execute(record, this.#o.spec, signal), {
         batchSize: this.#o.batchSize,
         flushMs: this.#o.flushMs,
-        onCounts: (c, batch) => {
+        onCounts: async (c, batch) => {
           for (const s of STATUSES) this.#counts[s] += c[s];
           executor.onStored?.(record.id, batch);
-          this.#o.onStored?.(batch);
+          await this.#o.onStored?.(batch);
         },
         onError: (err, batch) =>
           this.#log?.error({ err, run: record.id, results: batch.length }, 'results not stored'),

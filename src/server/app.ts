@@ -18,7 +18,7 @@ import { probeRoutes } from './routes/probe.js';
 import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
 import { type MetricsProvider, systemRoutes } from './routes/system.js';
-import { RunManager } from './run-manager.js';
+import { RunManager, type RunManagerOptions } from './run-manager.js';
 import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
 declare module 'fastify' {
@@ -68,6 +68,8 @@ export interface BuildServerOptions {
   metricsPublic?: boolean;
   /** More parts of /metrics, after the runs' and the executor's (per-monitor gauges...). */
   metricsProviders?: readonly MetricsProvider[];
+  /** Told every batch of every run's results once stored (`--search-index`); see `RunManagerOptions`. */
+  onStored?: RunManagerOptions['onStored'];
 }
 
 export interface FleetprobeServer {
@@ -92,6 +94,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     credentials,
     maxConcurrentRuns: opts.maxConcurrentRuns ?? 4,
     leaseTtlMs: opts.leaseTtlMs,
+    onStored: opts.onStored,
     ...(opts.executor ? { executor: opts.executor } : {}),
     ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
     ...(opts.log ? { log: opts.log } : {}),

@@ -7,7 +7,7 @@ import { delay } from '../core/deadline.js';
 import { CancelledError, describeError, TargetParseError } from '../core/errors.js';
 import { type Executor, LocalExecutor } from '../engine/executor.js';
 import { OwnerLease } from '../engine/owner-lease.js';
-import { STATUSES, type StatusCounts } from '../engine/result.js';
+import { type Result, STATUSES, type StatusCounts } from '../engine/result.js';
 import { readRunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
@@ -38,6 +38,8 @@ export interface RunManagerOptions {
   progressWriteMs?: number;
   /** This process's lease on the runs it executes, in ms (default 30 s; see `OwnerLease`). */
   leaseTtlMs?: number;
+  /** Told every batch of every run's results once stored (`StoredRun`'s `onStored`; awaited: it may slow runs). */
+  onStored?: (results: readonly Result[]) => void | Promise<void>;
 }
 
 /** Live numbers of a run, as the SSE `progress` event sends them. */
@@ -87,6 +89,7 @@ export class RunManager {
   readonly #log: Logger;
   readonly #progressWriteMs: number;
   readonly #lease: OwnerLease;
+  readonly #onStored: RunManagerOptions['onStored'];
   readonly #live = new Map<string, LiveRun>();
   readonly #queue: LiveRun[] = [];
   readonly #running = new Set<string>();
@@ -105,6 +108,7 @@ export class RunManager {
     this.metrics = opts.metrics ?? new Metrics();
     this.#progressWriteMs = opts.progressWriteMs ?? 1000;
     this.#lease = new OwnerLease(this.#store, { ttlMs: opts.leaseTtlMs, log: this.#log });
+    this.#onStored = opts.onStored;
   }
 
   get store(): Store {
@@ -291,7 +295,8 @@ export class RunManager {
   async close(opts: { graceMs?: number } = {}): Promise<void> {
     this.#accepting = false;
     for (const live of this.#queue.splice(0)) await this.#finishQueued(live, 'the server shut down');
-    const running = [...this.#running].map((id) => this.#live.get(id)!.finished);
+    // A run that just finished has left #live a moment before #running (its task's finally).
+    const running = [...this.#running].flatMap((id) => this.#live.get(id)?.finished ?? []);
     if (running.length > 0) await this.#executor.detach?.();
     if (running.length > 0) {
       const timeout = new AbortController();
@@ -363,6 +368,7 @@ export class RunManager {
         owner: this.#lease.id,
         resume: live.resume,
         progressWriteMs: this.#progressWriteMs,
+        onStored: this.#onStored,
         log: this.#log,
       });
       for await (const r of live.run.results()) this.metrics.check(r.check, r.status, r.durationMs);

@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import pino from 'pino';
 import type { ConfigHolder } from '../config/config-holder.js';
 import { UsageError } from '../core/errors.js';
+import { resultDocument } from '../sinks/search/document.js';
+import { describeSearchIndexStats, notIndexed, type SearchIndexSink } from '../sinks/search-index-sink.js';
 import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
 import { type ApiExecutor, buildServer, type FleetprobeServer } from './app.js';
@@ -42,12 +44,19 @@ export interface StartServerOptions {
   probeModules?: ProbeModulesConfig;
   /** /metrics and /probe without a token (default: role read). */
   metricsPublic?: boolean;
+  /**
+   * `--search-index`: every run's results, once stored, are written to this sink (a slow index slows runs).
+   * The server closes it on shutdown, after the runs, within the grace period, and logs its stats.
+   */
+  searchIndex?: SearchIndexSink;
 }
 
 export interface RunningServer extends FleetprobeServer {
   store: Store;
   /** e.g. http://127.0.0.1:7070 */
   url: string;
+  /** The `searchIndex` sink, for other streams to feed (monitor transitions). */
+  searchIndex?: SearchIndexSink;
   /**
    * Graceful shutdown: stop accepting runs, give running ones `graceMs` (default 10 s) to finish, cancel the
    * rest, write their final state, stop listening, close the store. Idempotent.
@@ -78,7 +87,21 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   const tokens = opts.tokens ?? [];
   const askedHost = host;
   if (tokens.length === 0) host = '127.0.0.1';
-  const store = await openStore(opts.db ?? DEFAULT_DB, { log });
+  const searchIndex = opts.searchIndex;
+  const closeSearchIndex = async (timeoutMs: number) => {
+    if (!searchIndex) return;
+    const stats = await searchIndex.close({ timeoutMs });
+    const line = `search index: ${describeSearchIndexStats(stats)}`;
+    if (notIndexed(stats) > 0) log.warn({ searchIndex: stats }, line);
+    else log.info({ searchIndex: stats }, line);
+  };
+  let store: Store;
+  try {
+    store = await openStore(opts.db ?? DEFAULT_DB, { log });
+  } catch (err) {
+    await closeSearchIndex(0);
+    throw err;
+  }
   let server: FleetprobeServer;
   try {
     const createExecutor = opts.createExecutor ?? createJetStreamServerExecutor;
@@ -93,6 +116,12 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       config: opts.config,
       probeModules: opts.probeModules,
       metricsPublic: opts.metricsPublic,
+      onStored: searchIndex
+        ? (batch) =>
+            searchIndex
+              .writeAll(batch.map(resultDocument))
+              .catch((err: unknown) => log.error({ err }, 'search index: results not written')) // closed sink
+        : undefined,
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),
@@ -106,6 +135,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     }
   } catch (err) {
     await store.close();
+    await closeSearchIndex(0);
     throw err;
   }
   // Said once listening, so that a server that cannot start prints only the reason why.
@@ -134,10 +164,12 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     ...server,
     store,
     url,
+    searchIndex,
     close(closeOpts = {}) {
       closing ??= (async () => {
         retention?.stop();
         await server.manager.close({ graceMs: closeOpts.graceMs ?? 10_000 });
+        await closeSearchIndex(closeOpts.graceMs ?? 10_000);
         await server.app.close();
         await store.close();
       })();

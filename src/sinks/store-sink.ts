@@ -25,8 +25,12 @@ export interface StoreResultsOptions {
   flushMs?: number;
   /** Extra attempts for a failed write, with 250 ms, 500 ms, ... between them (default 2). Inserts are idempotent, so a retry never duplicates. */
   writeRetries?: number;
-  /** Called after each successful write with the counts of NEWLY stored rows (redelivered duplicates count zero). */
-  onCounts?: (counts: StatusCounts, batch: readonly Result[]) => void;
+  /**
+   * Called after each successful write with the counts of NEWLY stored rows (redelivered duplicates count zero).
+   * A returned promise is awaited before the next write (a slow consumer slows the run, as a slow store does);
+   * it must not reject.
+   */
+  onCounts?: (counts: StatusCounts, batch: readonly Result[]) => void | Promise<void>;
   /** Called when a batch is given up on (after retries). */
   onError?: (err: unknown, batch: readonly Result[]) => void;
   /** Aborting stops retry waits (the batch then counts as lost). */
@@ -56,13 +60,13 @@ export async function* storeResults(
   const retries = opts.writeRetries ?? 2;
   let lost = 0;
   let lastError: unknown;
+  let hookError: unknown;
 
   const write = async (rows: Result[]): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
+      let counts: StatusCounts;
       try {
-        const counts = await store.insertResults(rows);
-        opts.onCounts?.(counts, rows);
-        return;
+        counts = await store.insertResults(rows);
       } catch (err) {
         lastError = err;
         if (attempt >= retries || opts.signal?.aborted) break;
@@ -71,7 +75,14 @@ export async function* storeResults(
         } catch {
           break;
         }
+        continue;
       }
+      try {
+        await opts.onCounts?.(counts, rows);
+      } catch (err) {
+        hookError ??= err; // a fault of the caller's hook: thrown once the source ends
+      }
+      return;
     }
     lost += rows.length;
     opts.onError?.(lastError, rows);
@@ -114,5 +125,6 @@ export async function* storeResults(
     current = [];
     await writing;
   }
+  if (hookError !== undefined) throw hookError;
   if (lost > 0) throw new StoreWriteError(lost, lastError);
 }

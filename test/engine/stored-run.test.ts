@@ -50,7 +50,9 @@ async function start(spec: string, over: { monitor?: string; ratePerSec?: number
     },
     signal: controller.signal,
     owner: 'test-owner',
-    onStored: (b) => batches.push([...b]),
+    onStored: (b) => {
+      batches.push([...b]);
+    },
     batchSize: 10,
   });
   return { run, record, controller, batches, source };
