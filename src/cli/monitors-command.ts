@@ -128,7 +128,7 @@ function storeSource(store: Store): MonitorsSource {
   const m = store.monitors;
   const rowOf = async (name: string): Promise<MonitorRow> => {
     const stored = await m.getMonitor(name);
-    if (!stored || stored.spec.source !== 'api')
+    if (stored?.spec.source !== 'api')
       throw new UsageError(
         `monitor "${name}" is not stored (monitors of a config file are seen through --server)`,
       );
