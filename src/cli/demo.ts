@@ -3,15 +3,22 @@
  * fleet of 2,000 hosts with mixed faults, runs every built-in check against it through the real
  * `fleetprobe run` command (results stored in ./fleetprobe-demo.db, SQLite), checks each result against
  * what the simulator says that host should yield, and shows the run history and a diff of two runs.
+ * Then monitoring: a server with a monitor over 256 of the hosts (added with `fleetprobe monitors add`),
+ * 50 hosts broken while it watches, their transitions printed, then repaired.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { request } from 'undici';
+import { startServer } from '../server/start.js';
 import { expectedStatus, type ManifestCheck, manifestCheckArgs } from '../sim/manifest.js';
-import { startSimulator } from '../sim/simulator.js';
+import { type Simulator, startSimulator } from '../sim/simulator.js';
 import { writeTargetsFile } from '../sim/targets-file.js';
+import type { TransitionRecord } from '../store/monitor-store.js';
 
 const CLI = fileURLToPath(new URL('../../bin/fleetprobe.js', import.meta.url));
 const DB = 'fleetprobe-demo.db';
@@ -114,11 +121,122 @@ async function main(): Promise<void> {
           ? 'Every result matched the simulator.\n'
           : 'Some results did not match the simulator (see above).\n'),
     );
-    process.exitCode = allMatched ? 0 : 1;
+    const monitored = await monitoring(sim);
+    process.exitCode = allMatched && monitored ? 0 : 1;
   } finally {
     await sim.close();
   }
 }
+
+const WATCHED = '127.20.0.0/24';
+const BROKEN_RANGE = '127.20.0.100-127.20.0.149';
+const inBrokenRange = (address: string) => {
+  const last = Number(/^127\.20\.0\.(\d+)$/.exec(address)?.[1] ?? -1);
+  return last >= 100 && last <= 149;
+};
+
+/**
+ * A monitor over 256 hosts of the simulated fleet, every 2 s: some hosts are faulty from the start (the
+ * mixed profile); then 50 are broken through the simulator's fault control while the monitor watches, and
+ * repaired. Returns whether every broken host went DOWN and came back.
+ */
+async function monitoring(sim: Simulator): Promise<boolean> {
+  process.stdout.write(`\n${bold('Monitoring: a server and a monitor over the simulated fleet')}\n`);
+  const server = await startServer({ listen: '127.0.0.1:0', db: DB, log: pino({ level: 'silent' }) });
+  try {
+    const args = ['monitors', '--server', server.url];
+    // The banner check tells a refused (reset) connection from a real one; see `manifestCheckArgs`.
+    const tcpArgs = manifestCheckArgs({ timeoutMs: TIMEOUT_MS, ports: sim.ports }).tcp;
+    const add = [...args, 'add', 'edge-tcp', 'tcp', WATCHED, '--args-json', JSON.stringify(tcpArgs)];
+    add.push('--interval', '2s', '-t', '1s', '--down-after', '2', '--label', 'demo=yes');
+    process.stdout.write(`${bold(`$ fleetprobe ${add.join(' ').replace(server.url, '<server>')}`)}\n`);
+    await cli([...add, '-o', 'table']);
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await request(`${server.url}/api/v1${path}`);
+      return (await res.body.json()) as T;
+    };
+    const status = () =>
+      get<{ status: { rounds: number; states: Record<string, number> } }>('/monitors/edge-tcp');
+    const untilTrue = async (what: string, ok: () => Promise<boolean>): Promise<boolean> => {
+      const end = Date.now() + 45_000;
+      while (Date.now() < end) {
+        if (await ok()) return true;
+        await sleep(250);
+      }
+      process.stdout.write(`  (gave up waiting for ${what})\n`);
+      return false;
+    };
+    await untilTrue('two rounds', async () => (await status()).status.rounds >= 3);
+    const before = (await status()).status.states;
+    process.stdout.write(`  after two rounds: ${states(before)}\n`);
+
+    // The hosts of the range that are UP now (the mixed profile has some faulty from the start).
+    const upPage = await get<{ targets: { target: string }[] }>(
+      '/monitors/edge-tcp/targets?state=UP&limit=1000',
+    );
+    const watched = new Set(upPage.targets.map((t) => t.target).filter(inBrokenRange));
+    const brokenAt = new Date().toISOString();
+    process.stdout.write(
+      `\n${bold(`Breaking ${BROKEN_RANGE} (tcp refused) through the simulator's fault control...`)}\n`,
+    );
+    const override = sim.faults.set({ range: BROKEN_RANGE, fault: 'refused', protocol: 'tcp' });
+    const wentDown = await transitionsUntil(get, brokenAt, 'DOWN', watched, untilTrue);
+    printTransitions(wentDown);
+
+    const repairedAt = new Date().toISOString();
+    process.stdout.write(`\n${bold('Repairing them...')}\n`);
+    sim.faults.remove(override.id);
+    const cameBack = await transitionsUntil(get, repairedAt, 'UP', watched, untilTrue);
+    printTransitions(cameBack);
+
+    process.stdout.write(`\n${bold('$ fleetprobe monitors show edge-tcp --server <server>')}\n`);
+    await cli([...args, 'show', 'edge-tcp', '--limit', '5', '-o', 'table']);
+    // The monitor stays in the demo database; a `fleetprobe server --db fleetprobe-demo.db` resumes it.
+    await cli([...args, 'pause', 'edge-tcp', '-o', 'json'], 'ignore');
+    return wentDown.length === watched.size && cameBack.length === watched.size;
+  } finally {
+    await server.close({ graceMs: 0 });
+  }
+}
+
+/** Runs the CLI without blocking this process's event loop (the server it talks to runs here). */
+function cli(args: string[], stdout: 'inherit' | 'ignore' = 'inherit'): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', stdout, 'inherit'] });
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+}
+
+/** Waits until each of `targets` has a transition to `to` since `since`; returns those transitions. */
+async function transitionsUntil(
+  get: <T>(path: string) => Promise<T>,
+  since: string,
+  to: string,
+  targets: ReadonlySet<string>,
+  untilTrue: (what: string, ok: () => Promise<boolean>) => Promise<boolean>,
+): Promise<TransitionRecord[]> {
+  let found: TransitionRecord[] = [];
+  await untilTrue(`targets going ${to}`, async () => {
+    const page = await get<{ transitions: TransitionRecord[] }>(
+      `/monitors/edge-tcp/transitions?since=${encodeURIComponent(since)}&limit=1000`,
+    );
+    found = page.transitions.filter((t) => t.to === to && targets.has(t.target));
+    return new Set(found.map((t) => t.target)).size === targets.size;
+  });
+  return found;
+}
+
+function printTransitions(list: readonly TransitionRecord[]): void {
+  for (const t of list.slice(0, 3))
+    process.stdout.write(`  ${t.at}  ${t.target}  ${t.from} -> ${t.to}  (${t.status}: ${t.message})\n`);
+  if (list.length > 3) process.stdout.write(`  ... ${list.length} transitions in all\n`);
+}
+
+const states = (s: Record<string, number>) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 function describeArgs(args: Record<string, unknown>): string {
   return Object.entries(args)

@@ -15,6 +15,7 @@ const SUBCOMMANDS: Record<string, () => Promise<AddCommand>> = {
   sim: async () => (await import('../sim/cli.js')).simCommand,
   server: async () => (await import('./server-command.js')).serverCommand,
   runs: async () => (await import('./runs-command.js')).runsCommand,
+  monitors: async () => (await import('./monitors-command.js')).monitorsCommand,
   worker: async () => (await import('./worker-command.js')).workerCommand,
   token: async () => (await import('./token-command.js')).tokenCommand,
 };

@@ -19,6 +19,7 @@ interface ServerFlags {
   maxRuns: string;
   maxSse: string;
   keep?: string;
+  keepRounds?: string;
   grace: string;
   nats?: string;
   natsPrefix: string;
@@ -49,7 +50,11 @@ export function serverCommand(program: Command): void {
     .option('--allow-targets <cidrs>', 'comma-separated CIDR blocks runs may target (403 otherwise)')
     .option('--max-runs <n>', 'runs executing at once; more wait queued', '4')
     .option('--max-sse <n>', 'event streams (GET /api/v1/runs/:id/events) open at once; more get 503', '256')
-    .option('--keep <duration>', 'delete runs older than this (e.g. 30d), checked hourly')
+    .option(
+      '--keep <duration>',
+      'delete runs and monitor transitions older than this (e.g. 30d), checked hourly (transitions: 90d by default)',
+    )
+    .option('--keep-rounds <n>', 'raw results kept for this many latest rounds of each monitor', '10')
     .option(
       '--grace <duration>',
       'on shutdown, time for running runs to finish before they are cancelled',
@@ -93,6 +98,7 @@ export function serverCommand(program: Command): void {
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
       const maxSseStreams = parseIntOption(flags.maxSse, '--max-sse', 1, 100_000);
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
+      const keepRounds = parseIntOption(flags.keepRounds ?? '10', '--keep-rounds', 1, 100_000);
       const graceMs = parseDurationMs(flags.grace, '--grace');
       const tokens = loadTokens(flags.tokenFile ? { tokenFile: flags.tokenFile } : {});
       const allowTargets = flags.allowTargets
@@ -129,6 +135,7 @@ export function serverCommand(program: Command): void {
         probeModules,
         metricsPublic: flags.metricsPublic === true,
         ...(allowTargets?.length ? { allowTargets } : {}),
+        keepRounds,
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
         natsPrefix,

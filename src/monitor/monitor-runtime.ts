@@ -33,11 +33,22 @@ export interface MonitorStatus {
   /** Rounds started / skipped since this process started. */
   readonly rounds: number;
   readonly skipped: number;
-  /** Last round's seq, run id and end state (`running` while it runs). */
-  readonly lastRound: { readonly seq: number; readonly runId: string; readonly state: string } | null;
+  /** Last round: seq, run id, end state (`running` while it runs), start and end times, lateness. */
+  readonly lastRound: LastRound | null;
   readonly nextDueAt: string | null;
   readonly targets: number;
   readonly states: Readonly<Record<TargetState, number>>;
+}
+
+/** The last round of a monitor, as its status shows it. Times are ISO-8601 UTC. */
+export interface LastRound {
+  readonly seq: number;
+  readonly runId: string;
+  readonly state: string;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** How long after its due time the round started, in ms; null for a round of a previous process. */
+  readonly latenessMs: number | null;
 }
 
 /** Over how long a monitor's target starts are spread, in ms. */
@@ -86,7 +97,7 @@ export class MonitorRuntime {
   #policy: StatePolicy;
   #scheduler: RoundScheduler | undefined;
   #seq = 0;
-  #lastRound: { seq: number; runId: string; state: string } | null = null;
+  #lastRound: LastRound | null = null;
   #skippedSinceLast = 0;
 
   constructor(spec: MonitorSpec, deps: MonitorRuntimeDeps) {
@@ -121,16 +132,21 @@ export class MonitorRuntime {
     let firstDueAtMs = this.#deps.now();
     if (last) {
       this.#seq = last.seq;
-      this.#lastRound = { seq: last.seq, runId: last.runId, state: last.state };
+      let { state, finishedAt } = last;
       // A round left `running` by a process that died: it never counts.
       if (last.state === 'running') {
-        await this.#deps.store.saveRound({
-          ...last,
-          state: 'interrupted',
-          finishedAt: new Date(this.#deps.now()).toISOString(),
-        });
-        this.#lastRound.state = 'interrupted';
+        state = 'interrupted';
+        finishedAt = new Date(this.#deps.now()).toISOString();
+        await this.#deps.store.saveRound({ ...last, state, finishedAt });
       }
+      this.#lastRound = {
+        seq: last.seq,
+        runId: last.runId,
+        state,
+        startedAt: last.startedAt,
+        finishedAt,
+        latenessMs: null,
+      };
       firstDueAtMs = Math.max(firstDueAtMs, Date.parse(last.startedAt) + this.#spec.intervalMs);
     }
     this.#scheduler = new RoundScheduler({
@@ -248,7 +264,15 @@ export class MonitorRuntime {
       skipped: this.#skippedSinceLast,
     };
     this.#skippedSinceLast = 0;
-    this.#lastRound = { seq, runId, state: 'running' };
+    const latenessMs = Math.max(0, startedAtMs - tick.dueAtMs);
+    this.#lastRound = {
+      seq,
+      runId,
+      state: 'running',
+      startedAt: round.startedAt,
+      finishedAt: null,
+      latenessMs,
+    };
     await store.saveRound(round);
 
     let state: RoundEndState;
@@ -277,8 +301,9 @@ export class MonitorRuntime {
 
     if (state === 'done') await this.#commit();
     else this.#table.discard();
-    this.#lastRound = { seq, runId, state };
-    await store.saveRound({ ...round, state, finishedAt: new Date(this.#deps.now()).toISOString() });
+    const finishedAt = new Date(this.#deps.now()).toISOString();
+    this.#lastRound = { seq, runId, state, startedAt: round.startedAt, finishedAt, latenessMs };
+    await store.saveRound({ ...round, state, finishedAt });
     await store.pruneRoundResults(spec.name, this.#deps.keepRounds);
     log?.debug({ monitor: spec.name, seq, run: runId, state, dueAt: tick.dueAtMs }, 'round ended');
   }

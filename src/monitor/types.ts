@@ -1,4 +1,5 @@
 import type { Target } from '../targets/target.js';
+import type { TargetInput } from '../targets/target-input.js';
 
 /**
  * Where a monitor's targets come from. Re-read at the start of every round, so a changing fleet is
@@ -24,8 +25,8 @@ export interface MonitorSpec {
   readonly check: string;
   /** Check arguments as given (JSON-safe); validated by the check when a round starts. */
   readonly args: Readonly<Record<string, unknown>>;
-  /** Name of an inventory in the config, or inline target specs (anything `run` accepts). */
-  readonly inventory: string | { readonly targets: readonly string[] };
+  /** Name of an inventory in the config, or inline targets (specs as `run` takes them, or target objects). */
+  readonly inventory: string | { readonly targets: readonly TargetInput[] };
   /** Time between round starts, in ms. */
   readonly intervalMs: number;
   /** Per-target deadline in ms; default: the check's. */

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
+import { makeResolver } from '../cli/runtime.js';
 import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
 import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
@@ -13,11 +14,13 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import type { ProbeModulesConfig } from './probe/probe-modules.js';
 import { configRoutes } from './routes/config.js';
+import { monitorsRoutes } from './routes/monitors.js';
 import { probeRoutes } from './routes/probe.js';
 import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
 import { type MetricsProvider, systemRoutes } from './routes/system.js';
 import { RunManager } from './run-manager.js';
+import { ServerMonitors } from './server-monitors.js';
 import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
 declare module 'fastify' {
@@ -67,11 +70,20 @@ export interface BuildServerOptions {
   metricsPublic?: boolean;
   /** More parts of /metrics, after the runs' and the executor's (per-monitor gauges...). */
   metricsProviders?: readonly MetricsProvider[];
+  /** Monitors: history retention. Config monitors come from `config`, API-defined ones from the store. */
+  monitors?: {
+    /** Raw results kept for this many most recent rounds of each monitor (default 10). */
+    keepRounds?: number;
+    /** Transitions kept this long, in ms (default 90 days). */
+    transitionsKeepMs?: number;
+  };
 }
 
 export interface FleetprobeServer {
   app: FastifyInstance;
   manager: RunManager;
+  /** The monitors; stop them before `manager.close()` so their running rounds end `interrupted`. */
+  monitors: ServerMonitors;
 }
 
 /**
@@ -96,6 +108,31 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     ...(opts.log ? { log: opts.log } : {}),
   });
   await manager.start();
+  const monitors = new ServerMonitors({
+    store: opts.store,
+    registry: manager.registry,
+    executor: manager.executor,
+    owner: () => manager.ownerId,
+    allowList: manager.allow,
+    credentials,
+    metrics: manager.metrics,
+    config: opts.config?.current,
+    resolverFor: makeResolver,
+    keepRounds: opts.monitors?.keepRounds,
+    transitionsKeepMs: opts.monitors?.transitionsKeepMs,
+    log: opts.log,
+  });
+  try {
+    await monitors.start();
+  } catch (err) {
+    await monitors.stop();
+    await manager.close({ graceMs: 0 });
+    throw err;
+  }
+  // A reloaded config swaps the config monitors in; unchanged monitors keep running untouched.
+  const stopFollowing = opts.config?.onChange((next) => {
+    monitors.setConfig(next).catch((err: unknown) => opts.log?.error({ err }, 'monitors not reloaded'));
+  });
   const auth = new TokenAuth(opts.auth.tokens);
   const throttle = new AuthThrottle(opts.authThrottle);
   const app = Fastify({
@@ -154,6 +191,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   ];
   const executor = opts.executor;
   if (executor?.metrics) metrics.push(() => executor.metrics?.() ?? '');
+  metrics.push(() => monitors.metricsText());
   metrics.push(...(opts.metricsProviders ?? []));
   const metricsRole = opts.metricsPublic ? 'public' : 'read';
   try {
@@ -173,19 +211,24 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
       sseSlots: new SseSlots(opts.maxSseStreams ?? DEFAULT_MAX_SSE_STREAMS),
     });
     if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
+    await app.register(monitorsRoutes, { prefix: '/api/v1', monitors, store: opts.store });
     await app.register(resultsRoutes, { prefix: '/api/v1', manager });
     await app.register(dashboardRoutes);
     if (opts.executor?.routes) await app.register(opts.executor.routes);
   } catch (err) {
     // A bad probe module (or any plugin) fails the build: release what was started.
+    stopFollowing?.();
+    await monitors.stop();
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();
     throw err;
   }
   app.addHook('onClose', async () => {
+    stopFollowing?.();
+    await monitors.stop();
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();
     if (built?.loadedModules) await (await import('../checks/user/index.js')).closeThreadPools();
   });
-  return { app: app as unknown as FastifyInstance, manager };
+  return { app: app as unknown as FastifyInstance, manager, monitors };
 }

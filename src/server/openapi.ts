@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
+import { monitorPaths, monitorSchemas } from './openapi-monitors.js';
 import {
   diffQuery,
   exportResultsQuery,
@@ -198,6 +199,7 @@ export function openApiDocument(version: string): Json {
             error: { type: 'string' },
           },
         },
+        ...monitorSchemas,
         Error: {
           type: 'object',
           required: ['error', 'message'],
@@ -347,6 +349,7 @@ export function openApiDocument(version: string): Json {
           responses: { '200': ok('DiffPage'), ...errors },
         },
       },
+      ...monitorPaths,
       '/workers': {
         get: {
           operationId: 'listWorkers',
@@ -418,7 +421,7 @@ export function openApiDocument(version: string): Json {
         get: {
           operationId: 'getMetrics',
           summary:
-            'Prometheus text format (role read; public with --metrics-public): checks and runs by status, check latency histogram, in flight',
+            'Prometheus text format (role read; public with --metrics-public): checks and runs by status, check latency histogram, in flight; per monitor: targets by state, last round start, duration and lateness, skipped rounds',
           responses: {
             '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
             '401': error,

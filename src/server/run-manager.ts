@@ -4,7 +4,7 @@ import pino from 'pino';
 import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { delay } from '../core/deadline.js';
-import { CancelledError, describeError, TargetParseError } from '../core/errors.js';
+import { CancelledError, describeError } from '../core/errors.js';
 import { type Executor, LocalExecutor } from '../engine/executor.js';
 import { OwnerLease } from '../engine/owner-lease.js';
 import { STATUSES, type StatusCounts } from '../engine/result.js';
@@ -12,14 +12,13 @@ import { readRunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
 import { openTargets, type TargetSource } from '../targets/open-targets.js';
-import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
 import { AllowList } from './allow-list.js';
 import { type Credentials, emptyCredentials } from './credentials.js';
 import { ApiError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { type RunRequest, runRequestSchema } from './schemas.js';
 import { parseOr400 } from './validate.js';
-import { validateRunArgs } from './validate-run-args.js';
+import { validateRunArgs, validateTargets } from './validate-run-args.js';
 
 export interface RunManagerOptions {
   store: Store;
@@ -111,6 +110,28 @@ export class RunManager {
     return this.#store;
   }
 
+  /** The id of this process's lease (`OwnerLease.id`): the owner of every run it executes, monitor rounds too. */
+  get ownerId(): string {
+    return this.#lease.id;
+  }
+
+  get executor(): Executor {
+    return this.#executor;
+  }
+
+  /** The compiled allow-list (`--allow-targets`); undefined = any address. */
+  get allow(): AllowList | undefined {
+    return this.#allow;
+  }
+
+  get credentials(): Credentials {
+    return this.#credentials;
+  }
+
+  get registry(): CheckRegistry {
+    return this.#registry;
+  }
+
   get allowList(): readonly string[] | undefined {
     return this.#allow?.blocks;
   }
@@ -185,20 +206,7 @@ export class RunManager {
     }
     const check = this.#registry.get(req.check);
     const args = validateRunArgs(check, req.args, { allowList: this.#allow, credentials: this.#credentials });
-    let total = 0n;
-    req.targets.forEach((text, i) => {
-      let spec: ParsedSpec;
-      try {
-        spec = parseTargetSpec(text, `body.targets[${i}]`);
-      } catch (err) {
-        if (err instanceof TargetParseError) throw new ApiError('bad_request', err.message, { cause: err });
-        throw err;
-      }
-      const refusal = this.#allow?.refusal(spec);
-      if (refusal) throw new ApiError('forbidden', `body.targets[${i}]: "${text}" is ${refusal}`);
-      total += specCount(spec);
-    });
-
+    const total = validateTargets(req.targets, this.#allow);
     return { req, check, args, total };
   }
 

@@ -3,15 +3,36 @@ import { STATUSES } from '../engine/result.js';
 import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
 import { ApiError } from './errors.js';
 
+/**
+ * A target in a request: a spec string, or an object whose name and labels survive into the results and
+ * the monitor's target states. Fields are checked further by `parseTargetInput` (a hostname, label keys).
+ */
+export const targetInputSchema = z.union([
+  z.string().min(1).max(200),
+  z
+    .object({
+      address: z.string().min(1).max(200).optional(),
+      name: z.string().min(1).max(253).optional(),
+      port: z.number().int().min(1).max(65_535).optional(),
+      labels: z
+        .record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean()]))
+        .optional(),
+    })
+    .strict()
+    .refine((t) => t.address !== undefined || t.name !== undefined, 'give an address or a name'),
+]);
+
 /** POST /api/v1/runs: the same options as `fleetprobe run`. Unknown fields are refused (a typo must not be ignored). */
 export const runRequestSchema = z
   .object({
     check: z.string().min(1).max(100).describe('check name: tcp, http, dns, ssh'),
     targets: z
-      .array(z.string().min(1).max(200))
+      .array(targetInputSchema)
       .min(1)
       .max(10_000)
-      .describe('target specs: 10.0.0.1, 10.0.0.0/24, [2001:db8::1]:8443, host.example:22'),
+      .describe(
+        'target specs (10.0.0.1, 10.0.0.0/24, [2001:db8::1]:8443, host.example:22) or objects {address, name, port, labels}',
+      ),
     args: z
       .record(z.string(), z.unknown())
       .default({})

@@ -25,8 +25,10 @@ export interface StartServerOptions {
   maxConcurrentRuns?: number;
   /** Event streams open at once; more get 503 (default 256). */
   maxSseStreams?: number;
-  /** Retention: delete runs older than this many ms, checked hourly. */
+  /** Retention: delete runs and monitor transitions older than this many ms, checked hourly (transitions: 90 days by default). */
   keepMs?: number;
+  /** Raw results kept for this many most recent rounds of each monitor (default 10). */
+  keepRounds?: number;
   /** This process's lease on the runs it executes, in ms (default 30 s; env FLEETPROBE_LEASE in the CLI). */
   leaseTtlMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
@@ -93,6 +95,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       config: opts.config,
       probeModules: opts.probeModules,
       metricsPublic: opts.metricsPublic,
+      monitors: { keepRounds: opts.keepRounds, transitionsKeepMs: opts.keepMs },
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),
       ...(opts.maxSseStreams ? { maxSseStreams: opts.maxSseStreams } : {}),
@@ -137,6 +140,8 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
     close(closeOpts = {}) {
       closing ??= (async () => {
         retention?.stop();
+        // Monitors first: their running rounds end `interrupted` (no transition) before the lease ends.
+        await server.monitors.stop();
         await server.manager.close({ graceMs: closeOpts.graceMs ?? 10_000 });
         await server.app.close();
         await store.close();

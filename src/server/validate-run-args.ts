@@ -1,7 +1,8 @@
 import type { ArgRole, Check } from '../checks/check.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { CheckArgsError, TargetParseError } from '../core/errors.js';
-import { parseTargetSpec } from '../targets/spec.js';
+import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
+import { parseTargetInput, type TargetInput } from '../targets/target-input.js';
 import type { AllowList } from './allow-list.js';
 import { CREDENTIAL_FLAGS, CREDENTIAL_GROUP, type Credentials, credentialPath } from './credentials.js';
 import { ApiError } from './errors.js';
@@ -125,4 +126,31 @@ function checkAddresses(value: unknown, allow: AllowList, where: string): void {
     }
     if (refusal) throw new ApiError('forbidden', `${at}: "${item}" is ${refusal}`);
   });
+}
+
+/**
+ * Parses the targets of an API request (`body.targets`, specs or objects) and holds each against the
+ * allow-list. Returns how many targets they are.
+ * @throws ApiError 400 naming `body.targets[i]` for a bad target, 403 for one outside the allow-list.
+ */
+export function validateTargets(
+  targets: readonly TargetInput[],
+  allow: AllowList | undefined,
+  where = 'body.targets',
+): bigint {
+  let total = 0n;
+  targets.forEach((input, i) => {
+    let spec: ParsedSpec;
+    try {
+      spec = parseTargetInput(input, `${where}[${i}]`);
+    } catch (err) {
+      if (err instanceof TargetParseError) throw new ApiError('bad_request', err.message, { cause: err });
+      throw err;
+    }
+    const refusal = allow?.refusal(spec);
+    const text = typeof input === 'string' ? input : (input.address ?? input.name ?? '');
+    if (refusal) throw new ApiError('forbidden', `${where}[${i}]: "${text}" is ${refusal}`);
+    total += specCount(spec);
+  });
+  return total;
 }

@@ -203,7 +203,14 @@ export function parseJsonLine(line: string): ParsedSpec | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadEntry('expected a JSON object {address?, name?, port?, labels?}');
   }
-  const obj = value as Record<string, unknown>;
+  return parseTargetObject(value as Record<string, unknown>);
+}
+
+/**
+ * A target given as an object (a JSON line, an API request): `{address?, name?, port?, labels?}`, with the
+ * rules of JSON lines. `address` may also be a CIDR block. Throws `BadEntry`.
+ */
+export function parseTargetObject(obj: Readonly<Record<string, unknown>>): ParsedSpec {
   for (const key in obj) {
     if (!JSON_KEYS.has(key)) throw new BadEntry(`unknown field "${key}" (address, name, port, labels)`);
   }

@@ -20,3 +20,4 @@ export {
 } from './spec.js';
 export { type ResolveFn, systemResolve } from './system-resolver.js';
 export { type Target, targetKey } from './target.js';
+export { parseTargetInput, type TargetInput, type TargetObject } from './target-input.js';

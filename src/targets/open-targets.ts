@@ -9,9 +9,10 @@ import { FleetprobeError, TargetParseError } from '../core/errors.js';
 import { readTargetFile, type TargetFile } from './file-entries.js';
 import { formatOfPath, type TargetFileFormat } from './formats.js';
 import { EMPTY_LABELS } from './labels.js';
-import { expandSpec, isHostname, type ParsedSpec, parseTargetSpec, specCount } from './spec.js';
+import { expandSpec, isHostname, type ParsedSpec, specCount } from './spec.js';
 import { type ResolveFn, systemResolve } from './system-resolver.js';
 import type { Target } from './target.js';
+import { parseTargetInput, type TargetInput } from './target-input.js';
 
 /** `targets()` was called on a source after `close()`. */
 export class TargetSourceClosedError extends FleetprobeError {
@@ -21,8 +22,8 @@ export class TargetSourceClosedError extends FleetprobeError {
 }
 
 export interface OpenTargetsOptions {
-  /** Target specs from the command line; errors name them `argument N` (1-based). */
-  readonly specs?: readonly string[];
+  /** Target specs from the command line (or target objects from the API); errors name them `argument N` (1-based). */
+  readonly specs?: readonly TargetInput[];
   /** Targets files (`.txt`, `.csv`, `.jsonl`/`.ndjson`; `-` is stdin). */
   readonly files?: readonly string[];
   /** `--resolve` domains: each adds its A and AAAA records as targets named after the domain. */
@@ -78,8 +79,8 @@ export async function openTargets(options: OpenTargetsOptions): Promise<TargetSo
   try {
     if (signal?.aborted) throw signal.reason;
     let count = 0n;
-    (options.specs ?? []).forEach((text, i) => {
-      const spec = parseTargetSpec(text, `argument ${i + 1}`);
+    (options.specs ?? []).forEach((input, i) => {
+      const spec = parseTargetInput(input, `argument ${i + 1}`);
       count += specCount(spec);
       sources.push({ kind: 'spec', spec });
     });

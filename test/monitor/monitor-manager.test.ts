@@ -40,7 +40,8 @@ const inventoryOf = (s: MonitorSpec): Inventory => ({
   name: 'inline',
   async *targets() {
     const list = typeof s.inventory === 'string' ? [] : s.inventory.targets;
-    for (const address of list) yield { address, port: 80, labels: { role: 'edge' } } satisfies Target;
+    for (const address of list)
+      yield { address: String(address), port: 80, labels: { role: 'edge' } } satisfies Target;
   },
 });
 

@@ -1,6 +1,7 @@
 import { openTargets } from '../../targets/open-targets.js';
 import type { ResolveFn } from '../../targets/system-resolver.js';
 import type { Target } from '../../targets/target.js';
+import type { TargetInput } from '../../targets/target-input.js';
 import type { Inventory } from '../types.js';
 import { labelMerger } from './inventory-file.js';
 
@@ -12,7 +13,7 @@ import { labelMerger } from './inventory-file.js';
  */
 export class OpenTargetsInventory implements Inventory {
   readonly name: string;
-  readonly #specs: readonly string[];
+  readonly #specs: readonly TargetInput[];
   readonly #files: readonly string[];
   readonly #names: readonly string[];
   readonly #resolve: ResolveFn | undefined;
@@ -20,7 +21,7 @@ export class OpenTargetsInventory implements Inventory {
 
   constructor(opts: {
     name: string;
-    specs?: readonly string[];
+    specs?: readonly TargetInput[];
     files?: readonly string[];
     /** Names whose A/AAAA records are targets; needs `resolve`. */
     resolveNames?: readonly string[];
