@@ -77,41 +77,47 @@ function timeline({ fromMs, segments }, toMs) {
   );
 }
 
-/** An SVG sparkline of the hourly mean latency (line) and p95 (dashed), scaled to the window. */
+/**
+ * An SVG sparkline of the hourly latency over the window: one bar per hour with results (height: the mean),
+ * a tick at its p95. Hours without results stay empty, so gaps show.
+ */
 function sparkline(points, fromMs, toMs) {
   const withLat = points.filter((p) => p.latMeanMs !== null);
   if (withLat.length === 0)
     return h('p', { class: 'muted', id: 'latency-none', text: 'No latency samples in this window.' });
-  const W = 600;
+  const W = 720;
   const H = 80;
+  const hourMs = 3_600_000;
+  const start = Math.floor(fromMs / hourMs) * hourMs;
+  const slots = Math.max(1, Math.ceil((toMs - start) / hourMs));
+  const slotW = W / slots;
   const max = Math.max(...withLat.map((p) => p.latP95Ms ?? p.latMeanMs), 1);
-  const x = (iso) => (((Date.parse(iso) + 1_800_000 - fromMs) / Math.max(1, toMs - fromMs)) * W).toFixed(1);
-  const y = (v) => (H - 4 - (v / max) * (H - 8)).toFixed(1);
-  const line = (key) =>
-    withLat
-      .filter((p) => p[key] !== null)
-      .map((p) => `${x(p.hour)},${y(p[key])}`)
-      .join(' ');
+  const y = (v) => H - 2 - (v / max) * (H - 6);
+  const el = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'sparkline', preserveAspectRatio: 'none' });
+  for (const p of withLat) {
+    const slot = Math.min(slots - 1, Math.max(0, Math.floor((Date.parse(p.hour) - start) / hourMs)));
+    const x = slot * slotW;
+    const w = Math.max(2, slotW - 1);
+    const top = y(p.latMeanMs);
+    const bar = svg('rect', { x, y: top, width: w, height: H - 2 - top, class: 'spark-bar' });
+    bar.append(svg('title'));
+    bar.firstChild.textContent = `${new Date(p.hour).toLocaleString()}: mean ${duration(p.latMeanMs)}, p95 ${duration(p.latP95Ms)}`;
+    el.append(bar);
+    if (p.latP95Ms !== null)
+      el.append(svg('rect', { x, y: y(p.latP95Ms), width: w, height: 2, class: 'spark-p95' }));
+  }
   const mean = withLat.reduce((n, p) => n + p.latMeanMs, 0) / withLat.length;
-  const label = `latency per hour: mean ${duration(mean)}, highest p95 ${duration(max)}, ${withLat.length} hours`;
-  const el = svg('svg', {
-    viewBox: `0 0 ${W} ${H}`,
-    class: 'sparkline',
-    role: 'img',
-    'aria-label': label,
-    preserveAspectRatio: 'none',
-  });
-  el.append(svg('polyline', { points: line('latP95Ms'), class: 'spark-p95' }));
-  el.append(svg('polyline', { points: line('latMeanMs'), class: 'spark-mean' }));
-  for (const p of withLat)
-    el.append(svg('circle', { cx: x(p.hour), cy: y(p.latMeanMs), r: 2, class: 'spark-dot' }));
+  const hours = `${withLat.length} hour${withLat.length === 1 ? '' : 's'}`;
+  const label = `Latency per hour over ${hours} with results: mean ${duration(mean)}, highest p95 ${duration(max)}`;
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', label);
   return h(
     'figure',
     { class: 'spark', id: 'latency', dataset: { points: withLat.length } },
     el,
     h('figcaption', {
       class: 'small muted',
-      text: `${label} (line: mean, dashed: p95; top = ${duration(max)})`,
+      text: `${label}. Bars: mean; ticks: p95; full height = ${duration(max)}.`,
     }),
   );
 }
@@ -252,7 +258,7 @@ export function targetView(root, address, ctx) {
                   ),
                 )
               : null,
-            h('h3', { text: `State over the last ${WINDOWS.find((w) => w.hours === hours).text}` }),
+            h('h3', { text: 'State timeline' }),
             timeline(timelineSegments(m.transitions, current, fromMs, toMs), toMs),
             h('h3', { text: 'Latency' }),
             sparkline(m.latency, fromMs, toMs),
