@@ -24,7 +24,7 @@ export function heatmapTable(hm) {
       const n = row.states[s] ?? 0;
       const share = row.total ? n / row.total : 0;
       const td = h('td', {
-        class: n === 0 ? 'hm-cell zero' : `hm-cell tstate-bg-${s}${share >= 0.5 ? ' strong' : ''}`,
+        class: n === 0 ? 'hm-cell zero' : `hm-cell tstate-bg-${s}${share >= 0.7 ? ' strong' : ''}`,
         dataset: { state: s, count: n, value: row.value ?? '' },
       });
       // At least a light shade for any non-zero count, full colour when the whole row is in that state.
