@@ -200,7 +200,7 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
     await expect.poll(() => page.locator('#tg-matches').getAttribute('data-count')).toBe('100');
   });
 
-  it('target page: the transition to DOWN, the state timeline, uptime and the latency sparkline', async () => {
+  it('target page: the transition to DOWN, the state timeline, uptime and the latency sparkline; run results link to it', async () => {
     await page.goto(`${srv.url}/#/monitors/fleet?state=DOWN&label.pop=fra`);
     await expect.poll(() => shownTargets(page).then((t) => t[0])).toBe(broken[0]);
     await page.locator(`#targets-table tr[data-target="${broken[0]}"] a.target-link`).click();
@@ -233,6 +233,16 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
       history.monitors[0].latency.filter((p: Json) => p.latMeanMs !== null).length,
     );
     await page.screenshot({ path: SHOT('target'), fullPage: true });
+
+    // The round that took it DOWN: its results link every target cell back to this page.
+    await rows.first().locator('td').nth(5).locator('a').click();
+    await page.waitForURL((u) => u.hash.startsWith(`#/runs/${t.run}`));
+    await page.goto(`${srv.url}/#/runs/${t.run}?address=${broken[0]}`);
+    const link = page.locator(`#results-table tr[data-target="${broken[0]}"] a.target-link`);
+    await link.waitFor();
+    await link.click();
+    await page.waitForURL((u) => u.hash === `#/targets/${broken[0]}?monitor=fleet`);
+    await page.locator('section.target-monitor[data-monitor="fleet"][data-state="DOWN"]').waitFor();
   });
 
   it('monitors page: list, create from the form, pause and resume, delete; config monitors are read-only', async () => {
