@@ -1,12 +1,14 @@
 // Entry point: the token form, the notice area and a hash router (#/, #/new, #/runs/<id>, #/fleet,
-// #/monitors, #/monitors/<name>, #/targets/<address>).
+// #/monitors, #/monitors/<name>, #/targets/<address>, #/alerts, #/silences).
 import { ApiRequestError, getToken, setToken } from './api.js';
+import { alertsView } from './views/alerts.js';
 import { fleetView } from './views/fleet.js';
 import { monitorView } from './views/monitor.js';
 import { monitorsView } from './views/monitors.js';
 import { newRunView } from './views/new-run.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { silencesView } from './views/silences.js';
 import { targetView } from './views/target.js';
 
 const main = document.getElementById('main');
@@ -56,6 +58,12 @@ function route() {
   } else if (path === '/monitors') {
     section = 'monitors';
     monitorsView(main, ctx);
+  } else if (path === '/alerts') {
+    section = 'alerts';
+    alertsView(main, ctx);
+  } else if (path === '/silences') {
+    section = 'alerts';
+    silencesView(main, ctx);
   } else if (path === '/new') {
     section = 'new';
     newRunView(main, ctx);
