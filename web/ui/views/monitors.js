@@ -199,7 +199,8 @@ export function monitorsView(root, ctx) {
       class: 'danger',
       text: 'Delete',
       onclick: () => {
-        clearTimeout(timer); // no refresh while the question is open
+        clearTimeout(timer); // no refresh while the question is open...
+        generation++; // ...nor one in flight painting over it
         replace(
           cell,
           h('span', { class: 'small', text: `Delete ${m.name} and its history?` }),
@@ -215,10 +216,14 @@ export function monitorsView(root, ctx) {
     });
     return append(cell, toggle, del);
   };
+  // A load started before a pause or delete must not paint over the answer of the load after it.
+  let generation = 0;
   const load = async () => {
     clearTimeout(timer);
+    const mine = ++generation;
     try {
       const { monitors } = await api('/monitors', { signal });
+      if (mine !== generation) return;
       if (monitors.length === 0) {
         replace(
           tbody,
