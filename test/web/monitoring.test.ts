@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MonitorSpec } from '../../src/monitor/types.js';
-import { inlineInventory } from '../../src/server/server-monitors.js';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { ConfigHolder } from '../../src/config/config-holder.js';
 import { intToIpv4, ipv4ToInt } from '../../src/sim/ipv4.js';
 import { type Simulator, startSimulator } from '../../src/sim/simulator.js';
 import { api, type Json } from '../server/helpers.js';
@@ -57,6 +59,7 @@ const shownTargets = (page: Page) =>
 describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator + running monitor)', () => {
   let sim: Simulator;
   let srv: DashboardServer;
+  let configDir: string | undefined;
   let browser: Awaited<ReturnType<typeof launch>>;
   let page: Page;
   let errors: string[];
@@ -65,19 +68,21 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
     sim = await startSimulator({ hosts: HOSTS, base: BASE, protocols: ['tcp'], ports: { tcp: 0 } });
     const args = { port: sim.ports.tcp, expectBanner: '^fleetprobe-sim h[0-9]+' };
     // A monitor of the config file: read-only through the API and the dashboard. Paused: it never runs here.
-    const core: MonitorSpec = {
-      name: 'core',
-      check: 'tcp',
-      args,
-      inventory: { targets: [addr(0), addr(1)] },
-      intervalMs: 60_000,
-      labels: {},
-      downAfter: 2,
-      upAfter: 1,
-      paused: true,
-      source: 'config',
-    };
-    srv = await startDashboard({ monitors: { config: { monitors: [core], inventoryOf: inlineInventory } } });
+    configDir = await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-monviews-'));
+    const file = path.join(configDir, 'fleetprobe.yaml');
+    await writeFile(
+      file,
+      `monitors:
+  - name: core
+    check: tcp
+    args: { port: ${sim.ports.tcp} }
+    targets: [${addr(0)}, ${addr(1)}]
+    interval: 1m
+    paused: true
+`,
+    );
+    const config = await ConfigHolder.load(file, { registry: createBuiltinRegistry() });
+    srv = await startDashboard({ config });
     const created = await api(srv.url, 'POST', '/api/v1/monitors', {
       name: 'fleet',
       check: 'tcp',
@@ -119,6 +124,7 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
     await browser?.close();
     await srv?.close();
     await sim?.close();
+    if (configDir) await rm(configDir, { recursive: true, force: true });
   });
 
   it('the heatmap API counts the targets per pop and state', async () => {
