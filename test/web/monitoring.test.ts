@@ -146,7 +146,7 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
     const fleet = page.locator('section.monitor-card[data-monitor="fleet"]');
     await fleet.locator('table.heatmap').waitFor();
     expect(await page.locator('#fleet-by').inputValue()).toBe('pop'); // the first label key by default
-    const chip = (s: string) => fleet.locator(`.chip[data-state="${s}"]`).getAttribute('data-count');
+    const chip = (s: string) => fleet.locator(`.state-chip[data-state="${s}"]`).getAttribute('data-count');
     expect(await chip('UP')).toBe(String(HOSTS - BROKEN));
     expect(await chip('DOWN')).toBe(String(BROKEN));
     expect(await chip('FLAPPING')).toBe('0');
@@ -261,7 +261,7 @@ describe.skipIf(!hasChromium)('monitoring views in a browser (server + simulator
     expect(await core.getByRole('button', { name: 'Delete' }).count()).toBe(0);
     const fleet = page.locator('#monitors-table tr[data-monitor="fleet"]');
     expect(await fleet.getAttribute('data-paused')).toBe('true');
-    await expect(fleet.locator('.chip[data-state="DOWN"]').getAttribute('data-count')).resolves.toBe(
+    await expect(fleet.locator('.state-chip[data-state="DOWN"]').getAttribute('data-count')).resolves.toBe(
       String(BROKEN),
     );
 

@@ -56,13 +56,13 @@ export function targetStateBadge(state) {
 export function stateChips(states, hrefOf) {
   return h(
     'ul',
-    { class: 'chips' },
+    { class: 'state-chips' },
     TARGET_STATES.map((s) => {
       const n = states?.[s] ?? 0;
       const label = [h('span', { class: `dot tstate-bg-${s}` }), `${s} `, h('strong', { text: num(n) })];
       return h(
         'li',
-        { class: n === 0 ? 'chip zero' : 'chip', dataset: { state: s, count: n } },
+        { class: n === 0 ? 'state-chip zero' : 'state-chip', dataset: { state: s, count: n } },
         hrefOf && n > 0 ? h('a', { href: hrefOf(s) }, ...label) : label,
       );
     }),

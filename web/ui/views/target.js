@@ -217,11 +217,11 @@ export function targetView(root, address, ctx) {
             m.states.length > 1 || m.states[0]?.port
               ? h(
                   'ul',
-                  { class: 'chips' },
+                  { class: 'state-chips' },
                   m.states.map((s) =>
                     h(
                       'li',
-                      { class: 'chip' },
+                      { class: 'state-chip' },
                       `port ${s.port ?? '–'} `,
                       targetStateBadge(s.state),
                       ' ',
