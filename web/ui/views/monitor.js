@@ -223,6 +223,7 @@ export function monitorView(root, name, ctx) {
     );
   };
   const renderTargets = (page) => {
+    tbody.dataset.cursor = cursor; // which page this is, for tests and scripts that page through
     if (page.targets.length === 0) {
       replace(tbody, h('tr', {}, h('td', { colspan: 9, class: 'empty', text: 'No target matches.' })));
     } else {
