@@ -15,6 +15,7 @@ import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import type { ProbeModulesConfig } from './probe/probe-modules.js';
 import { configRoutes } from './routes/config.js';
+import { monitorHeatmapRoutes } from './routes/monitor-heatmap.js';
 import { monitorsRoutes } from './routes/monitors.js';
 import { probeRoutes } from './routes/probe.js';
 import { resultsRoutes } from './routes/results.js';
@@ -218,6 +219,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     });
     if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
     await app.register(monitorsRoutes, { prefix: '/api/v1', monitors, store: opts.store });
+    await app.register(monitorHeatmapRoutes, { prefix: '/api/v1', monitors });
     await app.register(resultsRoutes, { prefix: '/api/v1', manager });
     await app.register(dashboardRoutes);
     if (opts.executor?.routes) await app.register(opts.executor.routes);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
+import { heatmapPaths, heatmapSchemas } from './openapi-heatmap.js';
 import { monitorPaths, monitorSchemas } from './openapi-monitors.js';
 import {
   diffQuery,
@@ -200,6 +201,7 @@ export function openApiDocument(version: string): Json {
           },
         },
         ...monitorSchemas,
+        ...heatmapSchemas,
         Error: {
           type: 'object',
           required: ['error', 'message'],
@@ -350,6 +352,7 @@ export function openApiDocument(version: string): Json {
         },
       },
       ...monitorPaths,
+      ...heatmapPaths,
       '/workers': {
         get: {
           operationId: 'listWorkers',

@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, type Json, listeners, range } from '../server/helpers.js';
+import { CHROMIUM, launch, watchErrors } from './browser.js';
 import { type DashboardServer, startDashboard } from './serve.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 const SCREENSHOT = '/tmp/fleetprobe-dashboard.png';
 const SCREENSHOT_RUNS = '/tmp/fleetprobe-dashboard-runs.png';
@@ -26,49 +24,6 @@ if (!hasChromium) {
 const NET = '127.23.0.0/27';
 const OPEN = range('127.23.0', 24);
 const OPERATE_TOKEN = 'operate-token-for-the-dashboard-test';
-
-async function launch(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'fleetprobe-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1366, height: 900 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      // Belt and braces: no host name resolves, so nothing but 127.0.0.1 can be reached.
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
-  // ...and every request the page makes to anything but 127.0.0.1 is refused.
-  await context.route('**/*', (route) => {
-    const host = new URL(route.request().url()).hostname;
-    return host === '127.0.0.1' ? route.fallback() : route.abort('blockedbyclient');
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Page errors and failed console messages fail the test: the dashboard must run clean. */
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  return errors;
-}
 
 const runIdOf = (page: Page) => decodeURIComponent(new URL(page.url()).hash.replace(/^#\/runs\//, ''));
 

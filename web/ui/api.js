@@ -50,7 +50,8 @@ async function toError(res) {
 }
 
 /**
- * Calls the API; `path` is relative to /api/v1, e.g. `/runs?limit=20`. Resolves to the parsed JSON body;
+ * Calls the API; `path` is relative to /api/v1, e.g. `/runs?limit=20`. Resolves to the parsed JSON body
+ * (null for 204 No Content);
  * rejects with ApiRequestError (status 0 when the server did not answer) or the abort reason.
  * @param {string} path
  * @param {{method?: string, body?: unknown, signal?: AbortSignal}} [opts]
@@ -70,6 +71,7 @@ export async function api(path, opts = {}) {
     throw new ApiRequestError(0, 'network', 'the server did not answer (network error)');
   }
   if (!res.ok) throw await toError(res);
+  if (res.status === 204) return null; // e.g. DELETE: no body
   return res.json();
 }
 

@@ -1,8 +1,15 @@
-// Entry point: the token form, the notice area and a hash router (#/, #/new, #/runs/<id>).
+// Entry point: the token form, the notice area and a hash router (#/, #/new, #/runs/<id>, #/fleet,
+// #/monitors, #/monitors/<name>, #/targets/<address>, #/alerts, #/silences).
 import { ApiRequestError, getToken, setToken } from './api.js';
+import { alertsView } from './views/alerts.js';
+import { fleetView } from './views/fleet.js';
+import { monitorView } from './views/monitor.js';
+import { monitorsView } from './views/monitors.js';
 import { newRunView } from './views/new-run.js';
 import { runView } from './views/run.js';
 import { runsView } from './views/runs.js';
+import { silencesView } from './views/silences.js';
+import { targetView } from './views/target.js';
 
 const main = document.getElementById('main');
 const notice = document.getElementById('notice');
@@ -36,8 +43,28 @@ function route() {
   let section = 'runs';
   main.replaceChildren();
   const run = /^\/runs\/([^/]+)$/.exec(path);
+  const monitor = /^\/monitors\/([^/]+)$/.exec(path);
+  const target = /^\/targets\/([^/]+)$/.exec(path);
   if (run) void runView(main, decodeURIComponent(run[1]), ctx);
-  else if (path === '/new') {
+  else if (monitor) {
+    section = 'monitors';
+    monitorView(main, decodeURIComponent(monitor[1]), ctx);
+  } else if (target) {
+    section = 'fleet';
+    targetView(main, decodeURIComponent(target[1]), ctx);
+  } else if (path === '/fleet') {
+    section = 'fleet';
+    fleetView(main, ctx);
+  } else if (path === '/monitors') {
+    section = 'monitors';
+    monitorsView(main, ctx);
+  } else if (path === '/alerts') {
+    section = 'alerts';
+    alertsView(main, ctx);
+  } else if (path === '/silences') {
+    section = 'alerts';
+    silencesView(main, ctx);
+  } else if (path === '/new') {
     section = 'new';
     newRunView(main, ctx);
   } else runsView(main, ctx);

@@ -4,6 +4,7 @@
 import { api, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
 import { LIVE_STATES, num, shortId, statusBadge } from '../format.js';
+import { targetLink } from '../monitoring.js';
 import { pager } from '../pager.js';
 
 const PAGE = 100;
@@ -61,7 +62,7 @@ export function diffPanel(run, ctx) {
           h(
             'tr',
             { dataset: { target: c.target } },
-            h('td', { class: 'mono', text: c.target }),
+            h('td', {}, targetLink(c.target, run.monitor)),
             h('td', { class: 'num', text: c.port ?? '–' }),
             h('td', {}, statusBadge(c.from)),
             h('td', { class: 'message', title: c.fromMessage ?? '', text: c.fromMessage ?? '' }),

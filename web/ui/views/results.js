@@ -3,6 +3,7 @@
 import { api, download, query } from '../api.js';
 import { h, replace, setText } from '../dom.js';
 import { duration, LIVE_STATES, num, STATUSES, shortId, statusBadge, when } from '../format.js';
+import { targetLink } from '../monitoring.js';
 import { pager } from '../pager.js';
 
 const PAGE_SIZES = [20, 100, 500];
@@ -87,7 +88,7 @@ export function resultsPanel(run, ctx) {
     h(
       'tr',
       { dataset: { status: r.status, target: r.target } },
-      h('td', { class: 'mono', text: r.target }),
+      h('td', {}, targetLink(r.target, run.monitor)),
       h('td', { class: 'num', text: r.port ?? '–' }),
       h('td', { text: r.name ?? '' }),
       h('td', {}, statusBadge(r.status)),
