@@ -1,6 +1,13 @@
 export { bucketOf, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, percentileOf } from './latency-histogram.js';
 export { MonitorManager, type MonitorManagerOptions } from './monitor-manager.js';
-export { type LastRound, type MonitorStatus, spreadMsOf } from './monitor-runtime.js';
+export {
+  type CommittedRound,
+  type LastRound,
+  type MonitorStatus,
+  type OnRoundCommitted,
+  type RoundResult,
+  spreadMsOf,
+} from './monitor-runtime.js';
 export { paceTargets, startOffsetMs } from './pace.js';
 export { ROUND_END_STATES, type RoundEndState, type RoundRequest, type RunRoundPort } from './round-port.js';
 export { RoundScheduler, type RoundSchedulerOptions, type RoundTick } from './round-scheduler.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { MonitorStore, TransitionRecord } from '../store/monitor-store.js';
-import { MonitorRuntime, type MonitorStatus } from './monitor-runtime.js';
+import { MonitorRuntime, type MonitorStatus, type OnRoundCommitted } from './monitor-runtime.js';
 import type { RunRoundPort } from './round-port.js';
 import type { Inventory, MonitorSpec } from './types.js';
 
@@ -26,6 +26,8 @@ export interface MonitorManagerOptions {
   readonly pruneEveryMs?: number;
   /** Called with each committed round's transitions, after they are stored (alerts, SSE). Must not throw. */
   readonly onTransitions?: (monitor: string, transitions: readonly TransitionRecord[]) => void;
+  /** Called after each committed round with the committed states and the round's results (alerts). */
+  readonly onRoundCommitted?: OnRoundCommitted;
   readonly log?: Logger;
   /** Clock (default `Date.now`); timers are the global ones, so fake timers drive the manager in tests. */
   readonly now?: () => number;
@@ -101,6 +103,7 @@ export class MonitorManager {
         now: this.#now,
         keepRounds: this.#opts.keepRounds ?? 10,
         onTransitions: this.#opts.onTransitions,
+        onRoundCommitted: this.#opts.onRoundCommitted,
         log: this.#opts.log,
       });
       await fresh.start();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Result } from '../engine/result.js';
 import type { MonitorStore, MonitorTargetRecord, TransitionRecord } from '../store/monitor-store.js';
 import { paceTargets } from './pace.js';
 import { RollupAggregator } from './rollup-aggregator.js';
@@ -22,7 +23,49 @@ export interface MonitorRuntimeDeps {
   readonly now: () => number;
   readonly keepRounds: number;
   readonly onTransitions: ((monitor: string, transitions: readonly TransitionRecord[]) => void) | undefined;
+  readonly onRoundCommitted: OnRoundCommitted | undefined;
   readonly log: Logger | undefined;
+}
+
+/** What a target's result in a committed round leaves for its owner's hook (alerts). */
+export interface RoundResult {
+  readonly status: Result['status'];
+  readonly durationMs: number;
+  /** The result's message; '' for a pass (kept only where something failed). */
+  readonly message: string;
+  /** `{cert}` when the check observed a certificate (the http check), else empty: the rest is not kept. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A committed round as its hook sees it: every target's committed state and this round's result (if any). */
+export interface CommittedRound {
+  readonly seq: number;
+  readonly runId: string;
+  /** When the round was committed, ms since the epoch. */
+  readonly atMs: number;
+  /** The committed states, in slot order; read them before the hook's promise settles. */
+  readonly targets: () => Iterable<TargetSnapshot>;
+  /** This round's result of a target, or undefined when it had none. */
+  readonly resultOf: (target: string, port: number | null) => RoundResult | undefined;
+}
+
+/**
+ * Called after each committed round, after its states and transitions are stored (alerts). Awaited before the
+ * round ends, so the next round never overlaps it; a rejection is logged and does not fail the round.
+ */
+export type OnRoundCommitted = (monitor: MonitorSpec, round: CommittedRound) => Promise<void>;
+
+const NO_DATA: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** The part of a result a round hook keeps (small: 250,000 of them live for a round). */
+function roundResultOf(r: Result): RoundResult {
+  const cert = r.data?.cert;
+  return {
+    status: r.status,
+    durationMs: r.durationMs,
+    message: r.status === 'pass' ? '' : r.message,
+    data: cert === undefined ? NO_DATA : { cert },
+  };
 }
 
 /** A monitor's live status, for the API. */
@@ -276,6 +319,8 @@ export class MonitorRuntime {
     await store.saveRound(round);
 
     let state: RoundEndState;
+    // Results kept for the round hook only (first per target and port, as the table counts them).
+    const roundResults = this.#deps.onRoundCommitted ? new Map<string, RoundResult>() : undefined;
     try {
       const inventory = this.#deps.inventoryOf(spec);
       const expectedCount = this.#table.size > 0 ? this.#table.size : await countTargets(inventory, signal);
@@ -288,10 +333,17 @@ export class MonitorRuntime {
         now: this.#deps.now,
       });
       const policy = this.#policy;
+      const keep = roundResults !== undefined;
       ({ state } = await this.#deps.runRound(
         { monitor: spec, runId, seq, targets, spreadMs, expectedCount, signal },
         (results) => {
-          for (const r of results) if (r.run === runId) this.#table.observe(r, policy);
+          for (const r of results) {
+            if (r.run !== runId) continue;
+            this.#table.observe(r, policy);
+            const key = `${r.target}|${r.port ?? 0}`;
+            if (keep && r.status !== 'cancelled' && !roundResults.has(key))
+              roundResults.set(key, roundResultOf(r));
+          }
         },
       ));
     } catch (err) {
@@ -299,13 +351,36 @@ export class MonitorRuntime {
       state = 'failed';
     }
 
-    if (state === 'done') await this.#commit();
-    else this.#table.discard();
+    if (state === 'done') {
+      await this.#commit();
+      await this.#afterCommit(spec, seq, runId, roundResults);
+    } else this.#table.discard();
     const finishedAt = new Date(this.#deps.now()).toISOString();
     this.#lastRound = { seq, runId, state, startedAt: round.startedAt, finishedAt, latenessMs };
     await store.saveRound({ ...round, state, finishedAt });
     await store.pruneRoundResults(spec.name, this.#deps.keepRounds);
     log?.debug({ monitor: spec.name, seq, run: runId, state, dueAt: tick.dueAtMs }, 'round ended');
+  }
+
+  async #afterCommit(
+    spec: MonitorSpec,
+    seq: number,
+    runId: string,
+    results: Map<string, RoundResult> | undefined,
+  ): Promise<void> {
+    const hook = this.#deps.onRoundCommitted;
+    if (!hook || !results) return;
+    try {
+      await hook(spec, {
+        seq,
+        runId,
+        atMs: this.#deps.now(),
+        targets: () => this.#table.snapshots(),
+        resultOf: (target, port) => results.get(`${target}|${port ?? 0}`),
+      });
+    } catch (err) {
+      this.#deps.log?.error({ err, monitor: spec.name, run: runId }, 'round hook failed');
+    }
   }
 
   async #commit(): Promise<void> {

@@ -8,7 +8,7 @@ import type { Executor } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
 import { type InventoryDeps, type InventorySpec, inventoryOf } from '../monitor/inventories/index.js';
 import { MonitorManager } from '../monitor/monitor-manager.js';
-import type { MonitorStatus } from '../monitor/monitor-runtime.js';
+import type { MonitorStatus, OnRoundCommitted } from '../monitor/monitor-runtime.js';
 import { storedRoundPort } from '../monitor/stored-round.js';
 import { type MonitorSpec, TARGET_STATES } from '../monitor/types.js';
 import type { TransitionRecord } from '../store/monitor-store.js';
@@ -58,6 +58,8 @@ export interface ServerMonitorsOptions {
   readonly onStored?: (results: readonly Result[]) => void;
   /** Called with each committed round's transitions (alerts, SSE). Must not throw. */
   readonly onTransitions?: (monitor: string, transitions: readonly TransitionRecord[]) => void;
+  /** Called after each committed round (alerts). */
+  readonly onRoundCommitted?: OnRoundCommitted;
   readonly log?: Logger;
 }
 
@@ -104,6 +106,7 @@ export class ServerMonitors {
       transitionsKeepMs: opts.transitionsKeepMs,
       pruneEveryMs: opts.pruneEveryMs,
       onTransitions: opts.onTransitions,
+      onRoundCommitted: opts.onRoundCommitted,
       log: opts.log,
     });
   }
