@@ -1,20 +1,9 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
+import { durationMsSchema } from '../core/duration.js';
 import { isLabelKey } from '../targets/labels.js';
 
 /** `30s`, `5m`, `1h`, or a number of seconds: whole milliseconds. Zero (`0`, `0s`) is allowed: no wait. */
-const forSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  if (value === 0 || value === '0' || /^0(ms|s|m|h|d)?$/.test(String(value).trim())) return 0;
-  try {
-    return parseDurationMs(String(value), 'for');
-  } catch {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}`,
-    });
-    return z.NEVER;
-  }
-});
+const forSchema = durationMsSchema({ allowZero: true });
 
 const labelKey = z.string().refine(isLabelKey, {
   error: (iss) => `bad label name ${JSON.stringify(iss.input)} (letters, digits, _ - . / only)`,

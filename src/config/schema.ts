@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../core/duration.js';
+import { durationMsSchema } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';
 import { ANSIBLE_FORMATS } from '../monitor/inventories/inventory-spec.js';
 import { CREDENTIAL_NAME } from '../server/credentials.js';
@@ -16,19 +16,7 @@ export const nameSchema = z.string().regex(NAME_PATTERN, {
 });
 
 /** `30s`, `5m`, `1500ms`, a bare number of seconds: whole milliseconds. */
-export const durationSchema = z.unknown().transform((value, ctx) => {
-  if (typeof value === 'string' || typeof value === 'number') {
-    try {
-      return parseDurationMs(String(value), '');
-    } catch {
-      // reported below, with the config's wording
-    }
-  }
-  const message =
-    value === undefined ? 'required' : `expected a duration like 30s or 5m, got ${describeValue(value)}`;
-  ctx.addIssue({ code: 'custom', message });
-  return z.NEVER;
-});
+export const durationSchema = durationMsSchema();
 
 /** Label maps: keys as in targets files, scalar values stringified (`tier: 1` is `"1"`). */
 export const labelsSchema = z

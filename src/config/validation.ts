@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { describeValue } from '../core/text.js';
 import type { ConfigProblem } from './config-error.js';
 import { type DocPath, formatPath, type YamlSource } from './yaml-source.js';
 
@@ -77,14 +78,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return message.length > 0 ? message[0]?.toLowerCase() + message.slice(1) : 'invalid';
 }
 
-/** `"fast"`, `12`, `a list`, `a map`, `null`: short enough for a one-line error. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a map';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
+export { describeValue };
 
 export function isMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

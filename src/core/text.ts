@@ -27,3 +27,12 @@ export function clipQuoted(message: string, maxChars = 1000): string {
   }
   return clip(out, maxChars);
 }
+
+/** `"fast"`, `12`, `a list`, `a map`, `null`: a value short enough for a one-line error. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../../core/duration.js';
+import { durationMsSchema } from '../../core/duration.js';
 import { matcherSchema } from '../matchers.js';
 import { AlertmanagerNotifier } from './alertmanager-notifier.js';
 import { EmailNotifier } from './email-notifier.js';
@@ -7,21 +7,7 @@ import type { Notifier } from './notifier.js';
 import { SlackNotifier } from './slack-notifier.js';
 import { WebhookNotifier } from './webhook-notifier.js';
 
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      try {
-        return parseDurationMs(String(value), 'duration');
-      } catch {
-        ctx.addIssue({
-          code: 'custom',
-          message: `expected a duration like 30s or 5m, got ${JSON.stringify(value)}`,
-        });
-        return z.NEVER;
-      }
-    });
+const duration = (fallback: string) => z.unknown().default(fallback).pipe(durationMsSchema());
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
