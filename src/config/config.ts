@@ -1,3 +1,6 @@
+import type { NotifierConfig } from '../alerts/notifiers/notifier-config.js';
+import type { AlertRule } from '../alerts/rules.js';
+import type { Silence } from '../alerts/silences.js';
 import type { InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
 import type { CredentialGroup, Credentials } from '../server/credentials.js';
@@ -26,4 +29,13 @@ export interface FleetprobeConfig {
   readonly credentials: Credentials;
   /** `GET /probe` modules by name (fixed at server start; `--probe-module` flags override by name). */
   readonly probeModules: ProbeModulesConfig;
+  /** Each monitor's `alerts:` rules, by monitor name (monitors without rules are absent). */
+  readonly alertRules: ReadonlyMap<string, readonly AlertRule[]>;
+  /** `notifiers:`, in file order. */
+  readonly notifiers: readonly NotifierConfig[];
+  /**
+   * `silences:`, in file order: ids are `config-` + a hash of the entry (stable across reloads while the entry
+   * is unchanged); a silence without `startsAt` starts when the file was loaded.
+   */
+  readonly silences: readonly Silence[];
 }

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { type NotifierConfig, notifierConfigsSchema } from '../alerts/notifiers/notifier-config.js';
+import type { AlertRule } from '../alerts/rules.js';
+import { type Silence, silenceInputSchema } from '../alerts/silences.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { TargetParseError } from '../core/errors.js';
 import type { InventoryKind, InventorySpec } from '../monitor/inventories/inventory-spec.js';
@@ -39,6 +43,9 @@ interface Parsed {
   monitors: MonitorSpec[];
   credentials: Credentials;
   probeModules: ProbeModulesConfig;
+  alertRules: Map<string, readonly AlertRule[]>;
+  notifiers: readonly NotifierConfig[];
+  silences: readonly Silence[];
 }
 
 type SectionParser = (value: unknown, ctx: SectionContext, parsed: Parsed) => void;
@@ -46,6 +53,8 @@ interface SectionContext {
   readonly v: Validation;
   readonly baseDir: string;
   readonly registry: CheckRegistry;
+  /** When the file is loaded (ms): the start of silences that give none. */
+  readonly nowMs: number;
 }
 
 /**
@@ -58,6 +67,8 @@ const SECTIONS: Readonly<Record<string, SectionParser>> = {
   monitors: parseMonitors,
   credentials: parseCredentials,
   probeModules: parseProbeModules,
+  notifiers: parseNotifiers,
+  silences: parseSilences,
 };
 
 /**
@@ -89,6 +100,9 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
     monitors: [],
     credentials: freeze(emptyCredentials()),
     probeModules: freeze({}),
+    alertRules: new Map(),
+    notifiers: freeze([]),
+    silences: freeze([]),
   };
   if (!isMap(root)) {
     v.report([], 'expected a map with monitors, inventories and credentials');
@@ -98,6 +112,7 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
       v,
       baseDir: opts.baseDir ?? dirname(resolve(file)),
       registry: opts.registry,
+      nowMs: Date.now(),
     };
     for (const [key, parse] of Object.entries(SECTIONS)) {
       const value = root[key];
@@ -111,6 +126,9 @@ export function parseConfig(text: string, opts: ParseConfigOptions): FleetprobeC
     inventories: parsed.inventories,
     credentials: parsed.credentials,
     probeModules: parsed.probeModules,
+    alertRules: parsed.alertRules,
+    notifiers: parsed.notifiers,
+    silences: parsed.silences,
   });
 }
 
@@ -292,6 +310,7 @@ function monitorSpec(
     checkArgs(m.check, m.args, [...path, 'args'], { v, registry });
   }
   if (!v.ok || inventory === undefined) return undefined;
+  if (m.alerts.length > 0) parsed.alertRules.set(m.name, freeze(m.alerts));
   return freeze({
     name: m.name,
     check: m.check,
@@ -344,6 +363,41 @@ function parseCredentials(value: unknown, { v, baseDir }: SectionContext, parsed
 function parseProbeModules(value: unknown, { v }: SectionContext, parsed: Parsed): void {
   const x = v.parse(probeModulesSchema, value, ['probeModules']);
   if (x) parsed.probeModules = freeze(x);
+}
+
+/** `notifiers:` where alerts are delivered (`src/alerts/notifiers/notifier-config.ts`). */
+function parseNotifiers(value: unknown, { v }: SectionContext, parsed: Parsed): void {
+  const x = v.parse(notifierConfigsSchema, value, ['notifiers']);
+  if (x) parsed.notifiers = freeze(x);
+}
+
+/** `silences:` maintenance windows (a monitor may be one defined through the API: names are not checked). */
+function parseSilences(value: unknown, { v, nowMs }: SectionContext, parsed: Parsed): void {
+  if (!Array.isArray(value)) {
+    v.report(['silences'], 'expected a list of silences');
+    return;
+  }
+  const out: Silence[] = [];
+  const loadedAt = new Date(nowMs).toISOString();
+  value.forEach((entry, i) => {
+    const s = v.parse(silenceInputSchema, entry, ['silences', i]);
+    if (!s) return;
+    const id = `config-${createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 12)}`;
+    out.push(
+      freeze({
+        id,
+        monitor: s.monitor ?? null,
+        matchers: freeze(s.matchers),
+        targets: freeze(s.targets),
+        startsAt: s.startsAt ?? loadedAt,
+        endsAt: s.endsAt,
+        comment: s.comment,
+        createdBy: s.createdBy || 'config',
+        createdAt: loadedAt,
+      }),
+    );
+  });
+  parsed.silences = freeze(out);
 }
 
 function freeze<T>(value: T): T {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertRulesSchema } from '../alerts/rules.js';
 import { durationMsSchema } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';
 import { ANSIBLE_FORMATS } from '../monitor/inventories/inventory-spec.js';
@@ -57,6 +58,8 @@ export const monitorFields = {
   paused: z.boolean().default(false),
   flapHighPct: z.number().min(0).max(100).optional(),
   flapLowPct: z.number().min(0).max(100).optional(),
+  /** Alert rules over the monitor's states (`src/alerts/rules.ts`). */
+  alerts: alertRulesSchema.default([]),
 };
 export const monitorEntrySchema = z.object(monitorFields);
 export const monitorListEntrySchema = z.object({ name: nameSchema, ...monitorFields });
