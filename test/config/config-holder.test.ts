@@ -87,7 +87,7 @@ describe('ConfigHolder', () => {
     await writeFile(path, 'monitor: []\n');
     await expect(ConfigHolder.load(path, { registry })).rejects.toMatchObject({
       code: 'FP_CONFIG',
-      message: `${path}:1:1: monitor: unknown key "monitor" (expected inventories, monitors, credentials, probeModules)`,
+      message: `${path}:1:1: monitor: unknown key "monitor" (expected inventories, monitors, credentials, probeModules, notifiers, silences)`,
     });
   });
 });
