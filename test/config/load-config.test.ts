@@ -155,11 +155,11 @@ describe('parseConfig', () => {
     ['- 1\n', 'fleetprobe.yaml:1:1: expected a map with monitors, inventories and credentials'],
     [
       'monitors: []\nalerts: {}\n',
-      'fleetprobe.yaml:2:1: alerts: unknown key "alerts" (expected inventories, monitors, credentials, probeModules)',
+      'fleetprobe.yaml:2:1: alerts: unknown key "alerts" (expected inventories, monitors, credentials, probeModules, notifiers, silences)',
     ],
     [
       'monitors:\n  - name: a\n    check: tcp\n    targets: [127.0.0.1]\n    interval: 1m\n    intervall: 2m\n',
-      'fleetprobe.yaml:6:5: monitors[0].intervall: unknown key "intervall" (expected name, check, args, inventory, targets, interval, timeout, concurrency, labels, downAfter, upAfter, paused, flapHighPct, flapLowPct)',
+      'fleetprobe.yaml:6:5: monitors[0].intervall: unknown key "intervall" (expected name, check, args, inventory, targets, interval, timeout, concurrency, labels, downAfter, upAfter, paused, flapHighPct, flapLowPct, alerts)',
     ],
     [
       'monitors: 3\n',
