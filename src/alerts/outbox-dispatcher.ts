@@ -28,7 +28,10 @@ export interface OutboxDispatcherOptions {
 /** Deliveries per notifier since start, for /metrics. */
 export interface DeliveryCounters {
   delivered: number;
+  /** Failed attempts (each then retried or given up). */
   failed: number;
+  /** Failed attempts scheduled for another try. */
+  retried: number;
   gaveUp: number;
 }
 
@@ -151,6 +154,7 @@ export class OutboxDispatcher {
         'notification will be retried',
       );
       await this.#store.retryOutbox(row.id, next, why, nowMs);
+      counters.retried++;
       return 'retried';
     }
     await this.#store.finishOutbox(row.id, 'delivered', Date.now());
@@ -161,7 +165,7 @@ export class OutboxDispatcher {
   #countersOf(notifier: string): DeliveryCounters {
     let c = this.#counters.get(notifier);
     if (!c) {
-      c = { delivered: 0, failed: 0, gaveUp: 0 };
+      c = { delivered: 0, failed: 0, retried: 0, gaveUp: 0 };
       this.#counters.set(notifier, c);
     }
     return c;

@@ -18,6 +18,8 @@ const SUBCOMMANDS: Record<string, () => Promise<AddCommand>> = {
   monitors: async () => (await import('./monitors-command.js')).monitorsCommand,
   worker: async () => (await import('./worker-command.js')).workerCommand,
   token: async () => (await import('./token-command.js')).tokenCommand,
+  alerts: async () => (await import('./alerts-command.js')).alertsCommand,
+  silences: async () => (await import('./alerts-command.js')).alertsCommand,
 };
 
 /**
@@ -42,7 +44,8 @@ export async function buildProgram(only?: string): Promise<Command> {
     .exitOverride()
     .configureOutput({ outputError: () => {} }); // errors are printed once, below, on one line
   const load = only !== undefined && SUBCOMMANDS[only] ? [SUBCOMMANDS[only]] : Object.values(SUBCOMMANDS);
-  for (const add of await Promise.all(load.map((f) => f()))) add(program);
+  // One module may add several commands (alerts and silences): add each once.
+  for (const add of new Set(await Promise.all(load.map((f) => f())))) add(program);
   return program;
 }
 

@@ -9,6 +9,7 @@ import { addCredentialFlag, emptyCredentials } from '../server/credentials.js';
 import { addProbeModuleFlag, type ProbeModulesConfig } from '../server/probe/probe-modules.js';
 import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { openSearchIndexSink, searchIndexConfig } from '../sinks/search/open.js';
+import { isLabelKey } from '../targets/labels.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
 import { leaseTtlMs } from './runtime.js';
 import { reloadOnSighup } from './server-config.js';
@@ -34,6 +35,8 @@ interface ServerFlags {
   metricsPublic?: boolean;
   searchIndex?: string;
   searchIndexName?: string;
+  metricsLabel?: string;
+  metricsLabelCap: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -105,6 +108,15 @@ export function serverCommand(program: Command): void {
       '--search-index-name <pattern>',
       "index name; YYYY, MM, DD: the result's UTC date (default fleetprobe-results-YYYY.MM.DD)",
     )
+    .option(
+      '--metrics-label <label>',
+      "/metrics: each monitor's targets by state and by this label's value (e.g. pop)",
+    )
+    .option(
+      '--metrics-label-cap <n>',
+      'most values of --metrics-label per monitor; the rest are summed as "other"',
+      '100',
+    )
     .action(async (flags: ServerFlags) => {
       const natsPrefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const maxConcurrentRuns = parseIntOption(flags.maxRuns, '--max-runs', 1, 1000);
@@ -112,6 +124,9 @@ export function serverCommand(program: Command): void {
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
       const keepRounds = parseIntOption(flags.keepRounds ?? '10', '--keep-rounds', 1, 100_000);
       const graceMs = parseDurationMs(flags.grace, '--grace');
+      const metricsLabelCap = parseIntOption(flags.metricsLabelCap, '--metrics-label-cap', 1, 10_000);
+      if (flags.metricsLabel !== undefined && !isLabelKey(flags.metricsLabel))
+        throw new UsageError(`--metrics-label: "${flags.metricsLabel}" is not a label name`);
       const tokens = loadTokens(flags.tokenFile ? { tokenFile: flags.tokenFile } : {});
       const allowTargets = flags.allowTargets
         ?.split(',')
@@ -154,6 +169,7 @@ export function serverCommand(program: Command): void {
         probeModules,
         metricsPublic: flags.metricsPublic === true,
         searchIndex: searchConfig ? openSearchIndexSink(searchConfig, { log }) : undefined,
+        alerts: { metricsLabel: flags.metricsLabel, metricsLabelCap },
         ...(allowTargets?.length ? { allowTargets } : {}),
         keepRounds,
         ...(keepMs ? { keepMs } : {}),

@@ -14,6 +14,7 @@ import { buildServerRegistry, type Credentials, emptyCredentials } from './crede
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
 import type { ProbeModulesConfig } from './probe/probe-modules.js';
+import { alertsRoutes } from './routes/alerts.js';
 import { configRoutes } from './routes/config.js';
 import { monitorHeatmapRoutes } from './routes/monitor-heatmap.js';
 import { monitorsRoutes } from './routes/monitors.js';
@@ -22,6 +23,7 @@ import { resultsRoutes } from './routes/results.js';
 import { runsRoutes } from './routes/runs.js';
 import { type MetricsProvider, systemRoutes } from './routes/system.js';
 import { RunManager, type RunManagerOptions } from './run-manager.js';
+import { ServerAlerts, type ServerAlertsOptions } from './server-alerts.js';
 import { ServerMonitors } from './server-monitors.js';
 import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
@@ -74,6 +76,8 @@ export interface BuildServerOptions {
   metricsProviders?: readonly MetricsProvider[];
   /** Told every batch of every run's results once stored (`--search-index`); see `RunManagerOptions`. */
   onStored?: RunManagerOptions['onStored'];
+  /** Alerting: `--metrics-label` and its cap, dispatcher tuning (tests). Rules, notifiers, silences: `config`. */
+  alerts?: Pick<ServerAlertsOptions, 'metricsLabel' | 'metricsLabelCap' | 'dispatcher'>;
   /** Monitors: history retention. Config monitors come from `config`, API-defined ones from the store. */
   monitors?: {
     /** Raw results kept for this many most recent rounds of each monitor (default 10). */
@@ -88,6 +92,8 @@ export interface FleetprobeServer {
   manager: RunManager;
   /** The monitors; stop them before `manager.close()` so their running rounds end `interrupted`. */
   monitors: ServerMonitors;
+  /** Alert evaluation after each committed round, and delivery through the outbox. */
+  alerts: ServerAlerts;
 }
 
 /**
@@ -113,6 +119,12 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     ...(opts.log ? { log: opts.log } : {}),
   });
   await manager.start();
+  const alerts = new ServerAlerts({
+    ...opts.alerts,
+    store: opts.store.alerts,
+    config: opts.config?.current,
+    log: opts.log,
+  });
   const monitors = new ServerMonitors({
     store: opts.store,
     registry: manager.registry,
@@ -126,19 +138,23 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     onStored: opts.onStored,
     keepRounds: opts.monitors?.keepRounds,
     transitionsKeepMs: opts.monitors?.transitionsKeepMs,
+    onRoundCommitted: alerts.onRoundCommitted,
     log: opts.log,
   });
   try {
     await monitors.start();
   } catch (err) {
     await monitors.stop();
+    await alerts.stop();
     await manager.close({ graceMs: 0 });
     throw err;
   }
   // A reloaded config swaps the config monitors in; unchanged monitors keep running untouched.
   const stopFollowing = opts.config?.onChange((next) => {
     monitors.setConfig(next).catch((err: unknown) => opts.log?.error({ err }, 'monitors not reloaded'));
+    alerts.setConfig(next);
   });
+  alerts.start();
   const auth = new TokenAuth(opts.auth.tokens);
   const throttle = new AuthThrottle(opts.authThrottle);
   const app = Fastify({
@@ -199,6 +215,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   const executor = opts.executor;
   if (executor?.metrics) metrics.push(() => executor.metrics?.() ?? '');
   metrics.push(() => monitors.metricsText());
+  metrics.push(() => alerts.metricsText(new Set(monitors.manager.status().map((s) => s.name))));
   metrics.push(...(opts.metricsProviders ?? []));
   const metricsRole = opts.metricsPublic ? 'public' : 'read';
   try {
@@ -220,6 +237,11 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     if (opts.config) await app.register(configRoutes, { prefix: '/api/v1', holder: opts.config });
     await app.register(monitorsRoutes, { prefix: '/api/v1', monitors, store: opts.store });
     await app.register(monitorHeatmapRoutes, { prefix: '/api/v1', monitors });
+    await app.register(alertsRoutes, {
+      prefix: '/api/v1',
+      store: opts.store.alerts,
+      configSilences: () => alerts.configSilences,
+    });
     await app.register(resultsRoutes, { prefix: '/api/v1', manager });
     await app.register(dashboardRoutes);
     if (opts.executor?.routes) await app.register(opts.executor.routes);
@@ -227,6 +249,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     // A bad probe module (or any plugin) fails the build: release what was started.
     stopFollowing?.();
     await monitors.stop();
+    await alerts.stop();
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();
     throw err;
@@ -234,9 +257,10 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
   app.addHook('onClose', async () => {
     stopFollowing?.();
     await monitors.stop();
+    await alerts.stop();
     await manager.close({ graceMs: 0 });
     await opts.executor?.close?.();
     if (built?.loadedModules) await (await import('../checks/user/index.js')).closeThreadPools();
   });
-  return { app: app as unknown as FastifyInstance, manager, monitors };
+  return { app: app as unknown as FastifyInstance, manager, monitors, alerts };
 }

@@ -6,7 +6,7 @@ import { resultDocument } from '../sinks/search/document.js';
 import { describeSearchIndexStats, notIndexed, type SearchIndexSink } from '../sinks/search-index-sink.js';
 import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
-import { type ApiExecutor, buildServer, type FleetprobeServer } from './app.js';
+import { type ApiExecutor, type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
 import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
 import { ListenError } from './errors.js';
@@ -51,6 +51,8 @@ export interface StartServerOptions {
    * The server closes it on shutdown, after the runs, within the grace period, and logs its stats.
    */
   searchIndex?: SearchIndexSink;
+  /** Alerting: `--metrics-label` and its cap; dispatcher tuning (tests). */
+  alerts?: BuildServerOptions['alerts'];
 }
 
 export interface RunningServer extends FleetprobeServer {
@@ -124,6 +126,7 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
               .writeAll(batch.map(resultDocument))
               .catch((err: unknown) => log.error({ err }, 'search index: results not written')) // closed sink
         : undefined,
+      alerts: opts.alerts,
       monitors: { keepRounds: opts.keepRounds, transitionsKeepMs: opts.keepMs },
       ...(opts.allowTargets ? { allowTargets: opts.allowTargets } : {}),
       ...(opts.maxConcurrentRuns ? { maxConcurrentRuns: opts.maxConcurrentRuns } : {}),

@@ -8,7 +8,7 @@ export interface RetentionHandle {
 }
 
 /**
- * Deletes runs older than `keepMs` every `intervalMs` (default 1 h) in the background. The timer is unref'd
+ * Deletes runs older than `keepMs` (and resolved alerts that ended, and finished outbox rows, before then) every `intervalMs` (default 1 h) in the background. The timer is unref'd
  * (it never keeps the process alive); a failed sweep is logged and retried at the next tick; sweeps never overlap.
  */
 export function startRetention(
@@ -18,10 +18,14 @@ export function startRetention(
 ): RetentionHandle {
   let running: Promise<number> | undefined;
   const sweep = (): Promise<number> => {
+    const cutoff = new Date(Date.now() - keepMs);
     running ??= store
-      .deleteRunsOlderThan(new Date(Date.now() - keepMs))
-      .then((n) => {
+      .deleteRunsOlderThan(cutoff)
+      .then(async (n) => {
         if (n > 0) opts.log?.info({ deleted: n }, 'retention: deleted old runs');
+        const old = await store.alerts.deleteAlertsOlderThan(cutoff);
+        if (old.alerts + old.outbox > 0)
+          opts.log?.info(old, 'retention: deleted old alerts and notifications');
         return n;
       })
       .catch((err: unknown) => {

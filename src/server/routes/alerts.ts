@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { silenceInputSchema } from '../../alerts/silences.js';
+import { type Silence, silenceActive, silenceInputSchema } from '../../alerts/silences.js';
 import { ALERT_STATES } from '../../alerts/types.js';
 import type { AlertStore } from '../../store/alert-store.js';
 import { ApiError } from '../errors.js';
@@ -11,6 +11,8 @@ export interface AlertsRoutesOptions {
   store: AlertStore;
   /** The clock (ms); default `Date.now`. */
   now?: () => number;
+  /** Silences of the config file: listed with the stored ones (first), read-only here. */
+  configSilences?: () => readonly Silence[];
 }
 
 const listAlertsQuery = z.strictObject({
@@ -29,11 +31,13 @@ const idParams = z.strictObject({ id: z.string().min(1).max(100) });
  * - `GET /silences/:id` (read);
  * - `POST /silences` (operate): `{monitor?, matchers?, targets?, startsAt?, endsAt, comment?, createdBy?}`,
  *   201 with the stored silence (id assigned, `startsAt` default now); 400 naming the bad field;
- * - `DELETE /silences/:id` (operate): ends it now (kept for the record), 204; 404 when unknown.
+ * - `DELETE /silences/:id` (operate): ends it now (kept for the record), 204; 404 when unknown; 409 for a
+ *   silence of the config file (`config-...` ids: change the file).
  */
 export const alertsRoutes: FastifyPluginAsync<AlertsRoutesOptions> = async (app, opts) => {
   const now = opts.now ?? Date.now;
   const store = opts.store;
+  const fromConfig = opts.configSilences ?? (() => []);
 
   app.get('/alerts', { config: { role: 'read' } }, async (req) => {
     const q = parseOr400(listAlertsQuery, req.query, 'query');
@@ -42,12 +46,18 @@ export const alertsRoutes: FastifyPluginAsync<AlertsRoutesOptions> = async (app,
 
   app.get('/silences', { config: { role: 'read' } }, async (req) => {
     const q = parseOr400(listSilencesQuery, req.query, 'query');
-    return { silences: await store.listSilences(q.all === 'true' ? {} : { nowMs: now() }) };
+    const nowMs = now();
+    const config = fromConfig().filter(
+      (s) => q.all === 'true' || silenceActive(s, nowMs) || Date.parse(s.startsAt) > nowMs,
+    );
+    return {
+      silences: [...config, ...(await store.listSilences(q.all === 'true' ? {} : { nowMs }))],
+    };
   });
 
   app.get('/silences/:id', { config: { role: 'read' } }, async (req) => {
     const { id } = parseOr400(idParams, req.params, 'params');
-    const silence = await store.getSilence(id);
+    const silence = fromConfig().find((s) => s.id === id) ?? (await store.getSilence(id));
     if (!silence) throw new ApiError('not_found', `no silence "${id}"`);
     return silence;
   });
@@ -64,6 +74,8 @@ export const alertsRoutes: FastifyPluginAsync<AlertsRoutesOptions> = async (app,
 
   app.delete('/silences/:id', { config: { role: 'operate' } }, async (req, reply) => {
     const { id } = parseOr400(idParams, req.params, 'params');
+    if (fromConfig().some((s) => s.id === id))
+      throw new ApiError('conflict', `silence "${id}" is defined in the config file: change it there`);
     if (!(await store.expireSilence(id, now()))) throw new ApiError('not_found', `no silence "${id}"`);
     return reply.code(204).send();
   });
