@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
+import { alertPaths, alertSchemas } from './openapi-alerts.js';
 import { heatmapPaths, heatmapSchemas } from './openapi-heatmap.js';
 import { monitorPaths, monitorSchemas } from './openapi-monitors.js';
 import {
@@ -202,6 +203,7 @@ export function openApiDocument(version: string): Json {
         },
         ...monitorSchemas,
         ...heatmapSchemas,
+        ...alertSchemas,
         Error: {
           type: 'object',
           required: ['error', 'message'],
@@ -353,6 +355,7 @@ export function openApiDocument(version: string): Json {
       },
       ...monitorPaths,
       ...heatmapPaths,
+      ...alertPaths,
       '/workers': {
         get: {
           operationId: 'listWorkers',
@@ -424,7 +427,7 @@ export function openApiDocument(version: string): Json {
         get: {
           operationId: 'getMetrics',
           summary:
-            'Prometheus text format (role read; public with --metrics-public): checks and runs by status, check latency histogram, in flight; per monitor: targets by state, last round start, duration and lateness, skipped rounds',
+            'Prometheus text format (role read; public with --metrics-public): checks and runs by status, check latency histogram, in flight; per monitor: targets by state, last round start, duration and lateness, skipped rounds; notifier deliveries by outcome; with --metrics-label, targets by that label and state',
           responses: {
             '200': { description: 'text/plain; version=0.0.4', content: { 'text/plain': {} } },
             '401': error,

@@ -15,13 +15,13 @@ export interface AlertsRoutesOptions {
   configSilences?: () => readonly Silence[];
 }
 
-const listAlertsQuery = z.strictObject({
+export const listAlertsQuery = z.strictObject({
   state: z.enum(ALERT_STATES).optional(),
   monitor: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().optional(),
 });
-const listSilencesQuery = z.strictObject({ all: z.enum(['true', 'false']).default('false') });
+export const listSilencesQuery = z.strictObject({ all: z.enum(['true', 'false']).default('false') });
 const idParams = z.strictObject({ id: z.string().min(1).max(100) });
 
 /**
