@@ -130,7 +130,12 @@ describe('webhook notifier through the outbox (fake time)', () => {
       expect(
         verifySignature('another-secret-entirely', r0.body, r0.headers[SIGNATURE_HEADER] as string),
       ).toBe(false);
-      expect(dispatcher.counters.get('hook-retry')).toEqual({ delivered: 1, failed: 2, gaveUp: 0 });
+      expect(dispatcher.counters.get('hook-retry')).toEqual({
+        delivered: 1,
+        failed: 2,
+        retried: 2,
+        gaveUp: 0,
+      });
       const [row] = await store.alerts.listOutbox({ notifier: 'hook-retry', limit: 1 });
       expect(row).toMatchObject({ outcome: 'delivered', attempts: 3 });
     } finally {

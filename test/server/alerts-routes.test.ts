@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FleetprobeServer } from '../../src/server/index.js';
 import { buildServer } from '../../src/server/index.js';
-import { alertsRoutes } from '../../src/server/routes/alerts.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z');
@@ -10,9 +9,11 @@ describe('alerts and silences routes', () => {
   let store: Store;
   let server: FleetprobeServer;
   beforeAll(async () => {
+    // The routes read the clock (silences start now, must end later): only Date is faked, timers stay real.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(T0);
     store = await openStore(':memory:');
     server = await buildServer({ auth: { tokens: [] }, store });
-    await server.app.register(alertsRoutes, { prefix: '/api/v1', store: store.alerts, now: () => T0 });
     const base = {
       monitor: 'edge',
       rule: 'PopDown',
@@ -32,6 +33,7 @@ describe('alerts and silences routes', () => {
   afterAll(async () => {
     await server?.app.close();
     await store?.close();
+    vi.useRealTimers();
   });
 
   it('GET /api/v1/alerts filters by state and pages', async () => {
