@@ -53,7 +53,7 @@ export function renderOverloadMetrics(): string {
     '# TYPE fleetprobe_event_loop_stalled_seconds_total counter',
     `fleetprobe_event_loop_stalled_seconds_total ${loop.stalledMs / 1000}`,
     '# HELP fleetprobe_event_loop_lag_seconds Event-loop delay since sampling started.',
-    '# TYPE fleetprobe_event_loop_lag_seconds gauge',
+    '# TYPE fleetprobe_event_loop_lag_seconds summary',
     `fleetprobe_event_loop_lag_seconds{quantile="0.99"} ${loop.lagP99Ms / 1000}`,
     `fleetprobe_event_loop_lag_seconds{quantile="1"} ${loop.lagMaxMs / 1000}`,
     '# HELP fleetprobe_checks_rerun_after_stall_total Checks re-run once because the loop was blocked past their deadline.',

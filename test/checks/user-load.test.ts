@@ -22,7 +22,7 @@ function context(timeoutMs: number): { ctx: CheckContext; dispose: () => void } 
     log,
     resolve: async () => [],
   };
-  return { ctx, dispose: d.dispose };
+  return { ctx, dispose: () => d.dispose() };
 }
 
 async function usageError(path: string): Promise<UsageError> {
