@@ -1,3 +1,4 @@
+import type { AlertRule } from '../alerts/rules.js';
 import type { Target } from '../targets/target.js';
 import type { TargetInput } from '../targets/target-input.js';
 
@@ -45,6 +46,11 @@ export interface MonitorSpec {
   readonly flapHighPct?: number;
   /** Flapping ends when that share falls below this percentage (default 20; at most `flapHighPct`). */
   readonly flapLowPct?: number;
+  /**
+   * Alert rules of an API monitor, stored with it (never empty when present). A config monitor's rules are
+   * the config's `alertRules`, not here.
+   */
+  readonly alerts?: readonly AlertRule[];
   readonly source: MonitorSource;
 }
 

@@ -139,6 +139,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     keepRounds: opts.monitors?.keepRounds,
     transitionsKeepMs: opts.monitors?.transitionsKeepMs,
     onRoundCommitted: alerts.onRoundCommitted,
+    onSpecs: (specs) => alerts.setMonitorSpecs(specs),
     log: opts.log,
   });
   try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { alertRulesSchema } from '../alerts/rules.js';
 import { type MonitorSpec, TARGET_STATES } from '../monitor/types.js';
 import { ApiError } from './errors.js';
 import { targetInputSchema } from './schemas.js';
@@ -36,6 +37,11 @@ const monitorFields = {
     .optional()
     .describe('flapping starts at this share of changes (40)'),
   flapLowPct: z.number().min(0).max(100).optional().describe('flapping ends below this share (20)'),
+  alerts: alertRulesSchema
+    .optional()
+    .describe(
+      "alert rules, as a config monitor's `alerts:` (kind target, cohort, fleet, certificate, latency)",
+    ),
 };
 
 /** POST /api/v1/monitors: a monitor defined through the API. Unknown fields are refused. */
@@ -59,6 +65,9 @@ export const monitorPatchSchema = z
     paused: z.boolean().optional(),
     flapHighPct: monitorFields.flapHighPct,
     flapLowPct: monitorFields.flapLowPct,
+    alerts: monitorFields.alerts.describe(
+      'replaces the rules; [] removes them (their alerts resolve at once)',
+    ),
   })
   .strict();
 export type MonitorPatch = z.output<typeof monitorPatchSchema>;
@@ -128,6 +137,8 @@ export function monitorSpecOf(req: MonitorCreate, check: string): MonitorSpec {
     paused: req.paused,
     flapHighPct: req.flapHighPct,
     flapLowPct: req.flapLowPct,
+    // No rules and an empty list are the same: the spec has none.
+    alerts: req.alerts?.length ? req.alerts : undefined,
     source: 'api',
   };
   return JSON.parse(JSON.stringify(spec)) as MonitorSpec;

@@ -57,6 +57,12 @@ export const monitorSchemas: Json = {
       downAfter: { type: 'integer' },
       upAfter: { type: 'integer' },
       paused: { type: 'boolean' },
+      alerts: {
+        type: 'array',
+        items: { type: 'object' },
+        description:
+          "alert rules of an API monitor as parsed (`for` in ms; absent without rules); a config monitor's are in its config file",
+      },
       status: {
         type: ['object', 'null'],
         properties: {

@@ -46,7 +46,7 @@ const EMPTY: AlertingConfig = { alertRules: new Map(), notifiers: [], silences: 
 
 /**
  * Alerting in the server: after each committed round of a monitor (`onRoundCommitted`, the monitors' hook),
- * its `AlertEvaluator` (rules from the config's `alerts:`, firing alerts restored from the store on first use)
+ * its `AlertEvaluator` (rules from the config's `alerts:` or an API monitor's, firing alerts restored from the store on first use)
  * evaluates the round, the `AlertRecorder` writes history and outbox rows with the silences in force (the
  * config's and the store's), and the `OutboxDispatcher` is woken to deliver. Evaluations of one monitor run
  * one at a time (rounds never overlap; a reload that drops a monitor's rules resolves its alerts in turn).
@@ -60,6 +60,8 @@ export class ServerAlerts {
   readonly #metricsLabel: string | undefined;
   readonly #metricsLabelCap: number;
   #config: AlertingConfig = EMPTY;
+  /** Rules of API monitors (stored with their specs), by monitor name; a config monitor's rules win. */
+  #specRules: ReadonlyMap<string, readonly AlertRule[]> = new Map();
   #notifiers = new Map<string, { config: NotifierConfig; notifier: Notifier }>();
   readonly #evaluators = new Map<string, AlertEvaluator>();
   /** Per monitor: the evaluation (or resolve) in progress, so they run in order. */
@@ -106,14 +108,32 @@ export class ServerAlerts {
    * alerts resolved now), notifiers whose entry changed are rebuilt, the silences replaced.
    */
   setConfig(config: AlertingConfig): void {
-    const before = this.#config;
     this.#config = config;
     this.#applyNotifiers(config.notifiers);
+    this.#applyRules();
+  }
+
+  /**
+   * The monitors' hook (`ServerMonitors` `onSpecs`): the rules API monitors carry (`alerts`). Applied as a
+   * reload applies the config's: from each monitor's next round, and a monitor whose rules are gone (changed
+   * without them, or deleted) has its alerts resolved now.
+   */
+  setMonitorSpecs(specs: readonly MonitorSpec[]): void {
+    this.#specRules = new Map(specs.flatMap((s) => (s.alerts?.length ? [[s.name, s.alerts] as const] : [])));
+    this.#applyRules();
+  }
+
+  #rulesOf(monitor: string): readonly AlertRule[] | undefined {
+    return this.#config.alertRules.get(monitor) ?? this.#specRules.get(monitor);
+  }
+
+  #applyRules(): void {
     for (const [monitor, evaluator] of this.#evaluators) {
-      const rules = config.alertRules.get(monitor);
+      const rules = this.#rulesOf(monitor);
       if (rules) evaluator.setRules(rules);
-      // Tracked in the monitor's queue (stop() waits for it); it never rejects.
-      else if (before.alertRules.has(monitor)) void this.resolveAll(monitor);
+      // Tracked in the monitor's queue (stop() waits for it); it never rejects. A second one queued before
+      // the first ran finds no evaluator and does nothing.
+      else void this.resolveAll(monitor);
     }
   }
 
@@ -137,7 +157,7 @@ export class ServerAlerts {
     this.#serial(spec.name, () => this.#evaluate(spec, round));
 
   async #evaluate(spec: MonitorSpec, round: CommittedRound): Promise<void> {
-    const rules = this.#config.alertRules.get(spec.name);
+    const rules = this.#rulesOf(spec.name);
     const label = this.#metricsLabel;
     if (!rules && label === undefined) return;
     const counts = label === undefined ? undefined : new Map<string, StateCounts>();

@@ -60,6 +60,11 @@ export interface ServerMonitorsOptions {
   readonly onTransitions?: (monitor: string, transitions: readonly TransitionRecord[]) => void;
   /** Called after each committed round (alerts). */
   readonly onRoundCommitted?: OnRoundCommitted;
+  /**
+   * Told the effective monitors before they are (re)started: at start and after every create, change, delete,
+   * pause and config reload (alerts: the rules of API monitors). Must not throw.
+   */
+  readonly onSpecs?: (specs: readonly MonitorSpec[]) => void;
   readonly log?: Logger;
 }
 
@@ -117,7 +122,9 @@ export class ServerMonitors {
       if (stored.spec.source === 'api') this.#api.set(stored.spec.name, stored.spec);
       else this.#overrides.set(stored.spec.name, { paused: stored.paused, spec: stored.spec });
     }
-    await this.manager.start(this.#effective());
+    const specs = this.#effective();
+    this.#o.onSpecs?.(specs);
+    await this.manager.start(specs);
     void this.manager.pruneHistory();
   }
 
@@ -167,8 +174,14 @@ export class ServerMonitors {
     const patch: MonitorPatch = parseOr400(monitorPatchSchema, body, 'body');
     return this.#serial(async () => {
       const current = this.#mustBeApi(name);
-      const merged = { ...requestOf(current), ...definedOnly(patch), name };
-      const spec = this.#specOf(parseOr400(monitorCreateSchema, merged, 'body'));
+      // Rules are kept parsed (`for` in ms), so they are not parsed a second time with the rest.
+      const { alerts, ...fields } = patch;
+      const merged = parseOr400(
+        monitorCreateSchema,
+        { ...requestOf(current), ...definedOnly(fields), name },
+        'body',
+      );
+      const spec = this.#specOf({ ...merged, alerts: alerts ?? current.alerts?.slice() });
       await this.#o.store.monitors.saveMonitor(spec);
       this.#api.set(name, spec);
       await this.#apply();
@@ -287,7 +300,9 @@ export class ServerMonitors {
   }
 
   #apply(): Promise<void> {
-    return this.manager.reload(this.#effective());
+    const specs = this.#effective();
+    this.#o.onSpecs?.(specs);
+    return this.manager.reload(specs);
   }
 
   /** Config monitors (with their pause overrides) first; API monitors whose name the config took are shadowed. */
