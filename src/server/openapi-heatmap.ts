@@ -1,12 +1,8 @@
 import { z } from 'zod';
 import { TARGET_STATES } from '../monitor/types.js';
+import { error, type Json } from './openapi-parts.js';
 import { heatmapQuery } from './routes/monitor-heatmap.js';
 
-type Json = Record<string, unknown>;
-const error = {
-  description: 'error',
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-};
 const count = { type: 'integer' };
 
 /** Component schema of GET /monitors/{name}/heatmap (src/server/routes/monitor-heatmap.ts). */

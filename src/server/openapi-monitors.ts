@@ -8,25 +8,8 @@ import {
   monitorTransitionsQuery,
   targetHistoryQuery,
 } from './monitor-request.js';
+import { error, type Json, ok, pathParam, queryParams, ref } from './openapi-parts.js';
 
-type Json = Record<string, unknown>;
-
-const queryParams = (schema: z.ZodObject): Json[] => {
-  const js = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, Json> };
-  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: s,
-  }));
-};
-const pathParam = (name: string): Json => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const ok = (schema: string, description = 'OK'): Json => ({
-  description,
-  content: { 'application/json': { schema: ref(schema) } },
-});
-const error = { description: 'error', content: { 'application/json': { schema: ref('Error') } } };
 const errors = { '400': error, '401': error, '403': error, '404': error, '409': error, '503': error };
 const body = (schema: string) => ({
   required: true,

@@ -4,6 +4,7 @@ import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
 import { alertPaths, alertSchemas } from './openapi-alerts.js';
 import { heatmapPaths, heatmapSchemas } from './openapi-heatmap.js';
 import { monitorPaths, monitorSchemas } from './openapi-monitors.js';
+import { error, type Json, ok, pathParam, queryParams } from './openapi-parts.js';
 import {
   diffQuery,
   exportResultsQuery,
@@ -13,26 +14,6 @@ import {
   runRequestSchema,
 } from './schemas.js';
 
-type Json = Record<string, unknown>;
-
-const queryParams = (schema: z.ZodObject): Json[] => {
-  const js = z.toJSONSchema(schema, { io: 'input' }) as { properties?: Record<string, Json> };
-  return Object.entries(js.properties ?? {}).map(([name, s]) => ({
-    name,
-    in: 'query',
-    required: false,
-    schema: s,
-  }));
-};
-const pathParam = (name: string): Json => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const error = {
-  description: 'error',
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
-};
-const ok = (ref: string, description = 'OK'): Json => ({
-  description,
-  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
-});
 const errors = { '400': error, '401': error, '403': error, '404': error, '429': error, '503': error };
 const labelParam: Json = {
   name: 'label.{key}',
