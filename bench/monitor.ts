@@ -141,17 +141,29 @@ function spawnTs(file: string, args: readonly string[]): ChildProcess {
   });
 }
 
-/** CPU time (user + system, ms), current and peak RSS (MB) of a process, from /proc. */
-function procStat(pid: number): { cpuMs: number; rssMb: number; hwmMb: number } | undefined {
+interface ProcStat {
+  /** CPU time of the process (all threads), user + system, ms. */
+  readonly cpuMs: number;
+  readonly rssMb: number;
+  /** Peak RSS so far (the kernel's high-water mark), MB. */
+  readonly hwmMb: number;
+  /** Time the main thread was runnable but waiting for a core, ms (/proc/<pid>/schedstat). */
+  readonly runQueueMs: number;
+}
+
+/** CPU, memory and run-queue wait of a process, from /proc; undefined once it has gone. */
+function procStat(pid: number): ProcStat | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+    const sched = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
     return {
       cpuMs: (Number(f[11]) + Number(f[12])) * 10, // utime + stime, clock ticks of 10 ms
       rssMb: kb('VmRSS') / 1024,
       hwmMb: kb('VmHWM') / 1024,
+      runQueueMs: Number(sched[1]) / 1e6,
     };
   } catch {
     return undefined;
@@ -199,6 +211,8 @@ interface BenchStore {
   readonly url: string;
   /** Bytes on disk now. */
   size(): Promise<number>;
+  /** PostgreSQL backends serving the monitor process (their CPU is the store's share); none for SQLite. */
+  serverPids(): Promise<number[]>;
   /** Bytes and rows per table (after the monitor process has exited). */
   tables(): Promise<{ table: string; bytes: number; rows: number }[]>;
   drop(): Promise<void>;
@@ -218,6 +232,7 @@ function sqliteStore(): BenchStore {
     dialect: 'sqlite',
     url: file,
     size: async () => fileSize(file) + fileSize(`${file}-wal`) + fileSize(`${file}-shm`),
+    serverPids: async () => [],
     async tables() {
       const db = new Database(file, { readonly: true });
       try {
@@ -251,7 +266,14 @@ async function postgresStore(url: string): Promise<BenchStore> {
     ).rows.map((r) => r.t);
   return {
     dialect: 'postgres',
-    url: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    url: `${url}${url.includes('?') ? '&' : '?'}application_name=${schema}&options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async serverPids() {
+      const r = await admin.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
+        [schema],
+      );
+      return r.rows.map((row) => row.pid);
+    },
     async size() {
       const r = await admin.query<{ b: string }>(
         `SELECT COALESCE(SUM(pg_total_relation_size(format('%I.%I', schemaname, tablename)::regclass)), 0) AS b
@@ -287,6 +309,11 @@ interface PhaseResult {
   readonly peakRssMb: number;
   readonly monitorCpuPct: number;
   readonly simCpuPct: number;
+  /** Share of the wall time the main thread was runnable but had no core (the machine's other work). */
+  readonly monitorWaitPct: number;
+  readonly simWaitPct: number;
+  /** CPU of the PostgreSQL backends serving the monitor process, % of one core. */
+  readonly pgCpuPct: number | undefined;
   readonly wallMs: number;
   readonly sizes: { atMs: number; bytes: number }[];
   /** When every monitor had ended keepRounds + 1 rounds `done` (retention applies from then), ms after start. */
@@ -337,15 +364,26 @@ async function runPhase(
     const child = spawnTs('bench/lib/monitor-process.ts', [JSON.stringify(cfg)]);
     const pid = child.pid!;
     const t0 = performance.now();
-    const simCpu0 = procStat(sim.child.pid!)?.cpuMs ?? 0;
+    const sim0 = procStat(sim.child.pid!);
     let peakRssMb = 0;
-    let lastMonitorCpuMs = 0;
+    let lastMonitor: ProcStat | undefined;
+    /** CPU ms per PostgreSQL backend of the monitor process (new processes: their CPU starts at 0). */
+    const backendCpuMs = new Map<number, number>();
     const procTimer = setInterval(() => {
       const s = procStat(pid);
       if (s) {
         peakRssMb = Math.max(peakRssMb, s.hwmMb);
-        lastMonitorCpuMs = s.cpuMs;
+        lastMonitor = s;
       }
+      store.serverPids().then(
+        (pids) => {
+          for (const p of pids) {
+            const b = procStat(p);
+            if (b) backendCpuMs.set(p, b.cpuMs);
+          }
+        },
+        () => {},
+      );
     }, PROC_SAMPLE_MS);
     const sizes: { atMs: number; bytes: number }[] = [];
     const sampleSize = () =>
@@ -376,7 +414,11 @@ async function runPhase(
     clearInterval(procTimer);
     clearInterval(sizeTimer);
     const wallMs = performance.now() - t0;
-    const simCpuMs = (procStat(sim.child.pid!)?.cpuMs ?? 0) - simCpu0;
+    const sim1 = procStat(sim.child.pid!);
+    const simCpuMs = (sim1?.cpuMs ?? 0) - (sim0?.cpuMs ?? 0);
+    const simWaitMs = (sim1?.runQueueMs ?? 0) - (sim0?.runQueueMs ?? 0);
+    let backendMs = 0;
+    for (const ms of backendCpuMs.values()) backendMs += ms;
     // Not a sample of the running store: SQLite truncates its WAL at close.
     const closedBytes = await store.size();
     if (code !== 0 || !summary) throw new Error(`the monitor process exited with ${code} without a summary`);
@@ -385,8 +427,11 @@ async function runPhase(
       dialect,
       summary,
       peakRssMb: Math.max(peakRssMb, summary.maxRssMb),
-      monitorCpuPct: (Math.max(lastMonitorCpuMs, summary.cpuMs) / wallMs) * 100,
+      monitorCpuPct: (Math.max(lastMonitor?.cpuMs ?? 0, summary.cpuMs) / wallMs) * 100,
+      monitorWaitPct: ((lastMonitor?.runQueueMs ?? 0) / wallMs) * 100,
       simCpuPct: (simCpuMs / wallMs) * 100,
+      simWaitPct: (simWaitMs / wallMs) * 100,
+      pgCpuPct: dialect === 'postgres' ? (backendMs / wallMs) * 100 : undefined,
       wallMs,
       sizes,
       retentionAtMs,
@@ -463,6 +508,16 @@ function report(machine: MachineInfo, phases: readonly PhaseResult[]): void {
         { header: 'monitor CPU', value: (p) => `${p.monitorCpuPct.toFixed(0)}%`, align: 'right' },
         { header: 'sim CPU', value: (p) => `${p.simCpuPct.toFixed(0)}%`, align: 'right' },
         {
+          header: 'PG backends CPU',
+          value: (p) => (p.pgCpuPct === undefined ? '-' : `${p.pgCpuPct.toFixed(0)}%`),
+          align: 'right',
+        },
+        {
+          header: 'waiting for a core (monitor / sim)',
+          value: (p) => `${p.monitorWaitPct.toFixed(0)}% / ${p.simWaitPct.toFixed(0)}%`,
+          align: 'right',
+        },
+        {
           header: 'results/s',
           value: (p) => formatCount(p.summary.results / (p.summary.wallMs / 1000)),
           align: 'right',
@@ -521,6 +576,15 @@ function report(machine: MachineInfo, phases: readonly PhaseResult[]): void {
     ),
   );
   for (const p of phases) {
+    // Rollups grow by one row per target and monitor each hour whatever the retention of raw results; this run
+    // measured their bytes per row.
+    const r = p.tables.find((t) => t.table === 'monitor_rollups');
+    if (r && r.rows > 0) {
+      const perHour = (r.bytes / r.rows) * flags.hosts * 2;
+      console.log(
+        `# ${p.dialect}: hourly rollups ${formatFixed(r.bytes / r.rows, 0)} bytes per row (incl. indexes) x ${formatCount(flags.hosts * 2)} target-monitors = ${formatFixed(perHour / MB, 0)} MB per hour of history; kept 31 days: ${formatFixed((perHour * 24 * 31) / 2 ** 30, 1)} GB at most`,
+      );
+    }
     const series = p.sizes
       .map((s) => `${(s.atMs / 60_000).toFixed(1)}:${(s.bytes / MB).toFixed(0)}`)
       .join(' ');
