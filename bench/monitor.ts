@@ -170,9 +170,11 @@ function procStat(pid: number): ProcStat | undefined {
   }
 }
 
-async function startSim(): Promise<{ child: ChildProcess; info: SimReadyInfo }> {
+async function startSim(targetsFile: string): Promise<{ child: ChildProcess; info: SimReadyInfo }> {
   const child = spawnTs('src/cli/main.ts', [
     'sim',
+    '--targets',
+    targetsFile,
     '--hosts',
     String(flags.hosts),
     '--base',
@@ -328,6 +330,7 @@ interface PhaseResult {
 async function runPhase(
   dialect: Dialect,
   sim: { child: ChildProcess; info: SimReadyInfo },
+  targetsFile: string,
 ): Promise<PhaseResult> {
   const store = dialect === 'sqlite' ? sqliteStore() : await postgresStore(flags.pgUrl);
   try {
@@ -336,6 +339,7 @@ async function runPhase(
       db: store.url,
       hosts: flags.hosts,
       base: BASE,
+      targetsFile,
       durationMs: flags.durationMs,
       keepRounds: flags.keepRounds,
       sampleMs: 10_000,
@@ -621,16 +625,22 @@ function report(machine: MachineInfo, phases: readonly PhaseResult[]): void {
 
 const machine = machineInfo();
 process.stderr.write(`bench/monitor: ${formatMachineInfo(machine)}\n`);
-const sim = await startSim();
+const simDir = mkdtempSync(path.join(os.tmpdir(), 'fp-bench-monitor-sim-'));
+const targetsFile = path.join(simDir, 'fleet.jsonl');
 const phases: PhaseResult[] = [];
 try {
-  for (const dialect of flags.dbs) {
-    process.stderr.write(
-      `bench/monitor: ${dialect}: ${formatCount(flags.hosts)} hosts for ${flags.durationMs / 60_000} min\n`,
-    );
-    phases.push(await runPhase(dialect, sim));
+  const sim = await startSim(targetsFile);
+  try {
+    for (const dialect of flags.dbs) {
+      process.stderr.write(
+        `bench/monitor: ${dialect}: ${formatCount(flags.hosts)} hosts for ${flags.durationMs / 60_000} min\n`,
+      );
+      phases.push(await runPhase(dialect, sim, targetsFile));
+    }
+  } finally {
+    await stopChild(sim.child);
   }
 } finally {
-  await stopChild(sim.child);
+  rmSync(simDir, { recursive: true, force: true });
 }
 report(machine, phases);

@@ -8,12 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { LocalExecutor } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
+import { createInventory } from '../../src/monitor/inventories/index.js';
 import { MonitorManager } from '../../src/monitor/monitor-manager.js';
 import type { RunRoundPort } from '../../src/monitor/round-port.js';
 import type { Inventory, MonitorSpec } from '../../src/monitor/types.js';
-import { intToIpv4, ipv4ToInt } from '../../src/sim/ipv4.js';
 import { openStore } from '../../src/store/index.js';
-import type { Target } from '../../src/targets/target.js';
+import { systemResolve } from '../../src/targets/system-resolver.js';
 import { type ProfileSummary, profileCpu } from './cpu-profile.js';
 import { type LatenessSummary, RoundLateness } from './round-lateness.js';
 import { storedRoundPort } from './stored-round.js';
@@ -22,6 +22,8 @@ export interface MonitorProcessConfig {
   readonly db: string;
   readonly hosts: number;
   readonly base: string;
+  /** JSONL targets file of the simulator's hosts (`base + i` on line i). */
+  readonly targetsFile: string;
   readonly durationMs: number;
   readonly keepRounds: number;
   readonly sampleMs: number;
@@ -70,20 +72,12 @@ const cfg = JSON.parse(process.argv[2] ?? '{}') as MonitorProcessConfig;
 const out = (o: MonitorSample | MonitorProcessSummary | { type: 'ready' }) =>
   process.stdout.write(`${JSON.stringify(o)}\n`);
 
-const baseInt = ipv4ToInt(cfg.base);
-const ZONES = [{ zone: 'a' }, { zone: 'b' }, { zone: 'c' }];
-const portOf = new Map(cfg.monitors.map((m) => [m.name, Number(m.args.port)]));
-/** The simulator's hosts, in order: the inventory every round re-reads. */
-const inventoryOf = (spec: MonitorSpec): Inventory => ({
-  name: 'sim',
-  async *targets(signal) {
-    const port = portOf.get(spec.name);
-    for (let i = 0; i < cfg.hosts; i++) {
-      if ((i & 1023) === 0) signal.throwIfAborted();
-      yield { address: intToIpv4(baseInt + i), port, labels: ZONES[i % 3]! } satisfies Target;
-    }
-  },
-});
+/** The simulator's targets file (`fleetprobe sim --targets`), re-read and re-validated every round like any inventory. */
+const fleet = createInventory(
+  { kind: 'targets', name: 'fleet', targets: [], files: [cfg.targetsFile], labels: { fleet: 'sim' } },
+  { resolverFor: () => systemResolve },
+);
+const inventoryOf = (_spec: MonitorSpec): Inventory => fleet;
 
 const store = await openStore(cfg.db);
 const port = storedRoundPort({
@@ -127,7 +121,7 @@ const specs: MonitorSpec[] = cfg.monitors.map((m) => ({
   name: m.name,
   check: m.check,
   args: m.args,
-  inventory: 'sim',
+  inventory: 'fleet',
   intervalMs: m.intervalMs,
   timeoutMs: m.timeoutMs,
   concurrency: m.concurrency,
