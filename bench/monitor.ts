@@ -49,6 +49,8 @@ const MB = 2 ** 20;
 const BASE = '127.64.0.0';
 const PROC_SAMPLE_MS = 5000;
 const STORE_SAMPLE_MS = 30_000;
+/** How often the bench VACUUMs a PostgreSQL schema when the server's autovacuum is off (autovacuum_naptime's default). */
+const VACUUM_EVERY_MS = 60_000;
 const DIALECTS = ['sqlite', 'postgres'] as const;
 type Dialect = (typeof DIALECTS)[number];
 
@@ -215,6 +217,11 @@ interface BenchStore {
   size(): Promise<number>;
   /** PostgreSQL backends serving the monitor process (their CPU is the store's share); none for SQLite. */
   serverPids(): Promise<number[]>;
+  /**
+   * PostgreSQL with `autovacuum = off` (this project's test server): VACUUMs the schema's tables, standing in
+   * for autovacuum so deleted result rows are reused, as on a production server. False when not needed.
+   */
+  vacuumIfNoAutovacuum(): Promise<boolean>;
   /** Bytes and rows per table (after the monitor process has exited). */
   tables(): Promise<{ table: string; bytes: number; rows: number }[]>;
   drop(): Promise<void>;
@@ -235,6 +242,7 @@ function sqliteStore(): BenchStore {
     url: file,
     size: async () => fileSize(file) + fileSize(`${file}-wal`) + fileSize(`${file}-shm`),
     serverPids: async () => [],
+    vacuumIfNoAutovacuum: async () => false,
     async tables() {
       const db = new Database(file, { readonly: true });
       try {
@@ -269,6 +277,12 @@ async function postgresStore(url: string): Promise<BenchStore> {
   return {
     dialect: 'postgres',
     url: `${url}${url.includes('?') ? '&' : '?'}application_name=${schema}&options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+    async vacuumIfNoAutovacuum() {
+      const r = await admin.query<{ autovacuum: string }>('SHOW autovacuum');
+      if (r.rows[0]?.autovacuum === 'on') return false;
+      for (const t of await tablesOf()) await admin.query(`VACUUM ${schema}."${t}"`);
+      return true;
+    },
     async serverPids() {
       const r = await admin.query<{ pid: number }>(
         'SELECT pid FROM pg_stat_activity WHERE application_name = $1',
@@ -323,6 +337,8 @@ interface PhaseResult {
   readonly tables: { table: string; bytes: number; rows: number }[];
   /** Bytes on disk once the monitor process has closed the store. */
   readonly closedBytes: number;
+  /** VACUUMs the bench ran in place of the server's autovacuum (off). */
+  readonly vacuums: number;
   readonly loadStart: number;
   readonly loadEnd: number;
 }
@@ -396,6 +412,21 @@ async function runPhase(
         () => {},
       );
     const sizeTimer = setInterval(sampleSize, STORE_SAMPLE_MS);
+    let vacuums = 0;
+    let vacuuming: Promise<void> | undefined;
+    const vacuumTimer = setInterval(() => {
+      vacuuming ??= store
+        .vacuumIfNoAutovacuum()
+        .then(
+          (ran) => {
+            if (ran) vacuums++;
+          },
+          () => {},
+        )
+        .finally(() => {
+          vacuuming = undefined;
+        });
+    }, VACUUM_EVERY_MS);
     let summary: MonitorProcessSummary | undefined;
     let retentionAtMs: number | undefined;
     const lines = createInterface({ input: child.stdout! });
@@ -417,6 +448,8 @@ async function runPhase(
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     clearInterval(procTimer);
     clearInterval(sizeTimer);
+    clearInterval(vacuumTimer);
+    await vacuuming;
     const wallMs = performance.now() - t0;
     const sim1 = procStat(sim.child.pid!);
     const simCpuMs = (sim1?.cpuMs ?? 0) - (sim0?.cpuMs ?? 0);
@@ -441,6 +474,7 @@ async function runPhase(
       retentionAtMs,
       tables,
       closedBytes,
+      vacuums,
       loadStart,
       loadEnd: os.loadavg()[0] ?? 0,
     };
