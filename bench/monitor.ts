@@ -623,6 +623,11 @@ function report(machine: MachineInfo, phases: readonly PhaseResult[]): void {
         `# ${p.dialect}: hourly rollups ${formatFixed(r.bytes / r.rows, 0)} bytes per row (incl. indexes) x ${formatCount(flags.hosts * 2)} target-monitors = ${formatFixed(perHour / MB, 0)} MB per hour of history; kept 31 days: ${formatFixed((perHour * 24 * 31) / 2 ** 30, 1)} GB at most`,
       );
     }
+    if (p.vacuums > 0) {
+      console.log(
+        `# ${p.dialect}: the server's autovacuum is off; the bench ran VACUUM on the schema's tables every ${VACUUM_EVERY_MS / 1000} s (${p.vacuums} times) in its place`,
+      );
+    }
     const series = p.sizes
       .map((s) => `${(s.atMs / 60_000).toFixed(1)}:${(s.bytes / MB).toFixed(0)}`)
       .join(' ');
