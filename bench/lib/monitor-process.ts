@@ -6,17 +6,18 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { validateCheckArgs } from '../../src/checks/validate-args.js';
 import { LocalExecutor } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
 import { createInventory } from '../../src/monitor/inventories/index.js';
 import { MonitorManager } from '../../src/monitor/monitor-manager.js';
 import type { RunRoundPort } from '../../src/monitor/round-port.js';
+import { storedRoundPort } from '../../src/monitor/stored-round.js';
 import type { Inventory, MonitorSpec } from '../../src/monitor/types.js';
 import { openStore } from '../../src/store/index.js';
 import { systemResolve } from '../../src/targets/system-resolver.js';
 import { type ProfileSummary, profileCpu } from './cpu-profile.js';
 import { type LatenessSummary, RoundLateness } from './round-lateness.js';
-import { storedRoundPort } from './stored-round.js';
 
 export interface MonitorProcessConfig {
   readonly db: string;
@@ -80,10 +81,16 @@ const fleet = createInventory(
 const inventoryOf = (_spec: MonitorSpec): Inventory => fleet;
 
 const store = await openStore(cfg.db);
+const checks = createBuiltinRegistry();
+/** The server's round port (src/monitor/stored-round.ts): each round a StoredRun on the executor. */
 const port = storedRoundPort({
   store,
   executor: new LocalExecutor(),
-  checks: createBuiltinRegistry(),
+  prepare: (spec) => {
+    const check = checks.get(spec.check);
+    return { check, args: validateCheckArgs(check, spec.args) };
+  },
+  owner: () => null,
 });
 const lateness = new Map(
   cfg.monitors.map((m) => [m.name, new RoundLateness({ intervalMs: m.intervalMs, base: cfg.base })]),
