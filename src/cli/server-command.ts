@@ -153,8 +153,8 @@ export function serverCommand(program: Command): void {
       const config = flags.config
         ? await ConfigHolder.load(flags.config, { registry: createBuiltinRegistry(), log })
         : undefined;
-      // The config file's modules, then the flags' (a flag replaces a module of the same name).
-      let probeModules: ProbeModulesConfig = { ...config?.current.probeModules };
+      // The flags' modules; the server adds the config file's (a flag replaces a module of the same name).
+      let probeModules: ProbeModulesConfig = {};
       for (const value of flags.probeModule) probeModules = addProbeModuleFlag(probeModules, value);
       const server = await startServer({
         listen: flags.listen,

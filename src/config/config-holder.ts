@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { FleetprobeConfig } from './config.js';
+import { ConfigError } from './config-error.js';
 import { loadConfig } from './load-config.js';
 
 /** What a successful load or reload changed, by monitor and inventory name (the 200 answer of a reload). */
@@ -21,6 +22,12 @@ export interface ReloadSummary {
 /** Called with the new config after each successful swap (and never for a rejected file). */
 export type ConfigListener = (next: FleetprobeConfig, previous: FleetprobeConfig) => void;
 
+/**
+ * Checks a loaded config against what only the running server knows (its allow-list, credentials); throws
+ * to reject the reload. The message names the config path (`probeModules.web: ...`).
+ */
+export type ConfigValidator = (next: FleetprobeConfig) => void;
+
 export interface ConfigHolderOptions {
   readonly registry: CheckRegistry;
   /** A listener that throws is logged here; the swap stands. */
@@ -39,6 +46,7 @@ export class ConfigHolder {
   #current: FleetprobeConfig;
   #summary: ReloadSummary;
   readonly #listeners = new Set<ConfigListener>();
+  readonly #validators = new Set<ConfigValidator>();
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(path: string, config: FleetprobeConfig, opts: ConfigHolderOptions) {
@@ -69,6 +77,12 @@ export class ConfigHolder {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Runs `validator` on every reloaded config before it is swapped in; returns a function that removes it. */
+  addValidator(validator: ConfigValidator): () => void {
+    this.#validators.add(validator);
+    return () => this.#validators.delete(validator);
+  }
+
   /**
    * Reads and validates the file again, then swaps it in and tells the listeners. A file that cannot be
    * read or is invalid rejects with its `ConfigError` and leaves the current config as it was.
@@ -81,6 +95,13 @@ export class ConfigHolder {
 
   async #reloadNow(): Promise<ReloadSummary> {
     const config = await loadConfig(this.#path, { registry: this.#opts.registry });
+    for (const validate of this.#validators) {
+      try {
+        validate(config);
+      } catch (err) {
+        throw new ConfigError(config.file, [{ path: '', message: (err as Error).message }], { cause: err });
+      }
+    }
     const previous = this.#current;
     this.#current = config;
     this.#summary = summarize(previous, config, this.#summary.generation + 1, this.#now());

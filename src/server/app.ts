@@ -68,7 +68,10 @@ export interface BuildServerOptions {
   version?: string;
   /** `--config`: serves `GET /api/v1/config` and `POST /api/v1/config/reload`. */
   config?: ConfigHolder;
-  /** blackbox_exporter-style modules for `GET /probe` (config `probeModules`, `--probe-module`); default none. */
+  /**
+   * blackbox_exporter-style modules for `GET /probe` besides the config file's `probeModules` (which follow a
+   * reload): `--probe-module`, which wins on a name. Default none.
+   */
   probeModules?: ProbeModulesConfig;
   /** `--metrics-public`: /metrics and /probe need no token (default: role read). */
   metricsPublic?: boolean;
@@ -223,6 +226,7 @@ export async function buildServer(opts: BuildServerOptions): Promise<FleetprobeS
     await app.register(systemRoutes, { manager, version: opts.version ?? '0.1.0', metrics, metricsRole });
     await app.register(probeRoutes, {
       modules: opts.probeModules,
+      config: opts.config,
       registry: opts.registry ?? built!.registry,
       credentials,
       allowList: opts.allowTargets?.length ? new AllowList(opts.allowTargets) : undefined,

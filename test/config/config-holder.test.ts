@@ -142,3 +142,45 @@ describe('config routes', () => {
     expect((await api(server.url, 'GET', '/api/v1/config')).status).toBe(401);
   });
 });
+
+describe('probe modules follow a reload', () => {
+  it('serves a module added by a reload, and a module the server refuses rejects the reload', async () => {
+    const path = join(dir, 'probe.yaml');
+    const tcpModule = (name: string, port: number) =>
+      `probeModules:\n  ${name}:\n    check: tcp\n    args: { port: ${port} }\n    timeout: 1s\n`;
+    await writeFile(path, tcpModule('first', 1));
+    const config = await ConfigHolder.load(path, { registry });
+    const server = await startApi({
+      config,
+      allowTargets: ['127.0.0.0/8'],
+      auth: { tokens: [{ role: 'operate', token: 'operate-token-0123456789' }] },
+    });
+    const token = 'operate-token-0123456789';
+    const probe = (module: string) =>
+      fetch(`${server.url}/probe?module=${module}&target=127.0.0.1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    try {
+      expect((await probe('first')).status).toBe(200);
+      expect((await probe('second')).status).toBe(400);
+
+      await writeFile(path, tcpModule('second', 2));
+      expect((await api(server.url, 'POST', '/api/v1/config/reload', undefined, token)).status).toBe(200);
+      expect((await probe('second')).status).toBe(200);
+      expect((await probe('first')).status).toBe(400);
+
+      // Valid YAML, but its dns server is outside the allow-list: only the running server can tell.
+      await writeFile(
+        path,
+        'probeModules:\n  outside:\n    check: dns\n    args: { name: a.test, server: 10.0.0.1 }\n',
+      );
+      const refused = await api(server.url, 'POST', '/api/v1/config/reload', undefined, token);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toMatch(/probe module outside: args\.server/);
+      expect((await probe('second')).status).toBe(200);
+      expect(config.summary.generation).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../../checks/registry.js';
+import type { ConfigHolder } from '../../config/config-holder.js';
 import { runOne } from '../../engine/run-one.js';
 import { systemResolve } from '../../targets/system-resolver.js';
 import type { AllowList } from '../allow-list.js';
@@ -15,8 +16,10 @@ import { validateRunArgs } from '../validate-run-args.js';
 export const DEFAULT_PROBES_IN_FLIGHT = 256;
 
 export interface ProbeRoutesOptions {
-  /** The modules `?module=` may name (config file `probeModules`, or `--probe-module`); default none. */
+  /** The modules `?module=` may name besides the config file's (`--probe-module`; they win on a name). */
   modules?: ProbeModulesConfig;
+  /** `--config`: its `probeModules` are served too, and follow a reload (a bad module rejects the reload). */
+  config?: ConfigHolder;
   registry: CheckRegistry;
   credentials: Credentials;
   /** The server's allow-list: targets and address arguments outside it are refused (403). */
@@ -42,7 +45,20 @@ export interface ProbeRoutesOptions {
  */
 export const probeRoutes: FastifyPluginAsync<ProbeRoutesOptions> = async (app, opts) => {
   const policy = { allowList: opts.allowList, credentials: opts.credentials };
-  const modules = resolveProbeModules(opts.modules ?? {}, opts.registry, policy);
+  const resolveAll = (fromConfig: ProbeModulesConfig | undefined) =>
+    resolveProbeModules({ ...fromConfig, ...opts.modules }, opts.registry, policy);
+  let modules = resolveAll(opts.config?.current.probeModules);
+  const holder = opts.config;
+  if (holder) {
+    const stopValidating = holder.addValidator((next) => resolveAll(next.probeModules));
+    const stopFollowing = holder.onChange((next) => {
+      modules = resolveAll(next.probeModules);
+    });
+    app.addHook('onClose', async () => {
+      stopValidating();
+      stopFollowing();
+    });
+  }
   const resolve = opts.resolve ?? systemResolve;
   const maxInFlight = opts.maxInFlight ?? DEFAULT_PROBES_IN_FLIGHT;
   let inFlight = 0;
