@@ -41,11 +41,17 @@ export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
  *   value is the name of a credential the server was configured with, never a path (400 otherwise).
  * - `serverAgent`: a switch that makes the check use the server process's own SSH agent: refused through
  *   the API, and off there.
+ * - `serverEnv`: the name of one of the server process's environment variables (ssh's `passphraseEnv`): an
+ *   API caller must not choose which of the server's secrets is used, so it is refused through the API.
  * - `pattern`: a user-supplied pattern; its schema must be `patternArg()` (RE2, linear time).
  * The CLI (run by the machine's own user) ignores roles: paths and the agent stay available there.
  */
-export const ARG_ROLES = ['address', 'pattern', 'serverAgent', ...CREDENTIAL_KINDS] as const;
+export const ARG_ROLES = ['address', 'pattern', 'serverAgent', 'serverEnv', ...CREDENTIAL_KINDS] as const;
 export type ArgRole = (typeof ARG_ROLES)[number];
+
+export function isCredentialKind(role: ArgRole): role is CredentialKind {
+  return (CREDENTIAL_KINDS as readonly string[]).includes(role);
+}
 
 /**
  * The extension point: a name, an argument schema, a default timeout, and `run`.

@@ -1,4 +1,4 @@
-import type { ArgRole, Check } from '../checks/check.js';
+import { type ArgRole, type Check, isCredentialKind } from '../checks/check.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { CheckArgsError, TargetParseError } from '../core/errors.js';
 import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
@@ -23,7 +23,7 @@ export interface RunArgsPolicy {
  *   a 400 naming the argument; nothing is looked up on disk, so the answer never tells whether a path
  *   exists. Left out: the credential named `default`; with none, an argument whose schema would default to
  *   a server-side file (ssh's `~/.ssh/known_hosts`) is refused too.
- * - `serverAgent`: refused when given (400); off otherwise.
+ * - `serverAgent`: refused when given (400); off otherwise. `serverEnv`: refused when given (400).
  * - `address`: under an allow-list, each address must lie inside it and a hostname is refused, exactly as
  *   for targets (403 naming the argument).
  * The stored run keeps the arguments as given (names, not paths), so a resumed run resolves them again.
@@ -43,7 +43,14 @@ export function validateRunArgs(check: Check<unknown>, raw: unknown, policy: Run
         );
       }
       given[arg] = false;
-    } else if (role !== 'address' && role !== 'pattern') {
+    } else if (role === 'serverEnv') {
+      if (given[arg] !== undefined) {
+        throw new ApiError(
+          'bad_request',
+          `${where}: not available through the API (it names an environment variable of the server)`,
+        );
+      }
+    } else if (isCredentialKind(role)) {
       const group = CREDENTIAL_GROUP[role];
       if (given[arg] === undefined) {
         const fallback = credentialPath(policy.credentials, group, 'default');
@@ -66,7 +73,7 @@ export function validateRunArgs(check: Check<unknown>, raw: unknown, policy: Run
 
   for (const [arg, role] of roles) {
     const where = `body.args.${arg}`;
-    if (leftOut.has(arg) && role !== 'address' && role !== 'pattern' && role !== 'serverAgent') {
+    if (leftOut.has(arg) && isCredentialKind(role)) {
       const value = (args as Record<string, unknown>)[arg];
       if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
         const group = CREDENTIAL_GROUP[role];

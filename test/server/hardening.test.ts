@@ -152,6 +152,12 @@ describe('server-side files are named credentials: API runs never give paths', (
     expect(res.body.message).toMatch(/^body\.args\.agent: not available through the API/);
   });
 
+  it("the server's environment is not available through the API (ssh passphraseEnv)", async () => {
+    const res = await post(srv, ssh({ passphraseEnv: 'FLEETPROBE_TOKEN' }));
+    expect(res.status).toBe(400);
+    expect(res.body.message).toMatch(/^body\.args\.passphraseEnv: not available through the API/);
+  });
+
   it('a ca path, or a knownHosts left out with no "default" store configured: 400 naming the argument', async () => {
     const ca = await post(srv, {
       check: 'http',

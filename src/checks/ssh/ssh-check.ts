@@ -98,6 +98,7 @@ export const sshCheck = defineCheck({
     identity: 'sshIdentity',
     knownHosts: 'knownHosts',
     agent: 'serverAgent',
+    passphraseEnv: 'serverEnv',
     expectStdout: 'pattern',
   },
   async run(target, args, ctx): Promise<Observation> {
