@@ -72,6 +72,17 @@ export interface Check<Args = unknown> {
   readonly needsAddress?: boolean;
   /** Default port when neither the target nor the arguments set one. */
   readonly defaultPort?: number;
+  /**
+   * Most checks of this kind a run keeps in flight, whatever its concurrency: for a check that queues
+   * beyond it (a thread pool), where time spent queued would count against the target's deadline.
+   */
+  readonly maxInFlight?: number;
+  /**
+   * Readies what the checks need (a thread pool with the module loaded) before a run starts its first
+   * target, so that start-up is not charged to the first targets' deadlines. Failures are the checks' to
+   * report: the engine logs and goes on.
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
   /** The role of each argument that has one (see `ArgRole`); arguments not listed are plain values. */
   readonly argRoles?: Readonly<Record<string, ArgRole>>;
   run(target: Target, args: Args, ctx: CheckContext): Promise<Observation>;

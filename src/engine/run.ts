@@ -44,7 +44,7 @@ class StalledAttempt {
 export function startRun(spec: RunSpec): RunExecution {
   const id = spec.id ?? randomUUID();
   const check = spec.check;
-  const concurrency = spec.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = Math.min(spec.concurrency ?? DEFAULT_CONCURRENCY, spec.check.maxInFlight ?? Infinity);
   const timeoutMs = spec.timeoutMs ?? check.timeoutMs;
   const retries = spec.retries ?? 0;
   const resolve = spec.resolve ?? systemResolve;
@@ -227,6 +227,7 @@ export function startRun(spec: RunSpec): RunExecution {
     }
     let sourceError: unknown;
     try {
+      await check.prepare?.(cancel.signal).catch((err: unknown) => log.warn({ err }, 'check not prepared'));
       for await (const target of spec.targets) {
         if (channel.closed) break;
         if (cancel.signal.aborted) {

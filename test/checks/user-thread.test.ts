@@ -10,8 +10,10 @@ import {
   threadPoolSize,
   type UserCheck,
 } from '../../src/checks/user/index.js';
+import { THREAD_POOL_SIZE } from '../../src/checks/user/thread-pool.js';
 import { createDeadline, type Deadline } from '../../src/core/deadline.js';
 import { CancelledError, DeadlineError } from '../../src/core/errors.js';
+import { startRun } from '../../src/engine/run.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/user-checks/${name}`, import.meta.url));
 const log = pino({ level: 'silent' });
@@ -173,6 +175,27 @@ describe('thread-isolated user checks', () => {
     } finally {
       d.dispose();
     }
+  });
+
+  it('a run keeps no more checks in flight than the pool has threads: none spends its deadline queued', async () => {
+    expect(check.maxInFlight).toBe(THREAD_POOL_SIZE);
+    // Queued in the pool, the last of these would wait 7 x 600 ms, well past their 3 s deadline.
+    const count = 8 * THREAD_POOL_SIZE;
+    const targets = Array.from({ length: count }, (_, i) => ({ address: `127.0.0.${i + 1}`, labels: {} }));
+    const execution = startRun({
+      check,
+      args: check.args.parse({ mode: 'sleep', sleepMs: 600 }),
+      targets: (async function* () {
+        yield* targets;
+      })(),
+      concurrency: 256,
+      timeoutMs: 3_000,
+      log,
+    });
+    const statuses: string[] = [];
+    for await (const r of execution.results()) statuses.push(r.status);
+    expect(statuses).toEqual(Array(count).fill('pass'));
+    expect(execution.progress().overload?.concurrencyCeiling).toBe(THREAD_POOL_SIZE);
   });
 
   it('rejects at once with the reason when the signal is already aborted', async () => {

@@ -11,6 +11,7 @@ import {
   serializeError,
   type ThreadReply,
   type ThreadTask,
+  type WarmTask,
 } from './thread-protocol.js';
 import { pickCheckExport, type UserCheck } from './validate-check-export.js';
 
@@ -21,10 +22,20 @@ import { pickCheckExport, type UserCheck } from './validate-check-export.js';
  * ignores its signal past the deadline.
  */
 
+// In Node 20 (V8), missing from the TypeScript lib this project targets.
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(a: Int32Array, i: number, v: number, ms: number): { value: Promise<string> | string };
+  }
+).waitAsync;
+
+/** Longest a warm-up task waits for the pool's other threads to arrive. */
+const WARM_BARRIER_MS = 30_000;
+
 const checks = new Map<string, Promise<UserCheck>>();
 const loggers = new Map<string, Logger>();
 
-function loadCheck(task: ThreadTask): Promise<UserCheck> {
+function loadCheck(task: ThreadTask | WarmTask): Promise<UserCheck> {
   let check = checks.get(task.modulePath);
   if (!check) {
     check = importUserModule(task.modulePath, task.file).then((mod) => pickCheckExport(mod, task.file));
@@ -51,7 +62,18 @@ async function unavailableResolve(): Promise<string[]> {
   );
 }
 
-export default async function runCheckTask(task: ThreadTask): Promise<ThreadReply> {
+export default async function runCheckTask(task: ThreadTask | WarmTask): Promise<ThreadReply | undefined> {
+  if ('warm' in task) {
+    await loadCheck(task).catch(() => undefined); // a failed import is the checks' to report
+    Atomics.add(task.arrived, 0, 1);
+    Atomics.notify(task.arrived, 0);
+    const until = Date.now() + WARM_BARRIER_MS;
+    for (let n = Atomics.load(task.arrived, 0); n < task.count && Date.now() < until; ) {
+      await waitAsync(task.arrived, 0, n, until - Date.now()).value;
+      n = Atomics.load(task.arrived, 0);
+    }
+    return undefined;
+  }
   const parent = new AbortController();
   task.abortPort.once('message', (e: SerializedError) => parent.abort(deserializeError(e, task.timeoutMs)));
   const deadline = createDeadline(Math.max(0, task.deadline - Date.now()), parent.signal);

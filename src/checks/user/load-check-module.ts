@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { importUserModule } from './import-module.js';
 import { guardInProcess } from './in-process-guard.js';
-import { runInThread } from './thread-pool.js';
+import { runInThread, THREAD_POOL_SIZE, warmThreadPool } from './thread-pool.js';
 import { pickCheckExport, type UserCheck } from './validate-check-export.js';
 
 /**
@@ -29,9 +29,12 @@ export async function loadCheckModule(path: string): Promise<UserCheck> {
     args: check.args,
     timeoutMs: check.timeoutMs,
     isolate: 'thread',
+    // A pool thread runs one check at a time; more in flight would queue, spending their deadlines waiting.
+    maxInFlight: THREAD_POOL_SIZE,
     argRoles: check.argRoles,
     ...(check.needsAddress !== undefined ? { needsAddress: check.needsAddress } : {}),
     ...(check.defaultPort !== undefined ? { defaultPort: check.defaultPort } : {}),
+    prepare: (signal) => warmThreadPool(absPath, path, signal),
     run: (target, args, ctx) => runInThread(absPath, path, target, args, ctx),
   };
   return Object.freeze(wrapper);

@@ -1,10 +1,17 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { abortPromise } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import type { CheckContext, Observation } from '../check.js';
-import { deserializeError, serializeError, type ThreadReply, type ThreadTask } from './thread-protocol.js';
+import {
+  deserializeError,
+  serializeError,
+  type ThreadReply,
+  type ThreadTask,
+  type WarmTask,
+} from './thread-protocol.js';
 
 /**
  * After the parent's signal aborts, how long a running thread check gets to settle by itself (its own
@@ -24,6 +31,9 @@ export class ThreadCheckError extends FleetprobeError {
   }
 }
 
+/** Threads in the pool, each running one check at a time. */
+export const THREAD_POOL_SIZE = availableParallelism();
+
 let pool: Piscina | undefined;
 
 function workerFilename(): string {
@@ -35,13 +45,13 @@ function workerFilename(): string {
 
 /**
  * The process-wide pool for thread-isolated checks, created on first use: up to
- * `os.availableParallelism()` threads, none kept when idle. Closed by `closeThreadPools()`.
+ * `THREAD_POOL_SIZE` (`os.availableParallelism()`) threads, none kept when idle. Closed by `closeThreadPools()`.
  */
 export function getThreadPool(): Piscina {
   pool ??= new Piscina({
     filename: workerFilename(),
     minThreads: 0,
-    maxThreads: availableParallelism(),
+    maxThreads: THREAD_POOL_SIZE,
     idleTimeout: THREAD_IDLE_TIMEOUT_MS,
   });
   return pool;
@@ -61,6 +71,29 @@ export async function closeThreadPools(): Promise<void> {
   const current = pool;
   pool = undefined;
   await current?.destroy();
+}
+
+/**
+ * Starts the pool's threads and has each import the module, before a run's first check: a thread's start
+ * (and, from sources, tsx) can take seconds on a busy machine, and that is not the targets' time. Resolves
+ * when every thread is ready or `signal` aborts; an import that fails is left for the checks to report.
+ */
+export async function warmThreadPool(modulePath: string, file: string, signal: AbortSignal): Promise<void> {
+  const pool = getThreadPool();
+  const warm: WarmTask = {
+    warm: true,
+    modulePath,
+    file,
+    arrived: new Int32Array(new SharedArrayBuffer(4)),
+    count: THREAD_POOL_SIZE,
+  };
+  const ready = Promise.allSettled(Array.from({ length: THREAD_POOL_SIZE }, () => pool.run(warm)));
+  const aborted = abortPromise(signal);
+  try {
+    await Promise.race([ready, aborted.promise.catch(() => undefined)]);
+  } finally {
+    aborted.release();
+  }
 }
 
 /**

@@ -21,6 +21,19 @@ export interface ThreadTask {
   readonly abortPort: MessagePort;
 }
 
+/** Asks a check worker to import the module now (`warmThreadPool`), so the first check does not wait for it. */
+export interface WarmTask {
+  readonly warm: true;
+  readonly modulePath: string;
+  readonly file: string;
+  /**
+   * A barrier over a SharedArrayBuffer: each task counts itself in, then waits for `count` arrivals, so
+   * that every task of the warm-up holds its own thread (a thread that finished early would take another).
+   */
+  readonly arrived: Int32Array;
+  readonly count: number;
+}
+
 /** A thrown value, flattened so that name, message, code and stack survive the thread boundary. */
 export interface SerializedError {
   readonly name: string;
