@@ -82,4 +82,36 @@ describe.skipIf(!up)('fleetprobe server with the JetStream executor', () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toContain('fleetprobe_worker_in_flight{worker="in-proc"} 0');
   });
+
+  it('runs monitor rounds on the workers (JetStream executor): every target gets its state', async () => {
+    const before = worker.stats().processed;
+    const post = await fetch(`${server.url}/api/v1/monitors`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'dist-fleet',
+        check: 'tcp',
+        args: { port: listener.port },
+        targets: ['127.28.1.0/28'],
+        interval: '1500ms',
+        timeout: '3s',
+      }),
+    });
+    expect(post.status, await post.clone().text()).toBe(201);
+    type TargetsPage = { targets: { target: string; state: string }[] };
+    let page: TargetsPage;
+    for (;;) {
+      const res = await fetch(`${server.url}/api/v1/monitors/dist-fleet/targets?state=UP&limit=100`);
+      page = (await res.json()) as TargetsPage;
+      if (page.targets.length === 16) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(page.targets.map((t) => t.target).sort()).toEqual(
+      Array.from({ length: 16 }, (_, i) => `127.28.1.${i}`).sort(),
+    );
+    // The round ran on the worker, not in the server.
+    expect(worker.stats().processed - before).toBeGreaterThanOrEqual(16);
+    const del = await fetch(`${server.url}/api/v1/monitors/dist-fleet`, { method: 'DELETE' });
+    expect(del.status).toBeLessThan(300);
+  });
 });
