@@ -476,6 +476,7 @@ export class KyselyMonitorStore implements MonitorStore {
             .executeTakeFirst();
           if (Number(res.numDeletedRows) === 0) break;
         }
+        await this.#db.deleteFrom('run_cache').where('run_id', '=', round.run_id).execute();
         await this.#db
           .updateTable('monitor_rounds')
           .set({ pruned: 1 })

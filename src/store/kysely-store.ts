@@ -612,6 +612,27 @@ class KyselyStore implements Store {
     });
   }
 
+  getRunCache(runId: string, key: string) {
+    return this.#guard('getRunCache', () =>
+      this.#db
+        .selectFrom('run_cache')
+        .select(['fingerprint', 'body'])
+        .where('run_id', '=', runId)
+        .where('key', '=', key)
+        .executeTakeFirst(),
+    );
+  }
+
+  putRunCache(runId: string, key: string, fingerprint: string, body: string): Promise<void> {
+    return this.#guard('putRunCache', async () => {
+      await this.#db
+        .insertInto('run_cache')
+        .values({ run_id: runId, key, fingerprint, body })
+        .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({ fingerprint, body }))
+        .execute();
+    });
+  }
+
   deleteRunsOlderThan(cutoff: Date): Promise<number> {
     return this.#guard('deleteRunsOlderThan', async () => {
       const old = await this.#db
@@ -631,6 +652,7 @@ class KyselyStore implements Store {
             .executeTakeFirst();
           if (Number(res.numDeletedRows) === 0) break;
         }
+        await this.#db.deleteFrom('run_cache').where('run_id', '=', id).execute();
         const res = await this.#db.deleteFrom('runs').where('id', '=', id).executeTakeFirst();
         deleted += Number(res.numDeletedRows);
       }

@@ -122,6 +122,23 @@ function migrations(d: StoreDialect): Record<string, Migration> {
       },
     },
     '0005_alerts': alertsMigration(d),
+    '0006_run_cache': {
+      // A finished run's failure groups and match totals, so a 250,000-result run's page does not GROUP BY and
+      // COUNT its rows again on every view. Rows go with the run's results (retention, pruned rounds).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('run_cache')
+          .addColumn('run_id', 'text', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('fingerprint', 'text', (c) => c.notNull())
+          .addColumn('body', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('run_cache_pk', ['run_id', 'key'])
+          .execute();
+      },
+      async down(db: Kysely<unknown>) {
+        await db.schema.dropTable('run_cache').execute();
+      },
+    },
   };
 }
 

@@ -33,6 +33,17 @@ export interface RunOwnersTable {
   expires_ms: number | string;
 }
 
+/**
+ * Values derived from a finished run's results (its failure groups, a filter's match count), computed once:
+ * `fingerprint` names the state of the run they were computed from (see `src/store/run-cache.ts`).
+ */
+export interface RunCacheTable {
+  run_id: string;
+  key: string;
+  fingerprint: string;
+  body: string;
+}
+
 export interface ResultsTable {
   /** Insertion order; the keyset cursor of `listResults`. */
   id: Generated<number | string>;
@@ -207,6 +218,7 @@ export interface Database extends MonitorTables {
   runs: RunsTable;
   results: ResultsTable;
   run_owners: RunOwnersTable;
+  run_cache: RunCacheTable;
   alerts: AlertsTable;
   alert_outbox: AlertOutboxTable;
   silences: SilencesTable;

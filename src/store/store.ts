@@ -157,6 +157,10 @@ export interface Store {
   ): Promise<{ changes: DiffChange[]; nextCursor: string | null }>;
   /** Regressed, recovered, changed, unchanged, added and removed counts between runs `a` and `b`. */
   diffSummary(a: string, b: string): Promise<DiffSummary>;
+  /** A value cached for a finished run under `key` (see `src/store/run-cache.ts`), or undefined. */
+  getRunCache(runId: string, key: string): Promise<{ fingerprint: string; body: string } | undefined>;
+  /** Stores (or replaces) a value cached for a run; it is deleted with the run's results. */
+  putRunCache(runId: string, key: string, fingerprint: string, body: string): Promise<void>;
   /** Per-status counts of the results stored for a run. */
   countResults(runId: string): Promise<StatusCounts>;
   /**

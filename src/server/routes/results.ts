@@ -4,6 +4,7 @@ import { STATUSES } from '../../engine/result.js';
 import { csvFormat, jsonlFormat, type ResultFormat } from '../../sinks/formats.js';
 import { loadFailureGroups } from '../../store/failure-groups.js';
 import { ipv4Cidr, type ResultFilter } from '../../store/result-filter.js';
+import { cachedForFinishedRun, runCacheKey } from '../../store/run-cache.js';
 import type { Store } from '../../store/store.js';
 import { ApiError } from '../errors.js';
 import type { RunManager } from '../run-manager.js';
@@ -71,11 +72,12 @@ export const resultsRoutes: FastifyPluginAsync<ResultsRoutesOptions> = async (ap
     const { id } = parseOr400(runIdParams, req.params, 'params');
     const { labels, rest } = splitLabelParams(req.query);
     const { limit, cursor, total, ...fields } = parseOr400(listResultsQuery, rest, 'query');
-    await mustGet(id);
+    const run = await mustGet(id);
     const filter = filterOf(fields, labels);
     const page = await store.listResults(id, { ...filter, limit, cursor });
     if (total !== 'true') return page;
-    return { ...page, total: await store.countMatching(id, filter) };
+    const count = () => store.countMatching(id, filter);
+    return { ...page, total: await cachedForFinishedRun(store, run, runCacheKey('total', filter), count) };
   });
 
   for (const ext of ['jsonl', 'csv'] as const) {
@@ -102,13 +104,15 @@ export const resultsRoutes: FastifyPluginAsync<ResultsRoutesOptions> = async (ap
   app.get('/runs/:id/groups', { config: { role: 'read' } }, async (req) => {
     const { id } = parseOr400(runIdParams, req.params, 'params');
     const q = parseOr400(groupsQuery, req.query, 'query');
-    await mustGet(id);
+    const run = await mustGet(id);
     const statuses = q.status ? [q.status] : STATUSES.filter((s) => s !== 'pass');
-    const { groups, groupCount } = await loadFailureGroups(store, id, {
-      statuses,
-      limit: q.limit,
-      signal: req.signal,
-    });
+    const load = () => loadFailureGroups(store, id, { statuses, limit: q.limit, signal: req.signal });
+    const { groups, groupCount } = await cachedForFinishedRun(
+      store,
+      run,
+      runCacheKey('groups', [statuses, q.limit]),
+      load,
+    );
     return { groups, groupCount };
   });
 };

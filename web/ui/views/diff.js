@@ -18,8 +18,11 @@ const KIND_HELP = {
   removed: 'only before',
 };
 
-/** The diff panel of `run`; `reload()` refreshes the baseline choice and the changes. */
-export function diffPanel(run, ctx) {
+/**
+ * The diff panel of `run`; `reload()` refreshes the baseline choice and the changes. It loads once `after`
+ * settles: the run page passes its results' first page, so a diff of two big runs never delays those rows.
+ */
+export function diffPanel(run, ctx, after = Promise.resolve()) {
   const select = h('select', { id: 'df-base', name: 'base' });
   const change = h(
     'select',
@@ -174,6 +177,6 @@ export function diffPanel(run, ctx) {
     void pages.reset();
   });
   change.addEventListener('change', () => void pages.reset());
-  void loadRuns();
+  void after.then(loadRuns, loadRuns);
   return { el, reload: () => void loadRuns() };
 }

@@ -57,7 +57,7 @@ export async function runView(root, id, ctx) {
   const results = resultsPanel(run, ctx);
   const groups = groupsPanel(run, ctx, (g) => results.showGroup(g));
   void results.firstPage.then(() => groups.reload());
-  const diff = diffPanel(run, ctx);
+  const diff = diffPanel(run, ctx, results.firstPage);
   replace(
     root,
     h(
@@ -111,7 +111,9 @@ export async function runView(root, id, ctx) {
     }
   });
 
-  // Follow the event stream until `done`; reconnect with backoff when it drops early.
+  // Follow the event stream until `done`; reconnect with backoff when it drops early. A run already over
+  // when the page loaded gets `done` at once: its panels are final, so they are not loaded a second time.
+  const loadedLive = LIVE_STATES.includes(run.state);
   let finished = false;
   for (let attempt = 0; !finished && !signal.aborted; attempt++) {
     progress.setConnection(attempt === 0 ? 'connecting' : 'reconnecting');
@@ -132,9 +134,11 @@ export async function runView(root, id, ctx) {
             setState(data.state);
             refreshSummary();
             progress.finish(data);
-            results.reload();
-            groups.reload();
-            diff.reload();
+            if (loadedLive) {
+              results.reload();
+              groups.reload();
+              diff.reload();
+            }
           }
         },
       });
