@@ -215,10 +215,8 @@ describe('README commands', async () => {
   // In README order: the monitor and silence commands build on each other.
   for (const command of commands) {
     const c = CASES[command];
-    if (!c || c.kind === 'exempt') {
-      it.skip(`${command} (${c?.kind === 'exempt' ? c.why : 'no case'})`, () => {});
-      continue;
-    }
+    // A command without a case fails the first test; an exempt one says why in the table.
+    if (!c || c.kind === 'exempt') continue;
     if (c.kind === 'slow' && !slowAllowed) {
       it.skip(`${command} (minutes long: runs with CI=true or FLEETPROBE_README_DEMO=1)`, () => {});
       process.stderr.write(
