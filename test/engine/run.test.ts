@@ -87,11 +87,13 @@ describe('startRun', () => {
       signal.addEventListener('abort', () => aborted++);
       return hang(signal);
     });
+    // Long enough that a busy machine's late timers stay below the overload verdict (see overload.ts):
+    // at 50 ms, a timer 25 ms late twice already makes it FP_CLIENT_OVERLOAD, rightly.
     const results = await collect(
-      startRun({ check, args: {}, targets: targets(3), timeoutMs: 50 }).results(),
+      startRun({ check, args: {}, targets: targets(3), timeoutMs: 2000 }).results(),
     );
     expect(results.map((r) => r.status)).toEqual(['timeout', 'timeout', 'timeout']);
-    expect(aborted).toBe(3);
+    expect(aborted).toBeGreaterThanOrEqual(3); // a check re-run after a late timer is aborted again
   });
 
   it('turns a thrown exception into `error` with its message', async () => {

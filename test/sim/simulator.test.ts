@@ -222,7 +222,7 @@ describe('fleetprobe sim command', () => {
     expect(headAndBody(r.data).head).toMatch(/^HTTP\/1\.1 /);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  }, 90_000); // starts a process through tsx: tens of seconds on a busy machine
 });
 
 describe('targets file', () => {
