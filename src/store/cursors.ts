@@ -1,3 +1,4 @@
+import { type RawBuilder, sql } from 'kysely';
 import { CursorError } from './errors.js';
 
 /** Parses an integer keyset cursor (a row id or seq); empty or absent -> undefined; anything else -> CursorError. */
@@ -23,4 +24,32 @@ export function targetPortCursor(cursor: string | undefined): { target: string; 
     // falls through to the CursorError
   }
   throw new CursorError(cursor);
+}
+
+/**
+ * The keyset WHERE for pages in (target, port) order: rows strictly after `after`. Column names may be qualified
+ * (`d.k`), so the same condition serves query-builder and raw-SQL pages.
+ */
+export function afterTargetPort(
+  after: { target: string; port: number },
+  targetColumn: string,
+  portColumn = 'port',
+): RawBuilder<boolean> {
+  const target = sql.ref(targetColumn);
+  const port = sql.ref(portColumn);
+  return sql<boolean>`(${target} > ${after.target} or (${target} = ${after.target} and ${port} > ${after.port}))`;
+}
+
+/**
+ * Cuts a keyset page from rows fetched with `limit + 1`: the first `limit` rows, and the cursor of the last of them
+ * when the extra row shows there is more (else null).
+ */
+export function keysetPage<R>(
+  rows: readonly R[],
+  limit: number,
+  cursorOf: (last: R) => string,
+): { page: R[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }

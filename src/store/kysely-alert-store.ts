@@ -9,7 +9,7 @@ import type {
   OutboxOutcome,
   OutboxRow,
 } from './alert-store.js';
-import { intCursor } from './cursors.js';
+import { intCursor, keysetPage } from './cursors.js';
 import type { StoreDialect } from './dialect.js';
 import { guardStoreOp } from './errors.js';
 import type { AlertOutboxTable, AlertsTable, Database, SilencesTable } from './schema.js';
@@ -138,12 +138,8 @@ export class KyselyAlertStore implements AlertStore {
       if (q.monitor) query = query.where('monitor', '=', q.monitor);
       if (before !== undefined) query = query.where('id', '<', before);
       const rows = await query.execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      return {
-        alerts: page.map(toAlertRecord),
-        nextCursor: rows.length > q.limit && last ? String(last.id) : null,
-      };
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) => String(last.id));
+      return { alerts: page.map(toAlertRecord), nextCursor };
     });
   }
 

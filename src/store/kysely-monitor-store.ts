@@ -2,7 +2,13 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Status } from '../engine/result.js';
 import { percentileOf } from '../monitor/latency-histogram.js';
 import type { MonitorSpec, TargetState } from '../monitor/types.js';
-import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
+import {
+  afterTargetPort,
+  encodeTargetPortCursor,
+  intCursor,
+  keysetPage,
+  targetPortCursor,
+} from './cursors.js';
 import type { StoreDialect, UpsertSpec } from './dialect.js';
 import { guardStoreOp } from './errors.js';
 import { ROLLUP_BUCKET_COLUMNS } from './monitor-migration.js';
@@ -527,23 +533,15 @@ export class KyselyMonitorStore implements MonitorStore {
           value,
         );
       }
-      if (after) {
-        query = query.where((eb) =>
-          eb.or([
-            eb('target', '>', after.target),
-            eb.and([eb('target', '=', after.target), eb('port', '>', after.port)]),
-          ]),
-        );
-      }
+      if (after) query = query.where(afterTargetPort(after, 'target'));
       const rows = await query
         .orderBy('target')
         .orderBy('port')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > q.limit && last ? encodeTargetPortCursor(last.target, Number(last.port)) : null;
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) =>
+        encodeTargetPortCursor(last.target, Number(last.port)),
+      );
       return { targets: page.map(toTargetRecord), nextCursor };
     });
   }
@@ -561,8 +559,7 @@ export class KyselyMonitorStore implements MonitorStore {
         .orderBy('id')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.id) : null;
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) => String(last.id));
       return { transitions: page.map(toTransition), nextCursor };
     });
   }

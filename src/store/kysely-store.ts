@@ -3,7 +3,13 @@ import { reasonOf } from '../engine/reason.js';
 import { emptyCounts, type Result, type Status, type StatusCounts } from '../engine/result.js';
 import { readRunOptions } from '../engine/run-options.js';
 import type { AlertStore } from './alert-store.js';
-import { encodeTargetPortCursor, intCursor, targetPortCursor } from './cursors.js';
+import {
+  afterTargetPort,
+  encodeTargetPortCursor,
+  intCursor,
+  keysetPage,
+  targetPortCursor,
+} from './cursors.js';
 import type { StoreDialect } from './dialect.js';
 import { guardStoreOp, redactUrl, StoreError, StoreOpenError, StoreUrlError } from './errors.js';
 import { KyselyAlertStore } from './kysely-alert-store.js';
@@ -250,8 +256,7 @@ class KyselyStore implements Store {
         .orderBy('seq', 'desc')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.seq) : null;
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) => String(last.seq));
       return { runs: page.map(toRunRecord), nextCursor };
     });
   }
@@ -274,8 +279,7 @@ class KyselyStore implements Store {
         .orderBy('id', 'asc')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const nextCursor = rows.length > q.limit ? String(page[page.length - 1]!.id) : null;
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) => String(last.id));
       return { results: page.map((r) => toResult(r, run?.check ?? '')), nextCursor };
     });
   }
@@ -288,9 +292,7 @@ class KyselyStore implements Store {
     return this.#guard('diffRuns', async () => {
       const after = targetPortCursor(q.cursor);
       const where = [
-        after
-          ? sql`(d.k > ${after.target} OR (d.k = ${after.target} AND d.port > ${after.port}))`
-          : undefined,
+        after ? afterTargetPort(after, 'd.k', 'd.port') : undefined,
         q.change ? DIFF_KIND_CLAUSE[q.change] : undefined,
       ].filter((c) => c !== undefined);
       const whereClause = where.length > 0 ? sql`WHERE ${sql.join(where, sql` AND `)}` : sql``;
@@ -319,7 +321,9 @@ class KyselyStore implements Store {
         ${whereClause}
         ORDER BY d.k, d.port
         LIMIT ${q.limit + 1}`.execute(this.#db);
-      const page = rows.slice(0, q.limit);
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) =>
+        encodeTargetPortCursor(last.k, Number(last.port)),
+      );
       const changes: DiffChange[] = page.map((r) => ({
         target: r.target,
         port: Number(r.port) === 0 ? null : Number(r.port),
@@ -328,9 +332,6 @@ class KyselyStore implements Store {
         fromMessage: r.from_message ?? null,
         toMessage: r.to_message ?? null,
       }));
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > q.limit && last ? encodeTargetPortCursor(last.k, Number(last.port)) : null;
       return { changes, nextCursor };
     });
   }
@@ -435,22 +436,15 @@ class KyselyStore implements Store {
         .where('run_id', '=', runId)
         .where('status', '=', status)
         .where('reason', '=', reason);
-      if (after !== undefined)
-        query = query.where((eb) =>
-          eb.or([
-            eb('target_key', '>', after.target),
-            eb.and([eb('target_key', '=', after.target), eb('port', '>', after.port)]),
-          ]),
-        );
+      if (after !== undefined) query = query.where(afterTargetPort(after, 'target_key'));
       const rows = await query
         .orderBy('target_key')
         .orderBy('port')
         .limit(q.limit + 1)
         .execute();
-      const page = rows.slice(0, q.limit);
-      const last = page[page.length - 1];
-      const nextCursor =
-        rows.length > q.limit && last ? encodeTargetPortCursor(last.target_key, Number(last.port)) : null;
+      const { page, nextCursor } = keysetPage(rows, q.limit, (last) =>
+        encodeTargetPortCursor(last.target_key, Number(last.port)),
+      );
       return { keys: page.map((r) => r.target_key), nextCursor };
     });
   }
