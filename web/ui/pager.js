@@ -55,3 +55,15 @@ export function pager(idPrefix, load) {
     },
   };
 }
+
+/**
+ * Paging links for a page whose cursor lives in the URL: a link back to the first page when `cursor` is set,
+ * and one to the next page when `nextCursor` is.
+ * @param {{ cursor: string, nextCursor: string|null, hrefOf: (cursor: string) => string,
+ *   first: { text: string, id?: string }, next: { text: string, id?: string } }} spec
+ * @returns {(HTMLElement|null)[]}
+ */
+export function cursorLinks({ cursor, nextCursor, hrefOf, first, next }) {
+  const link = (c, { text, id }) => h('a', { class: 'button secondary', id, href: hrefOf(c), text });
+  return [cursor ? link('', first) : null, nextCursor ? link(nextCursor, next) : null];
+}

@@ -4,6 +4,9 @@ import { api, query } from '../api.js';
 import { append, h, replace } from '../dom.js';
 import { when } from '../format.js';
 import { monitorHref, targetLink } from '../monitoring.js';
+import { cursorLinks } from '../pager.js';
+import { autoRefresh } from '../refresh.js';
+import { dataTable } from '../table.js';
 
 const PAGE = 100;
 const REFRESH_MS = 5000;
@@ -37,7 +40,11 @@ export function alertsView(root, ctx) {
   stateSel.addEventListener('change', () => {
     location.hash = href({ state: stateSel.value, cursor: '' });
   });
-  const tbody = h('tbody');
+  const table = dataTable({
+    id: 'alerts-table',
+    caption: 'Alerts, newest first',
+    columns: ['Alert', 'State', 'Severity', 'Monitor', 'Target', 'Labels', 'Since', 'Ended', ''],
+  });
   const paging = h('div', { class: 'actions' });
   const status = h('p', { class: 'muted small' });
   append(
@@ -56,115 +63,72 @@ export function alertsView(root, ctx) {
         ? h('p', {}, `monitor ${monitor} · `, h('a', { href: href({ monitor: '' }), text: 'all monitors' }))
         : null,
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { id: 'alerts-table', class: 'data' },
-        h('caption', { class: 'visually-hidden', text: 'Alerts, newest first' }),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Alert', 'State', 'Severity', 'Monitor', 'Target', 'Labels', 'Since', 'Ended', ''].map((t) =>
-              h('th', { scope: 'col', text: t }),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table.el,
     paging,
     status,
   );
 
-  let timer;
-  const load = async () => {
-    clearTimeout(timer);
-    try {
-      const page = await api(`/alerts${query({ state, monitor, cursor, limit: PAGE })}`, { signal });
-      render(page);
-      status.textContent = `updated ${new Date().toLocaleTimeString()}`;
-      ctx.showError(null);
-    } catch (err) {
-      if (signal.aborted) return;
-      ctx.showError(err);
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  const tick = () => {
-    if (document.hidden) timer = setTimeout(tick, REFRESH_MS);
-    else void load();
-  };
-  const render = ({ alerts, nextCursor }) => {
-    if (alerts.length === 0)
-      replace(tbody, h('tr', {}, h('td', { colspan: 9, class: 'empty', text: 'No alerts.' })));
-    else
-      replace(
-        tbody,
-        alerts.map((a) =>
-          h(
-            'tr',
-            { dataset: { fingerprint: a.fingerprint, state: a.state } },
-            h(
-              'td',
-              {},
-              h('strong', { text: a.labels.alertname ?? a.rule }),
-              h('div', {
-                class: 'small muted',
-                text: a.annotations.description ?? a.annotations.summary ?? '',
-              }),
-            ),
-            h(
-              'td',
-              {},
-              h('span', { class: `badge alert-${a.state}`, text: a.state }),
-              a.silencedBy
-                ? h('span', { class: 'badge', title: `silence ${a.silencedBy}`, text: 'silenced' })
-                : null,
-              a.inhibitedBy
-                ? h('span', { class: 'badge', title: `held back by ${a.inhibitedBy}`, text: 'inhibited' })
-                : null,
-            ),
-            h('td', { text: a.labels.severity ?? '' }),
-            h('td', {}, h('a', { href: monitorHref(a.monitor), text: a.monitor })),
-            h('td', {}, a.labels.target ? targetLink(a.labels.target, a.monitor, a.labels.port) : a.kind),
-            h(
-              'td',
-              { class: 'small' },
-              Object.entries(a.labels)
-                .filter(([k]) => !OWN.has(k))
-                .map(([k, v]) => `${k}=${v}`)
-                .join(' '),
-            ),
-            h('td', {}, when(a.startsAt)),
-            h('td', {}, when(a.endsAt)),
-            h(
-              'td',
-              {},
-              a.state === 'firing'
-                ? h('a', { href: silenceHref(a), class: 'button secondary', text: 'Silence' })
-                : null,
-            ),
-          ),
-        ),
-      );
+  const row = (a) =>
+    h(
+      'tr',
+      { dataset: { fingerprint: a.fingerprint, state: a.state } },
+      h(
+        'td',
+        {},
+        h('strong', { text: a.labels.alertname ?? a.rule }),
+        h('div', {
+          class: 'small muted',
+          text: a.annotations.description ?? a.annotations.summary ?? '',
+        }),
+      ),
+      h(
+        'td',
+        {},
+        h('span', { class: `badge alert-${a.state}`, text: a.state }),
+        a.silencedBy
+          ? h('span', { class: 'badge', title: `silence ${a.silencedBy}`, text: 'silenced' })
+          : null,
+        a.inhibitedBy
+          ? h('span', { class: 'badge', title: `held back by ${a.inhibitedBy}`, text: 'inhibited' })
+          : null,
+      ),
+      h('td', { text: a.labels.severity ?? '' }),
+      h('td', {}, h('a', { href: monitorHref(a.monitor), text: a.monitor })),
+      h('td', {}, a.labels.target ? targetLink(a.labels.target, a.monitor, a.labels.port) : a.kind),
+      h(
+        'td',
+        { class: 'small' },
+        Object.entries(a.labels)
+          .filter(([k]) => !OWN.has(k))
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      ),
+      h('td', {}, when(a.startsAt)),
+      h('td', {}, when(a.endsAt)),
+      h(
+        'td',
+        {},
+        a.state === 'firing'
+          ? h('a', { href: silenceHref(a), class: 'button secondary', text: 'Silence' })
+          : null,
+      ),
+    );
+  const { load } = autoRefresh(ctx, REFRESH_MS, async () => {
+    const { alerts, nextCursor } = await api(`/alerts${query({ state, monitor, cursor, limit: PAGE })}`, {
+      signal,
+    });
+    table.fill(alerts, row, 'No alerts.');
     replace(
       paging,
-      cursor ? h('a', { class: 'button secondary', href: href({ cursor: '' }), text: 'Newest' }) : null,
-      nextCursor
-        ? h('a', {
-            class: 'button secondary',
-            id: 'al-next',
-            href: href({ cursor: nextCursor }),
-            text: 'Older',
-          })
-        : null,
+      cursorLinks({
+        cursor,
+        nextCursor,
+        hrefOf: (c) => href({ cursor: c }),
+        first: { text: 'Newest' },
+        next: { text: 'Older', id: 'al-next' },
+      }),
     );
-  };
-  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+  });
   void load();
 }

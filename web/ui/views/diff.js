@@ -6,6 +6,7 @@ import { h, replace, setText } from '../dom.js';
 import { LIVE_STATES, num, shortId, statusBadge } from '../format.js';
 import { targetLink } from '../monitoring.js';
 import { pager } from '../pager.js';
+import { dataTable } from '../table.js';
 
 const PAGE = 100;
 const KINDS = ['regressed', 'recovered', 'changed', 'added', 'removed'];
@@ -31,7 +32,11 @@ export function diffPanel(run, ctx, after = Promise.resolve()) {
   );
   for (const k of KINDS) change.append(h('option', { value: k, text: `${k} (${KIND_HELP[k]})` }));
   const counts = h('dl', { class: 'stats diff-counts', id: 'df-counts' });
-  const tbody = h('tbody');
+  const table = dataTable({
+    id: 'diff-table',
+    caption: 'Targets whose status changed, in address order',
+    columns: ['Target', { text: 'Port', class: 'num' }, 'Before', 'Before message', 'Now', 'Now message'],
+  });
   const info = h('p', { class: 'small muted', id: 'df-info', 'aria-live': 'polite' });
 
   let generation = 0;
@@ -39,7 +44,7 @@ export function diffPanel(run, ctx, after = Promise.resolve()) {
     const mine = ++generation;
     const base = select.value;
     if (LIVE_STATES.includes(run.state) || !base) {
-      replace(tbody);
+      table.fill([]);
       replace(counts);
       setText(
         info,
@@ -60,8 +65,9 @@ export function diffPanel(run, ctx, after = Promise.resolve()) {
       );
       if (mine !== generation) return undefined;
       if (page.summary) showCounts(page.summary);
-      tbody.replaceChildren(
-        ...page.changes.map((c) =>
+      table.fill(
+        page.changes,
+        (c) =>
           h(
             'tr',
             { dataset: { target: c.target } },
@@ -72,13 +78,8 @@ export function diffPanel(run, ctx, after = Promise.resolve()) {
             h('td', {}, statusBadge(c.to)),
             h('td', { class: 'message', title: c.toMessage ?? '', text: c.toMessage ?? '' }),
           ),
-        ),
+        cursor ? null : 'No target changed status.',
       );
-      if (page.changes.length === 0 && !cursor)
-        replace(
-          tbody,
-          h('tr', {}, h('td', { colspan: 6, class: 'empty', text: 'No target changed status.' })),
-        );
       el.dataset.changes = String(page.changes.length);
       return page.nextCursor;
     } catch (err) {
@@ -115,30 +116,7 @@ export function diffPanel(run, ctx, after = Promise.resolve()) {
     ),
     counts,
     info,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'data', id: 'diff-table' },
-        h('caption', { class: 'visually-hidden', text: 'Targets whose status changed, in address order' }),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col', text: 'Target' }),
-            h('th', { scope: 'col', class: 'num', text: 'Port' }),
-            h('th', { scope: 'col', text: 'Before' }),
-            h('th', { scope: 'col', text: 'Before message' }),
-            h('th', { scope: 'col', text: 'Now' }),
-            h('th', { scope: 'col', text: 'Now message' }),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table.el,
     h('div', { class: 'more-row' }, pages.el),
   );
 

@@ -5,6 +5,7 @@ import { append, h, replace } from '../dom.js';
 import { num, when } from '../format.js';
 import { heatmapTable, labelSelect } from '../heatmap.js';
 import { intervalText, monitorHref, stateBar, stateChips } from '../monitoring.js';
+import { autoRefresh } from '../refresh.js';
 
 const REFRESH_MS = 5000;
 
@@ -28,51 +29,38 @@ export function fleetView(root, ctx) {
     status,
   );
 
-  let timer;
   let chosen = by;
-  const load = async () => {
-    clearTimeout(timer);
-    try {
-      const { monitors } = await api('/monitors', { signal });
-      let maps = await Promise.all(
+  const { load } = autoRefresh(ctx, REFRESH_MS, async () => {
+    const { monitors } = await api('/monitors', { signal });
+    let maps = await Promise.all(
+      monitors.map((m) =>
+        api(`/monitors/${encodeURIComponent(m.name)}/heatmap${query({ by: chosen })}`, { signal }),
+      ),
+    );
+    const keys = [...new Set(maps.flatMap((m) => m.keys))].sort();
+    if (!chosen && keys.length > 0) {
+      // No label in the URL: the first one the targets carry.
+      chosen = keys[0];
+      maps = await Promise.all(
         monitors.map((m) =>
           api(`/monitors/${encodeURIComponent(m.name)}/heatmap${query({ by: chosen })}`, { signal }),
         ),
       );
-      const keys = [...new Set(maps.flatMap((m) => m.keys))].sort();
-      if (!chosen && keys.length > 0) {
-        // No label in the URL: the first one the targets carry.
-        chosen = keys[0];
-        maps = await Promise.all(
-          monitors.map((m) =>
-            api(`/monitors/${encodeURIComponent(m.name)}/heatmap${query({ by: chosen })}`, { signal }),
-          ),
-        );
-      }
-      replace(
-        picker,
-        h(
-          'div',
-          { class: 'field' },
-          h('label', { for: 'fleet-by', text: 'Heatmap by label' }),
-          labelSelect('fleet-by', keys, chosen, (key) => {
-            location.hash = `#/fleet${query({ by: key })}`;
-          }),
-        ),
-      );
-      render(monitors, maps);
-      status.textContent = `${monitors.length} monitor${monitors.length === 1 ? '' : 's'} · updated ${new Date().toLocaleTimeString()}`;
-      ctx.showError(null);
-    } catch (err) {
-      if (signal.aborted) return;
-      ctx.showError(err);
     }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  const tick = () => {
-    if (document.hidden) timer = setTimeout(tick, REFRESH_MS);
-    else void load();
-  };
+    replace(
+      picker,
+      h(
+        'div',
+        { class: 'field' },
+        h('label', { for: 'fleet-by', text: 'Heatmap by label' }),
+        labelSelect('fleet-by', keys, chosen, (key) => {
+          location.hash = `#/fleet${query({ by: key })}`;
+        }),
+      ),
+    );
+    render(monitors, maps);
+    status.textContent = `${monitors.length} monitor${monitors.length === 1 ? '' : 's'} · updated ${new Date().toLocaleTimeString()}`;
+  });
   const render = (monitors, maps) => {
     if (monitors.length === 0) {
       replace(
@@ -120,6 +108,5 @@ export function fleetView(root, ctx) {
       }),
     );
   };
-  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   void load();
 }

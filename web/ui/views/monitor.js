@@ -16,6 +16,9 @@ import {
   targetLink,
   targetStateBadge,
 } from '../monitoring.js';
+import { cursorLinks } from '../pager.js';
+import { autoRefresh } from '../refresh.js';
+import { dataTable } from '../table.js';
 
 const REFRESH_MS = 5000;
 const PAGE_SIZES = [50, 100, 200];
@@ -63,7 +66,11 @@ export function monitorView(root, name, ctx) {
   const counts = h('div', { id: 'mon-counts' });
   const heat = h('div', { id: 'mon-heatmap' });
   const byField = h('div', { class: 'filters' });
-  const tbody = h('tbody');
+  const table = dataTable({
+    id: 'targets-table',
+    caption: `Targets of ${name}`,
+    columns: ['Target', 'Port', 'Name', 'Labels', 'State', 'Since', 'Last result', 'Checked', 'Round'],
+  });
   const matches = h('p', { class: 'muted small', id: 'tg-matches', 'aria-live': 'polite' });
   const paging = h('div', { class: 'actions', id: 'tg-paging' });
 
@@ -129,71 +136,38 @@ export function monitorView(root, name, ctx) {
       { class: 'panel' },
       h('div', { class: 'panel-head' }, h('h2', { text: 'Targets' }), matches),
       form,
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { id: 'targets-table', class: 'data' },
-          h('caption', { class: 'visually-hidden', text: `Targets of ${name}` }),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ['Target', 'Port', 'Name', 'Labels', 'State', 'Since', 'Last result', 'Checked', 'Round'].map(
-                (t) => h('th', { scope: 'col', text: t }),
-              ),
-            ),
-          ),
-          tbody,
-        ),
-      ),
+      table.el,
       paging,
     ),
   );
 
-  let timer;
-  const load = async () => {
-    clearTimeout(timer);
-    try {
-      const base = `/monitors/${encodeURIComponent(name)}`;
-      const q = { state, limit, cursor };
-      for (const [k, v] of Object.entries(labels)) q[`label.${k}`] = v;
-      const [monitor, hm0, page] = await Promise.all([
-        api(base, { signal }),
-        api(`${base}/heatmap${query({ by })}`, { signal }),
-        api(`${base}/targets${query(q)}`, { signal }),
-      ]);
-      let hm = hm0;
-      if (!by && hm.keys.length > 0) {
-        by = hm.keys[0];
-        filters.by = by;
-        hm = await api(`${base}/heatmap${query({ by })}`, { signal });
-      }
-      renderHead(monitor);
-      replace(
-        byField,
-        h('label', { for: 'mon-by', class: 'small muted', text: 'by label' }),
-        labelSelect('mon-by', hm.keys, by, (key) => go({ ...filters, by: key, cursor: '' })),
-      );
-      replace(heat, heatmapTable(hm));
-      renderTargets(page);
-      const n = matchCount(monitor, hm, state, labels);
-      matches.textContent = n === null ? '' : `${num(n)} matching`;
-      matches.dataset.count = n === null ? '' : String(n);
-      ctx.showError(null);
-    } catch (err) {
-      if (signal.aborted) return;
-      ctx.showError(err);
+  const { load } = autoRefresh(ctx, REFRESH_MS, async () => {
+    const base = `/monitors/${encodeURIComponent(name)}`;
+    const q = { state, limit, cursor };
+    for (const [k, v] of Object.entries(labels)) q[`label.${k}`] = v;
+    const [monitor, hm0, page] = await Promise.all([
+      api(base, { signal }),
+      api(`${base}/heatmap${query({ by })}`, { signal }),
+      api(`${base}/targets${query(q)}`, { signal }),
+    ]);
+    let hm = hm0;
+    if (!by && hm.keys.length > 0) {
+      by = hm.keys[0];
+      filters.by = by;
+      hm = await api(`${base}/heatmap${query({ by })}`, { signal });
     }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  const tick = () => {
-    if (document.hidden) timer = setTimeout(tick, REFRESH_MS);
-    else void load();
-  };
+    renderHead(monitor);
+    replace(
+      byField,
+      h('label', { for: 'mon-by', class: 'small muted', text: 'by label' }),
+      labelSelect('mon-by', hm.keys, by, (key) => go({ ...filters, by: key, cursor: '' })),
+    );
+    replace(heat, heatmapTable(hm));
+    renderTargets(page);
+    const n = matchCount(monitor, hm, state, labels);
+    matches.textContent = n === null ? '' : `${num(n)} matching`;
+    matches.dataset.count = n === null ? '' : String(n);
+  });
   const renderHead = (m) => {
     replace(
       title,
@@ -223,65 +197,51 @@ export function monitorView(root, name, ctx) {
     );
   };
   const renderTargets = (page) => {
-    tbody.dataset.cursor = cursor; // which page this is, for tests and scripts that page through
-    if (page.targets.length === 0) {
-      replace(tbody, h('tr', {}, h('td', { colspan: 9, class: 'empty', text: 'No target matches.' })));
-    } else {
-      replace(
-        tbody,
-        page.targets.map((t) =>
+    table.tbody.dataset.cursor = cursor; // which page this is, for tests and scripts that page through
+    table.fill(
+      page.targets,
+      (t) =>
+        h(
+          'tr',
+          { dataset: { target: t.target, state: t.state } },
+          h('td', {}, targetLink(t.target, name, t.port)),
+          h('td', { class: 'num', text: t.port ?? '' }),
+          h('td', { text: t.name ?? '' }),
           h(
-            'tr',
-            { dataset: { target: t.target, state: t.state } },
-            h('td', {}, targetLink(t.target, name, t.port)),
-            h('td', { class: 'num', text: t.port ?? '' }),
-            h('td', { text: t.name ?? '' }),
-            h(
-              'td',
-              { class: 'small' },
-              Object.entries(t.labels)
-                .map(([k, v]) => `${k}=${v}`)
-                .join(' '),
-            ),
-            h('td', {}, targetStateBadge(t.state)),
-            h('td', {}, when(t.since)),
-            h('td', {}, statusBadge(t.lastStatus)),
-            h('td', {}, when(t.lastAt)),
-            h(
-              'td',
-              {},
-              t.lastRun
-                ? h('a', {
-                    href: `#/runs/${encodeURIComponent(t.lastRun)}`,
-                    class: 'mono',
-                    text: shortId(t.lastRun),
-                  })
-                : '',
-            ),
+            'td',
+            { class: 'small' },
+            Object.entries(t.labels)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' '),
+          ),
+          h('td', {}, targetStateBadge(t.state)),
+          h('td', {}, when(t.since)),
+          h('td', {}, statusBadge(t.lastStatus)),
+          h('td', {}, when(t.lastAt)),
+          h(
+            'td',
+            {},
+            t.lastRun
+              ? h('a', {
+                  href: `#/runs/${encodeURIComponent(t.lastRun)}`,
+                  class: 'mono',
+                  text: shortId(t.lastRun),
+                })
+              : '',
           ),
         ),
-      );
-    }
+      'No target matches.',
+    );
     replace(
       paging,
-      cursor
-        ? h('a', {
-            class: 'button secondary',
-            id: 'tg-first',
-            href: monitorHref(name, { ...filters, cursor: '' }),
-            text: 'First page',
-          })
-        : null,
-      page.nextCursor
-        ? h('a', {
-            class: 'button secondary',
-            id: 'tg-next',
-            href: monitorHref(name, { ...filters, cursor: page.nextCursor }),
-            text: 'Next page',
-          })
-        : null,
+      cursorLinks({
+        cursor,
+        nextCursor: page.nextCursor,
+        hrefOf: (c) => monitorHref(name, { ...filters, cursor: c }),
+        first: { text: 'First page', id: 'tg-first' },
+        next: { text: 'Next page', id: 'tg-next' },
+      }),
     );
   };
-  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
   void load();
 }

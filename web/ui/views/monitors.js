@@ -4,6 +4,8 @@ import { api } from '../api.js';
 import { append, h, replace } from '../dom.js';
 import { CHECKS, num, when } from '../format.js';
 import { intervalText, monitorHref, stateBar, stateChips } from '../monitoring.js';
+import { autoRefresh } from '../refresh.js';
+import { dataTable } from '../table.js';
 import { parseArgLines } from './new-run.js';
 
 const REFRESH_MS = 5000;
@@ -127,7 +129,6 @@ function createForm(ctx) {
 /** Mounts the monitors page in `root`. */
 export function monitorsView(root, ctx) {
   const { signal } = ctx;
-  const tbody = h('tbody');
   const status = h('p', { class: 'muted small' });
   const details = h(
     'details',
@@ -135,6 +136,11 @@ export function monitorsView(root, ctx) {
     h('summary', { text: 'New monitor' }),
     createForm(ctx),
   );
+  const table = dataTable({
+    id: 'monitors-table',
+    caption: 'Monitors',
+    columns: ['Monitor', 'Check', 'Every', 'Targets', 'States', 'Last round', 'Actions'],
+  });
   append(
     root,
     h(
@@ -143,32 +149,11 @@ export function monitorsView(root, ctx) {
       h('h1', { text: 'Monitors' }),
       h('a', { class: 'button secondary', href: '#/fleet', text: 'Fleet' }),
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { id: 'monitors-table', class: 'data' },
-        h('caption', { class: 'visually-hidden', text: 'Monitors' }),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Monitor', 'Check', 'Every', 'Targets', 'States', 'Last round', 'Actions'].map((t) =>
-              h('th', { scope: 'col', text: t }),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table.el,
     status,
     details,
   );
 
-  let timer;
   const act = async (path, method) => {
     try {
       await api(path, { method, signal });
@@ -199,8 +184,7 @@ export function monitorsView(root, ctx) {
       class: 'danger',
       text: 'Delete',
       onclick: () => {
-        clearTimeout(timer); // no refresh while the question is open...
-        generation++; // ...nor one in flight painting over it
+        hold(); // no refresh while the question is open, nor one in flight painting over it
         replace(
           cell,
           h('span', { class: 'small', text: `Delete ${m.name} and its history?` }),
@@ -216,67 +200,39 @@ export function monitorsView(root, ctx) {
     });
     return append(cell, toggle, del);
   };
+  const row = (m) =>
+    h(
+      'tr',
+      {
+        dataset: { monitor: m.name, source: m.source, paused: String(m.status?.paused ?? m.paused) },
+      },
+      h(
+        'td',
+        {},
+        h('a', { href: monitorHref(m.name), text: m.name }),
+        ' ',
+        m.source === 'config' ? h('span', { class: 'badge', title: READ_ONLY, text: 'config file' }) : null,
+        (m.status?.paused ?? m.paused) ? h('span', { class: 'badge state-cancelled', text: 'paused' }) : null,
+      ),
+      h('td', { text: m.check }),
+      h('td', { text: intervalText(m.intervalMs) }),
+      h('td', { class: 'num', text: num(m.status?.targets ?? 0) }),
+      h(
+        'td',
+        { class: 'w-bar' },
+        stateBar(m.status?.states),
+        stateChips(m.status?.states, (s) => monitorHref(m.name, { state: s })),
+      ),
+      h('td', {}, when(m.status?.lastRound?.finishedAt ?? m.status?.lastRound?.startedAt)),
+      h('td', {}, actions(m)),
+    );
   // A load started before a pause or delete must not paint over the answer of the load after it.
-  let generation = 0;
-  const load = async () => {
-    clearTimeout(timer);
-    const mine = ++generation;
-    try {
-      const { monitors } = await api('/monitors', { signal });
-      if (mine !== generation) return;
-      if (monitors.length === 0) {
-        replace(
-          tbody,
-          h('tr', {}, h('td', { colspan: 7, class: 'empty', text: 'No monitors yet: define one below.' })),
-        );
-        details.open = true;
-      } else
-        replace(
-          tbody,
-          monitors.map((m) =>
-            h(
-              'tr',
-              {
-                dataset: { monitor: m.name, source: m.source, paused: String(m.status?.paused ?? m.paused) },
-              },
-              h(
-                'td',
-                {},
-                h('a', { href: monitorHref(m.name), text: m.name }),
-                ' ',
-                m.source === 'config'
-                  ? h('span', { class: 'badge', title: READ_ONLY, text: 'config file' })
-                  : null,
-                (m.status?.paused ?? m.paused)
-                  ? h('span', { class: 'badge state-cancelled', text: 'paused' })
-                  : null,
-              ),
-              h('td', { text: m.check }),
-              h('td', { text: intervalText(m.intervalMs) }),
-              h('td', { class: 'num', text: num(m.status?.targets ?? 0) }),
-              h(
-                'td',
-                { class: 'w-bar' },
-                stateBar(m.status?.states),
-                stateChips(m.status?.states, (s) => monitorHref(m.name, { state: s })),
-              ),
-              h('td', {}, when(m.status?.lastRound?.finishedAt ?? m.status?.lastRound?.startedAt)),
-              h('td', {}, actions(m)),
-            ),
-          ),
-        );
-      status.textContent = `${monitors.length} monitor${monitors.length === 1 ? '' : 's'} · updated ${new Date().toLocaleTimeString()}`;
-      ctx.showError(null);
-    } catch (err) {
-      if (signal.aborted) return;
-      ctx.showError(err);
-    }
-    if (!signal.aborted) timer = setTimeout(tick, REFRESH_MS);
-  };
-  const tick = () => {
-    if (document.hidden) timer = setTimeout(tick, REFRESH_MS);
-    else void load();
-  };
-  signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  const { load, hold } = autoRefresh(ctx, REFRESH_MS, async (current) => {
+    const { monitors } = await api('/monitors', { signal });
+    if (!current()) return;
+    table.fill(monitors, row, 'No monitors yet: define one below.');
+    if (monitors.length === 0) details.open = true;
+    status.textContent = `${monitors.length} monitor${monitors.length === 1 ? '' : 's'} · updated ${new Date().toLocaleTimeString()}`;
+  });
   void load();
 }

@@ -1,10 +1,11 @@
 // The results of a run: filters (status, message text, address prefix or CIDR, name, labels, failure group)
 // kept in the URL, the total of matches, keyset pages (one page in the DOM at a time) and export.
 import { api, download, query } from '../api.js';
-import { h, replace, setText } from '../dom.js';
+import { h, setText } from '../dom.js';
 import { duration, LIVE_STATES, num, STATUSES, shortId, statusBadge, when } from '../format.js';
 import { targetLink } from '../monitoring.js';
 import { pager } from '../pager.js';
+import { dataTable } from '../table.js';
 
 const PAGE_SIZES = [20, 100, 500];
 const LIVE_REFRESH_MS = 2000;
@@ -57,7 +58,13 @@ export function resultsPanel(run, ctx) {
   const size = h('select', { id: 'rs-size', name: 'limit' });
   const wanted = Number(ctx.params?.get('limit')) || 100;
   for (const n of PAGE_SIZES) size.append(h('option', { value: n, text: n, selected: n === wanted }));
-  const tbody = h('tbody');
+  const table = dataTable({
+    id: 'results-table',
+    caption: 'Results in completion order',
+    columns: ['Target', 'Port', 'Name', 'Status', 'Duration', 'Tries', 'Message', 'Started'].map((t) =>
+      ['Port', 'Duration', 'Tries'].includes(t) ? { text: t, class: 'num' } : t,
+    ),
+  });
   const info = h('p', { class: 'small muted', id: 'rs-info', 'aria-live': 'polite' });
   const exportJsonl = h('button', {
     type: 'button',
@@ -132,13 +139,12 @@ export function resultsPanel(run, ctx) {
       if (mine !== generation) return undefined;
       // The total is counted after the rows are painted: on a big run the count is the slower query.
       if (!cursor) void loadTotal(params, mine);
-      tbody.replaceChildren(...page.results.map(row));
-      if (page.results.length === 0) {
-        const filtered = Object.keys(params).length > 0;
-        const live = LIVE_STATES.includes(run.state) && !filtered;
-        const msg = live ? 'No results yet: they appear as targets complete.' : 'No results match.';
-        replace(tbody, h('tr', {}, h('td', { colspan: 8, class: 'empty', text: msg })));
-      }
+      const live = LIVE_STATES.includes(run.state) && Object.keys(params).length === 0;
+      table.fill(
+        page.results,
+        row,
+        live ? 'No results yet: they appear as targets complete.' : 'No results match.',
+      );
       el.dataset.shown = String(page.results.length);
       return page.nextCursor;
     } catch (err) {
@@ -159,31 +165,7 @@ export function resultsPanel(run, ctx) {
     ),
     form,
     reasonRow,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'data', id: 'results-table' },
-        h('caption', { class: 'visually-hidden', text: 'Results in completion order' }),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Target', 'Port', 'Name', 'Status', 'Duration', 'Tries', 'Message', 'Started'].map((t) =>
-              h('th', {
-                scope: 'col',
-                class: ['Port', 'Duration', 'Tries'].includes(t) ? 'num' : null,
-                text: t,
-              }),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table.el,
     h('div', { class: 'more-row' }, pages.el, info),
   );
 

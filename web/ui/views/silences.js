@@ -2,9 +2,10 @@
 // creates one (POST /api/v1/silences), prefilled from the URL (`new=1&monitor=&matcher=&target=`, as an
 // alert's "Silence" link gives).
 import { api, query } from '../api.js';
-import { append, h, replace } from '../dom.js';
+import { append, h } from '../dom.js';
 import { when } from '../format.js';
 import { monitorHref } from '../monitoring.js';
+import { dataTable } from '../table.js';
 
 const DURATIONS = [
   { text: '1 hour', ms: 3_600_000 },
@@ -118,7 +119,11 @@ function createForm(ctx, onCreated) {
 export function silencesView(root, ctx) {
   const { signal } = ctx;
   const all = ctx.params.get('all') === 'true';
-  const tbody = h('tbody');
+  const table = dataTable({
+    id: 'silences-table',
+    caption: 'Silences',
+    columns: ['Monitor', 'Matchers', 'Targets', 'From', 'Until', 'Comment', ''],
+  });
   const load = async () => {
     try {
       const { silences } = await api(`/silences${query({ all: all ? 'true' : '' })}`, { signal });
@@ -145,27 +150,7 @@ export function silencesView(root, ctx) {
         h('a', { class: 'button secondary', href: '#/alerts', text: 'Alerts' }),
       ),
     ),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { id: 'silences-table', class: 'data' },
-        h('caption', { class: 'visually-hidden', text: 'Silences' }),
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            ['Monitor', 'Matchers', 'Targets', 'From', 'Until', 'Comment', ''].map((t) =>
-              h('th', { scope: 'col', text: t }),
-            ),
-          ),
-        ),
-        tbody,
-      ),
-    ),
+    table.el,
     h(
       'details',
       { class: 'panel', id: 'new-silence', open: ctx.params.get('new') === '1' },
@@ -174,14 +159,10 @@ export function silencesView(root, ctx) {
     ),
   );
   const render = (silences) => {
-    if (silences.length === 0) {
-      replace(tbody, h('tr', {}, h('td', { colspan: 7, class: 'empty', text: 'No silences.' })));
-      return;
-    }
     const now = Date.now();
-    replace(
-      tbody,
-      silences.map((s) =>
+    table.fill(
+      silences,
+      (s) =>
         h(
           'tr',
           { dataset: { silence: s.id } },
@@ -220,7 +201,7 @@ export function silencesView(root, ctx) {
               : h('span', { class: 'muted small', text: 'ended' }),
           ),
         ),
-      ),
+      'No silences.',
     );
   };
   void load();

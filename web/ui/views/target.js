@@ -5,6 +5,7 @@ import { api, query } from '../api.js';
 import { append, h, replace } from '../dom.js';
 import { duration, shortId, statusBadge, when } from '../format.js';
 import { monitorHref, pct, targetStateBadge } from '../monitoring.js';
+import { dataTable } from '../table.js';
 import { timelineSegments } from '../timeline.js';
 
 const WINDOWS = [
@@ -116,44 +117,28 @@ function uptimeList(uptime) {
 function transitionsTable(transitions) {
   if (transitions.length === 0)
     return h('p', { class: 'muted', text: 'No transitions kept for this target.' });
-  return h(
-    'div',
-    { class: 'table-wrap' },
+  const table = dataTable({
+    class: 'transitions',
+    caption: 'Transitions, newest first',
+    columns: ['When', 'From', 'To', 'Result', 'Message', 'Round'],
+  });
+  table.fill(transitions, (t) =>
     h(
-      'table',
-      { class: 'data transitions' },
-      h('caption', { class: 'visually-hidden', text: 'Transitions, newest first' }),
+      'tr',
+      { dataset: { from: t.from, to: t.to } },
+      h('td', {}, when(t.at)),
+      h('td', {}, targetStateBadge(t.from)),
+      h('td', {}, targetStateBadge(t.to)),
+      h('td', {}, statusBadge(t.status)),
+      h('td', { class: 'small', text: t.message }),
       h(
-        'thead',
+        'td',
         {},
-        h(
-          'tr',
-          {},
-          ['When', 'From', 'To', 'Result', 'Message', 'Round'].map((t) => h('th', { scope: 'col', text: t })),
-        ),
-      ),
-      h(
-        'tbody',
-        {},
-        transitions.map((t) =>
-          h(
-            'tr',
-            { dataset: { from: t.from, to: t.to } },
-            h('td', {}, when(t.at)),
-            h('td', {}, targetStateBadge(t.from)),
-            h('td', {}, targetStateBadge(t.to)),
-            h('td', {}, statusBadge(t.status)),
-            h('td', { class: 'small', text: t.message }),
-            h(
-              'td',
-              {},
-              h('a', { href: `#/runs/${encodeURIComponent(t.run)}`, class: 'mono', text: shortId(t.run) }),
-            ),
-          ),
-        ),
+        h('a', { href: `#/runs/${encodeURIComponent(t.run)}`, class: 'mono', text: shortId(t.run) }),
       ),
     ),
   );
+  return table.el;
 }
 
 /** Mounts the target's page in `root`. */
