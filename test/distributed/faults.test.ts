@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/distributed/coordinator.js';
+import type { JetStreamExecutor } from '../../src/distributed/coordinator.js';
 import type { Heartbeat } from '../../src/distributed/messages.js';
 import { WorkersRegistry } from '../../src/distributed/workers-registry.js';
 import { requireService } from '../helpers/services.js';
@@ -9,13 +8,14 @@ import {
   loopbackListener,
   natsFixture,
   newRunId,
-  silent,
   spawnWorker,
   stopWorkers,
   tcpRun,
+  testExecutor,
   type WorkerProcess,
+  watchHeartbeats,
 } from './harness.js';
-import { allResults, createRunRecord, tempStore } from './store-helpers.js';
+import { allResults, createRunRecord, expectOnePerTarget, tempStore } from './store-helpers.js';
 
 const up = await requireService('NATS', 4222);
 const TOTAL = 1024;
@@ -29,15 +29,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
   const closers: (() => Promise<void>)[] = [];
 
   const executor = async () => {
-    const e = await createJetStreamExecutor({
-      nc: nats.nc,
-      log: silent,
-      prefix: nats.prefix,
-      limits: { ackWaitMs: 2000 },
-      registry: createBuiltinRegistry(),
-      shardSize: 32,
-      window: 8,
-    });
+    const e = await testExecutor(nats, { ackWaitMs: 2000 });
     executors.push(e);
     return e;
   };
@@ -71,24 +63,11 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     await nats?.cleanup();
   });
 
-  async function expectOnePerTarget(runId: string, status?: string): Promise<void> {
-    const stored = await allResults(db.store, runId);
-    expect(stored).toHaveLength(TOTAL);
-    expect(new Set(stored.map((r) => r.target)).size).toBe(TOTAL);
-    if (status) expect(stored.filter((r) => r.status !== status)).toEqual([]);
-  }
-
   it('kill -9 of a worker mid-run still ends with exactly one result per target', async () => {
     const listener = await loopbackListener('banner', 20);
     closers.push(listener.close);
     const holding = new Map<string, number>();
-    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
-      callback: (_err, msg) => {
-        const hb = msg.json<Heartbeat>();
-        holding.set(hb.name, hb.shards);
-      },
-    });
-    closers.push(async () => sub.unsubscribe());
+    closers.push(watchHeartbeats(nats, (hb) => holding.set(hb.name, hb.shards)));
     await startWorkers(3);
     const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', TOTAL);
@@ -120,7 +99,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     );
     expect(killed).toBeDefined();
     expect(yielded).toBeGreaterThanOrEqual(TOTAL);
-    await expectOnePerTarget(runId, 'pass');
+    await expectOnePerTarget(db.store, runId, TOTAL, 'pass');
   }, 120_000); // ~10 s idle; the 5 s lease and process start-ups stretch under load
 
   it('SIGTERM drains a worker: it hands its shards back, exits 0, and the run still gets one result per target', async () => {
@@ -128,13 +107,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     const listener = await loopbackListener('banner', 200);
     closers.push(listener.close);
     const holding = new Map<string, number>();
-    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
-      callback: (_err, msg) => {
-        const hb = msg.json<Heartbeat>();
-        holding.set(hb.name, hb.shards);
-      },
-    });
-    closers.push(async () => sub.unsubscribe());
+    closers.push(watchHeartbeats(nats, (hb) => holding.set(hb.name, hb.shards)));
     workers = await Promise.all(
       ['w1', 'w2'].map((n) =>
         spawnWorker(nats.prefix, n, [
@@ -180,10 +153,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     expect(drained).toBeDefined();
     expect(await exit).toBe(0);
     expect(drained!.logs.some((l) => l.includes('"shard handed back on drain"'))).toBe(true);
-    const stored = await allResults(db.store, runId);
-    expect(stored).toHaveLength(DRAIN_TOTAL);
-    expect(new Set(stored.map((r) => r.target)).size).toBe(DRAIN_TOTAL);
-    expect(stored.filter((r) => r.status !== 'pass')).toEqual([]);
+    await expectOnePerTarget(db.store, runId, DRAIN_TOTAL, 'pass');
   });
 
   it('a coordinator restart mid-run resumes the run', async () => {
@@ -213,7 +183,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     const second = await executor();
     expect(await second.resumableRuns()).toContain(runId);
     await ingest(second.execute({ id: runId }, spec(), new AbortController().signal), db.store);
-    await expectOnePerTarget(runId, 'pass');
+    await expectOnePerTarget(db.store, runId, TOTAL, 'pass');
     expect(await second.resumableRuns()).not.toContain(runId);
   });
 
@@ -223,12 +193,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     const registry = new WorkersRegistry({ nc: nats.nc, prefix: nats.prefix, heartbeatMs: 200 });
     closers.push(async () => registry.close());
     const beats: Heartbeat[] = [];
-    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
-      callback: (_err, msg) => {
-        beats.push(msg.json<Heartbeat>());
-      },
-    });
-    closers.push(async () => sub.unsubscribe());
+    closers.push(watchHeartbeats(nats, (hb) => beats.push(hb)));
     await startWorkers(3);
     const runId = newRunId();
     await createRunRecord(db.store, runId, 'tcp', TOTAL);
@@ -260,7 +225,7 @@ describe.skipIf(!up)('distributed runs under faults', () => {
     // ~100 ms on an idle machine; the bound only separates "cancelled" from "waited for the 60 s deadline"
     // and holds on a 2-core machine under heavy load.
     expect(settledAt - cancelAt).toBeLessThan(10_000);
-    await expectOnePerTarget(runId, 'cancelled');
+    await expectOnePerTarget(db.store, runId, TOTAL, 'cancelled');
     // Each worker's first heartbeat sent 1 s or more after the cancel (and after the run settled) shows
     // nothing in flight.
     const quietFrom = Math.max(cancelAt + 1000, settledAt);

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import pino from 'pino';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import type { ExecuteSpec } from '../../src/distributed/coordinator.js';
+import {
+  createJetStreamExecutor,
+  type ExecuteSpec,
+  type JetStreamExecutor,
+  type JetStreamExecutorOptions,
+} from '../../src/distributed/coordinator.js';
+import type { Heartbeat } from '../../src/distributed/messages.js';
 import { distNames } from '../../src/distributed/names.js';
 import { connectNats, deleteStreams, type NatsConnection } from '../../src/distributed/nats.js';
 import type { Result } from '../../src/engine/result.js';
@@ -43,6 +49,36 @@ export async function* loopbackTargets(base: string, count: number, port?: numbe
       ? { address: intToIpv4(start + i), labels: {} }
       : { address: intToIpv4(start + i), port, labels: {} };
   }
+}
+
+/**
+ * A coordinator as the distributed tests run it: the built-in checks, shards of 32 targets, a window of 8 shards.
+ * `limits.ackWaitMs` must match the workers' `--ack-wait` (both default to 5 s).
+ */
+export function testExecutor(
+  nats: { nc: NatsConnection; prefix: string },
+  limits?: JetStreamExecutorOptions['limits'],
+): Promise<JetStreamExecutor> {
+  return createJetStreamExecutor({
+    nc: nats.nc,
+    log: silent,
+    prefix: nats.prefix,
+    ...(limits ? { limits } : {}),
+    registry: createBuiltinRegistry(),
+    shardSize: 32,
+    window: 8,
+  });
+}
+
+/** Calls `onBeat` with every worker heartbeat under the prefix; the returned function unsubscribes. */
+export function watchHeartbeats(
+  nats: { nc: NatsConnection; prefix: string },
+  onBeat: (hb: Heartbeat) => void,
+): () => Promise<void> {
+  const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
+    callback: (_err, msg) => onBeat(msg.json<Heartbeat>()),
+  });
+  return async () => sub.unsubscribe();
 }
 
 const tcp = createBuiltinRegistry().get('tcp');

@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createBuiltinRegistry } from '../../src/checks/builtins.js';
-import { createJetStreamExecutor, type JetStreamExecutor } from '../../src/distributed/coordinator.js';
+import type { JetStreamExecutor } from '../../src/distributed/coordinator.js';
 import type { Heartbeat, ResultBatch } from '../../src/distributed/messages.js';
 import { connectNats } from '../../src/distributed/nats.js';
 import type { Result } from '../../src/engine/result.js';
@@ -10,13 +9,14 @@ import {
   loopbackListener,
   natsFixture,
   newRunId,
-  silent,
   spawnWorker,
   stopWorkers,
   tcpRun,
+  testExecutor,
   type WorkerProcess,
+  watchHeartbeats,
 } from './harness.js';
-import { allResults, createRunRecord, tempStore } from './store-helpers.js';
+import { createRunRecord, expectOnePerTarget, tempStore } from './store-helpers.js';
 
 const up = await requireService('NATS', 4222);
 
@@ -35,14 +35,7 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
 
   const executor = async () => {
     // Default limits: the coordinator and the workers agree on the default 5 s ack wait.
-    const e = await createJetStreamExecutor({
-      nc: nats.nc,
-      log: silent,
-      prefix: nats.prefix,
-      registry: createBuiltinRegistry(),
-      shardSize: 32,
-      window: 8,
-    });
+    const e = await testExecutor(nats);
     executors.push(e);
     return e;
   };
@@ -50,13 +43,7 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
   beforeAll(async () => {
     nats = await natsFixture();
     db = await tempStore();
-    const sub = nats.nc.subscribe(`${nats.prefix}.workers.heartbeat`, {
-      callback: (_err, msg) => {
-        const hb = msg.json<Heartbeat>();
-        beats.set(hb.name, hb);
-      },
-    });
-    closers.push(async () => sub.unsubscribe());
+    closers.push(watchHeartbeats(nats, (hb) => beats.set(hb.name, hb)));
     workers = await Promise.all(
       ['w1', 'w2'].map((n) =>
         spawnWorker(nats.prefix, n, ['--concurrency', '8', '--heartbeat', '200ms', '--shards', '2']),
@@ -87,9 +74,7 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
       ratePerSec: RATE,
     };
     await ingest(e.execute({ id: runId }, spec, new AbortController().signal), db.store);
-    const stored = await allResults(db.store, runId);
-    expect(stored).toHaveLength(TOTAL);
-    expect(stored.every((r) => r.status === 'pass')).toBe(true);
+    const stored = await expectOnePerTarget(db.store, runId, TOTAL, 'pass');
     const starts = stored.map((r) => Date.parse(r.startedAt)).sort((a, b) => a - b);
     const spanMs = starts.at(-1)! - starts[0]!;
     const measured = ((TOTAL - 1) / spanMs) * 1000;
@@ -145,10 +130,7 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
       },
     );
     expect(killed).toBeDefined();
-    const stored = await allResults(db.store, runId);
-    expect(stored).toHaveLength(TOTAL);
-    expect(new Set(stored.map((r) => r.target)).size).toBe(TOTAL);
-    expect(stored.filter((r) => r.status !== 'pass')).toEqual([]);
+    await expectOnePerTarget(db.store, runId, TOTAL, 'pass');
     expect(redelivered.length).toBeGreaterThan(0);
     const first = redelivered[0]!;
     expect(first.batch.worker).not.toBe(killed!.name);
@@ -165,14 +147,7 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
       tcpRun({ port: listener.port, base: '127.33.0.0', total: TOTAL, concurrency: 8, timeoutMs: 3000 });
     // The first coordinator has a connection of its own; 8 shards fit its window, so it is done publishing.
     const doomedNc = await connectNats(NATS_URL, 'doomed-coordinator');
-    const doomed = await createJetStreamExecutor({
-      nc: doomedNc,
-      log: silent,
-      prefix: nats.prefix,
-      registry: createBuiltinRegistry(),
-      shardSize: 32,
-      window: 8,
-    });
+    const doomed = await testExecutor({ nc: doomedNc, prefix: nats.prefix });
     const results = doomed.execute({ id: runId }, spec(), new AbortController().signal);
     for (let i = 0; i < 40; i++) {
       const next = await results.next();
@@ -191,8 +166,6 @@ describe.skipIf(!up)('distributed mode on time: global rate, lease redelivery, p
     });
     // Before: the resumed coordinator waited for the results' 30 s ack wait (up to 61 s) before reading.
     expect(firstMs).toBeLessThan(10_000);
-    const stored = await allResults(db.store, runId);
-    expect(stored).toHaveLength(TOTAL);
-    expect(new Set(stored.map((r) => r.target)).size).toBe(TOTAL);
+    await expectOnePerTarget(db.store, runId, TOTAL);
   }, 90_000);
 });

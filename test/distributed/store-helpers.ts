@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { emptyCounts, type Result } from '../../src/engine/result.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
@@ -46,4 +47,18 @@ export async function allResults(store: Store, runId: string): Promise<Result[]>
     if (!page.nextCursor) return out;
     cursor = page.nextCursor;
   }
+}
+
+/** Asserts the run stored `total` results, one per target (each with `status`, when given); returns them. */
+export async function expectOnePerTarget(
+  store: Store,
+  runId: string,
+  total: number,
+  status?: string,
+): Promise<Result[]> {
+  const stored = await allResults(store, runId);
+  expect(stored).toHaveLength(total);
+  expect(new Set(stored.map((r) => r.target)).size).toBe(total);
+  if (status) expect(stored.filter((r) => r.status !== status)).toEqual([]);
+  return stored;
 }
