@@ -9,7 +9,7 @@ import { OutcomeSummary } from '../engine/outcome-summary.js';
 import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
-import { openTargets } from '../targets/index.js';
+import { makeResolver, openTargets } from '../targets/index.js';
 import { EXIT } from './exit-codes.js';
 import {
   type OutputFormat,
@@ -22,7 +22,7 @@ import {
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
-import { buildRegistry, closeSharedResources, leaseTtlMs, makeResolver } from './runtime.js';
+import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
 
 interface RunFlags {
   targetsFile: string[];

@@ -1,7 +1,6 @@
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
-import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
-import { systemResolve } from '../targets/index.js';
+import { closeSharedDnsClient } from '../dns/index.js';
 import { parseDurationMs } from './parse-options.js';
 
 let userChecksLoaded = false;
@@ -15,15 +14,6 @@ export async function buildRegistry(checkModule?: string): Promise<CheckRegistry
     registry.register(await loadCheckModule(checkModule));
   }
   return registry;
-}
-
-/**
- * Name resolution for hostname targets and `--resolve`: with `--resolver`, our own DNS client (many queries
- * in flight, A and AAAA at once); without, the system resolver (which also honours /etc/hosts).
- */
-export function makeResolver(resolver?: string): (name: string, signal: AbortSignal) => Promise<string[]> {
-  if (resolver === undefined) return systemResolve;
-  return resolveHost(getSharedDnsClient(), parseDnsServer(resolver));
 }
 
 /** Closes process-wide pools (DNS sockets, worker threads) so the process can exit on its own. */

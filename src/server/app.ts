@@ -1,12 +1,12 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
-import { makeResolver } from '../cli/runtime.js';
 import type { ConfigHolder } from '../config/config-holder.js';
 import type { Executor } from '../engine/executor.js';
 import { renderOverloadMetrics } from '../engine/overload.js';
 import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
 import type { Store } from '../store/store.js';
+import { makeResolver } from '../targets/make-resolver.js';
 import { AllowList } from './allow-list.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';

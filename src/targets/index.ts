@@ -3,6 +3,7 @@ export { foldAddresses, foldIpv4Ranges } from './fold.js';
 export { formatOfPath, TARGET_FILE_FORMATS, type TargetFileFormat } from './formats.js';
 export { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt } from './ip.js';
 export { EMPTY_LABELS, isLabelKey } from './labels.js';
+export { makeResolver } from './make-resolver.js';
 export {
   type OpenTargetsOptions,
   openTargets,

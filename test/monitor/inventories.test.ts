@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeResolver } from '../../src/cli/runtime.js';
 import { TargetParseError } from '../../src/core/errors.js';
 import { closeSharedDnsClient } from '../../src/dns/index.js';
 import {
@@ -15,6 +14,7 @@ import {
   inventoryOf,
 } from '../../src/monitor/inventories/index.js';
 import type { Inventory } from '../../src/monitor/types.js';
+import { makeResolver } from '../../src/targets/make-resolver.js';
 import type { Target } from '../../src/targets/target.js';
 
 const deps: InventoryDeps = { resolverFor: makeResolver };

@@ -16,7 +16,7 @@ export { OpenTargetsInventory } from './targets-inventory.js';
 export interface InventoryDeps {
   /**
    * The resolver for a `dns:` inventory: `server` is its `resolver:` (`ip[:port]`), absent for the system
-   * resolver. The CLI passes `makeResolver` (src/cli/runtime.ts), the same as `run --resolver`.
+   * resolver. The CLI passes `makeResolver` (src/targets/make-resolver.ts), the same as `run --resolver`.
    */
   readonly resolverFor: (server: string | undefined) => ResolveFn;
 }
