@@ -1,7 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import {
-  type DnsAnswer,
   type DnsRecordType,
   decodeReply,
   encodeQuery,
@@ -13,6 +12,7 @@ import {
 import { DnsClientClosedError, DnsNoReplyError, DnsQueryError, DnsTcpError } from './errors.js';
 import { canonicalAddress, type DnsServer, formatDnsServer } from './server-spec.js';
 import { TimerWheel, type WheelEntry } from './timer-wheel.js';
+import type { DnsAnswer } from './types.js';
 import { AimdWindow } from './window.js';
 
 export interface DnsClientOptions {

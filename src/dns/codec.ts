@@ -1,6 +1,7 @@
 import packet from 'dns-packet';
 import { DnsQueryError } from './errors.js';
 import { decodeReplyFast } from './fast-decode.js';
+import type { DecodedReply, DnsAnswer } from './types.js';
 
 /** The record types fleetprobe asks for (the `dns` check's `type`). */
 export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SOA', 'PTR'] as const;
@@ -19,15 +20,6 @@ const TYPE_CODES: Record<DnsRecordType, number> = {
 
 export function isDnsRecordType(value: string): value is DnsRecordType {
   return Object.hasOwn(TYPE_CODES, value);
-}
-
-/** One answer, normalised to a string: A/AAAA the address, names without the trailing dot, MX `"10 mx.example"`,
- * TXT its strings concatenated, SOA `"mname rname serial refresh retry expire minimum"`. */
-export interface DnsAnswer {
-  name: string;
-  type: string;
-  ttl: number;
-  data: string;
 }
 
 const FLAG_RD = 0x0100;
@@ -123,13 +115,6 @@ export function replyMatchesQuery(reply: Buffer, query: Buffer, qLen: number): b
 /** The TC (truncated) bit of a reply. */
 export function isTruncated(reply: Buffer): boolean {
   return (reply[2]! & 0x02) !== 0;
-}
-
-export interface DecodedReply {
-  rcode: string;
-  authoritative: boolean;
-  answers: DnsAnswer[];
-  authorities: DnsAnswer[];
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { DecodedReply, DnsAnswer } from './codec.js';
 import { canonicalAddress } from './server-spec.js';
+import type { DecodedReply, DnsAnswer } from './types.js';
 
 const RCODES = [
   'NOERROR',

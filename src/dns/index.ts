@@ -5,7 +5,7 @@ export {
   type DnsQuery,
   type DnsResponse,
 } from './client.js';
-export { DNS_RECORD_TYPES, type DnsAnswer, type DnsRecordType, isDnsRecordType } from './codec.js';
+export { DNS_RECORD_TYPES, type DnsRecordType, isDnsRecordType } from './codec.js';
 export {
   DnsClientClosedError,
   DnsNoReplyError,
@@ -24,4 +24,5 @@ export {
 } from './server-spec.js';
 export { closeSharedDnsClient, getSharedDnsClient } from './shared-client.js';
 export { TimerWheel } from './timer-wheel.js';
+export type { DecodedReply, DnsAnswer } from './types.js';
 export { AimdWindow } from './window.js';

@@ -1,9 +1,9 @@
 import { isFleetprobeError } from '../../core/errors.js';
-import type { DnsAnswer } from '../../dns/codec.js';
 import { DnsNoReplyError, DnsQueryError, DnsTcpError } from '../../dns/errors.js';
 import { reverseName } from '../../dns/reverse.js';
 import { type DnsServer, formatDnsServer } from '../../dns/server-spec.js';
 import { getSharedDnsClient } from '../../dns/shared-client.js';
+import type { DnsAnswer } from '../../dns/types.js';
 import type { Target } from '../../targets/target.js';
 import { defineCheck, type Observation } from '../check.js';
 import { type DnsArgs, type DnsExpectation, dnsArgs } from './dns-args.js';
