@@ -1,7 +1,7 @@
 import { type FailureGroup, GroupTargets } from '../engine/failure-groups.js';
 import type { Status } from '../engine/result.js';
-import type { Store } from './store.js';
 import { parseTargetKey } from './target-key.js';
+import type { Store } from './types.js';
 
 /** Target keys read per query while folding a group. */
 const TARGET_PAGE = 20_000;

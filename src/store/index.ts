@@ -22,17 +22,17 @@ export type {
 } from './monitor-store.js';
 export { escapeLike, ipv4Cidr, type ResultFilter } from './result-filter.js';
 export { type RetentionHandle, startRetention } from './retention.js';
+export { openStore } from './store.js';
+export { targetKey } from './target-key.js';
 export {
   DIFF_KINDS,
   type DiffChange,
   type DiffKind,
   type DiffSummary,
   type OpenStoreOptions,
-  openStore,
   RUN_STATES,
   type RunRecord,
   type RunState,
   type Store,
   type StoredGroup,
-} from './store.js';
-export { targetKey } from './target-key.js';
+} from './types.js';

@@ -20,6 +20,7 @@ import { createPostgresDialect } from './postgres/postgres-dialect.js';
 import { filterExpression, type ResultFilter } from './result-filter.js';
 import type { Database, ResultRow, ResultsTable, RunsTable } from './schema.js';
 import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
+import { targetKey } from './target-key.js';
 import type {
   DiffChange,
   DiffKind,
@@ -30,8 +31,7 @@ import type {
   RunState,
   Store,
   StoredGroup,
-} from './store.js';
-import { targetKey } from './target-key.js';
+} from './types.js';
 
 /** The SQL condition of each kind of change, over the diff's derived table `d`. */
 const DIFF_KIND_CLAUSE: Record<DiffKind, RawBuilder<unknown>> = {

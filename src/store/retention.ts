@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Store } from './store.js';
+import type { Store } from './types.js';
 
 export interface RetentionHandle {
   /** Runs one sweep now (also used by the timer). Resolves to the number of runs deleted; never rejects. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RunRecord, Store } from './store.js';
+import type { RunRecord, Store } from './types.js';
 
 /** States in which a run's results may still change. */
 const LIVE_STATES: readonly string[] = ['queued', 'running'];
