@@ -1,24 +1,7 @@
 import { UsageError } from '../core/errors.js';
 
 export { parseDurationMs } from '../core/duration.js';
-
-export function parseIntOption(
-  value: string,
-  flag: string,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (!/^\d+$/.test(value.trim())) throw new UsageError(`${flag}: "${value}" is not a whole number`);
-  const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`${flag}: ${n} is out of range (${min}..${max})`);
-  return n;
-}
-
-export function parsePositiveNumber(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag}: "${value}" is not a positive number`);
-  return n;
-}
+export { parseIntOption, parsePositiveNumber } from '../core/number-options.js';
 
 /**
  * Check arguments from `-a key=value` (repeatable) and `--args-json '{...}'`; `-a` wins on conflict.

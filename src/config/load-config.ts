@@ -7,6 +7,7 @@ import type { AlertRule } from '../alerts/rules.js';
 import { type Silence, silenceInputSchema } from '../alerts/silences.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { TargetParseError } from '../core/errors.js';
+import { type DocPath, YamlSource } from '../core/yaml-source.js';
 import type { InventoryKind, InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import { INVENTORY_KINDS } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
@@ -23,7 +24,6 @@ import {
   monitorListEntrySchema,
 } from './schema.js';
 import { isMap, Validation } from './validation.js';
-import { type DocPath, YamlSource } from './yaml-source.js';
 
 /** Largest config file read: 4 MiB. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { describeValue } from '../core/text.js';
+import { type DocPath, formatPath, type YamlSource } from '../core/yaml-source.js';
 import type { ConfigProblem } from './config-error.js';
-import { type DocPath, formatPath, type YamlSource } from './yaml-source.js';
 
 /**
  * Collects the problems of one config document, each at the line and column its path points to, so that a

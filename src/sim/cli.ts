@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { parseDurationMs, parseIntOption } from '../cli/parse-options.js';
+import { parseDurationMs } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
+import { parseIntOption } from '../core/number-options.js';
 import { intToIpv4 } from './ipv4.js';
 import { DEFAULT_MANIFEST_TIMEOUT_MS, manifestCheckArgs, writeManifest } from './manifest.js';
 import {

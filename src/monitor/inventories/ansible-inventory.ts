@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
-import { YamlSource } from '../../config/yaml-source.js';
 import { TargetParseError } from '../../core/errors.js';
+import { YamlSource } from '../../core/yaml-source.js';
 import type { Target } from '../../targets/target.js';
 import type { Inventory } from '../types.js';
 import { parseAnsibleIni } from './ansible-ini.js';
