@@ -1,3 +1,5 @@
+import { timerWait } from '../core/timer-wait.js';
+
 /** Sleeps are skipped when the next start is due within this many ms: a 250,000-target round arms ~1 timer per tick, not one per target. */
 const PACE_TICK_MS = 10;
 
@@ -30,24 +32,9 @@ export async function* paceTargets<T>(
   let i = 0;
   for await (const t of targets) {
     const waitMs = opts.startedAtMs + startOffsetMs(i, opts.expectedCount, opts.spreadMs) - now();
-    if (waitMs > PACE_TICK_MS) await sleep(waitMs, opts.signal);
+    if (waitMs > PACE_TICK_MS) await timerWait(waitMs, opts.signal);
     opts.signal.throwIfAborted();
     i++;
     yield t;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

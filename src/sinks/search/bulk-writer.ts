@@ -1,5 +1,6 @@
 import type { Client } from '@elastic/elasticsearch';
 import { describeError } from '../../core/errors.js';
+import { timerWait } from '../../core/timer-wait.js';
 import type { SearchDocument } from './document.js';
 import type { IndexNamePattern } from './index-name.js';
 
@@ -41,25 +42,6 @@ export interface BulkWriterOptions {
 }
 
 const MAX_PROBLEMS = 10;
-
-/**
- * Waits `ms`, or rejects when `signal` aborts. The global `setTimeout` (not `core/deadline`'s `delay`, built on
- * `timers/promises`) so that fake timers drive the backoff in tests: time is their subject.
- */
-function backoff(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** A request-level failure worth retrying: overload, server faults, and no answer at all. */
 function retryable(err: unknown): boolean {
@@ -173,7 +155,7 @@ export class BulkWriter {
         return out;
       }
       try {
-        await backoff(this.backoffMs(attempt), signal);
+        await timerWait(this.backoffMs(attempt), signal);
       } catch {
         out.aborted += again.length;
         return out;
