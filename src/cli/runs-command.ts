@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import { request } from 'undici';
 import { FleetprobeError, UsageError } from '../core/errors.js';
 import { type Result, STATUSES, type Status } from '../engine/result.js';
-import { type DiffChange, openStore, RUN_STATES, type RunRecord, type Store } from '../store/index.js';
+import {
+  type DiffChange,
+  openStore,
+  RUN_STATES,
+  type RunQuery,
+  type RunRecord,
+  type Store,
+} from '../store/index.js';
 import { parseIntOption } from './parse-options.js';
 
 interface RunsFlags {
@@ -16,14 +23,7 @@ type Page<K extends string, T> = { [P in K]: T[] } & { nextCursor: string | null
 
 /** What `fleetprobe runs` reads from: a server's API or a store directly. */
 interface RunsSource {
-  listRuns(q: {
-    check?: string;
-    state?: string;
-    idPrefix?: string;
-    monitor?: string;
-    limit: number;
-    cursor?: string;
-  }): Promise<Page<'runs', RunRecord>>;
+  listRuns(q: RunQuery): Promise<Page<'runs', RunRecord>>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listResults(
     id: string,

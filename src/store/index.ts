@@ -31,6 +31,7 @@ export {
   type DiffSummary,
   type OpenStoreOptions,
   RUN_STATES,
+  type RunQuery,
   type RunRecord,
   type RunState,
   type Store,

@@ -27,6 +27,7 @@ import type {
   DiffSummary,
   MarkInterruptedOptions,
   OpenStoreOptions,
+  RunQuery,
   RunRecord,
   RunState,
   Store,
@@ -233,14 +234,7 @@ class KyselyStore implements Store {
     });
   }
 
-  listRuns(q: {
-    check?: string;
-    state?: string;
-    idPrefix?: string;
-    monitor?: string;
-    limit: number;
-    cursor?: string;
-  }) {
+  listRuns(q: RunQuery) {
     return this.#guard('listRuns', async () => {
       const after = intCursor(q.cursor);
       let query = this.#db.selectFrom('runs').selectAll();

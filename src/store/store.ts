@@ -9,6 +9,7 @@ export {
   type MarkInterruptedOptions,
   type OpenStoreOptions,
   RUN_STATES,
+  type RunQuery,
   type RunRecord,
   type RunState,
   type Store,

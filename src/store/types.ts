@@ -34,6 +34,16 @@ export interface RunRecord {
   owner: string | null;
 }
 
+/** Which runs `listRuns` returns: every field narrows; `cursor` is the previous page's `nextCursor`. */
+export type RunQuery = {
+  check?: string;
+  state?: string;
+  idPrefix?: string;
+  monitor?: string;
+  limit: number;
+  cursor?: string;
+};
+
 /** Which runs `markInterrupted` may take over. */
 export interface MarkInterruptedOptions {
   /** Runs left alone whatever their owner (the runs this process resumes). */
@@ -102,14 +112,7 @@ export interface Store {
    * Newest first. `idPrefix` keeps runs whose id starts with it (SQLite ignores ASCII case there): how the
    * CLI resolves the 8-character ids the dashboard shows. `monitor` keeps the rounds of one monitor.
    */
-  listRuns(q: {
-    check?: string;
-    state?: string;
-    idPrefix?: string;
-    monitor?: string;
-    limit: number;
-    cursor?: string;
-  }): Promise<{
+  listRuns(q: RunQuery): Promise<{
     runs: RunRecord[];
     nextCursor: string | null;
   }>;
