@@ -1,3 +1,4 @@
+import type { Deadline } from '../core/deadline.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
 
@@ -8,6 +9,30 @@ import { loopMonitor } from '../core/loop-monitor.js';
  */
 export function stallLateMs(timeoutMs: number): number {
   return Math.min(100, Math.max(20, timeoutMs * 0.05));
+}
+
+/**
+ * Whether this process's own loop made an answer late, judged when the check settled (`nowMs`) before the engine
+ * stopped waiting for it:
+ * - `late`: the deadline has passed but its timer has not run: the loop was busy until the check returned (its
+ *   own synchronous code, or a stall while its answer waited). It counts as a timeout, re-run once;
+ * - `read-after-stall`: the timer ran, late, and its verdict waits for the poll phase (`createDeadline` defers the
+ *   abort by one loop turn): the answer was waiting in its socket at the deadline, and stands;
+ * - `stands`: in time, or settled within the grace after the abort (the check decided at its deadline).
+ */
+export function answerTiming(deadline: Deadline, nowMs = Date.now()): 'stands' | 'late' | 'read-after-stall' {
+  if (deadline.signal.aborted) return 'stands';
+  if (deadline.timerLateMs !== undefined) return 'read-after-stall';
+  return nowMs > deadline.at ? 'late' : 'stands';
+}
+
+/**
+ * After its one re-run, a stalled check whose deadline timer ran `lateMs` late again: half the budget or more means
+ * the target never had its chance and the client is the bottleneck (`ClientOverloadError`); less left the target
+ * most of its time, and its `timeout` stands.
+ */
+export function isClientOverload(lateMs: number, timeoutMs: number): boolean {
+  return lateMs >= timeoutMs / 2;
 }
 
 /** Event-loop delay (ms) above which a run lowers its in-flight limit: 1/8 of the timeout, 50..500 ms. */

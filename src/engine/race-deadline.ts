@@ -2,6 +2,7 @@ import type { Observation } from '../checks/check.js';
 import { validateObservation } from '../checks/observation.js';
 import type { Deadline } from '../core/deadline.js';
 import { DeadlineError } from '../core/errors.js';
+import { answerTiming } from './overload.js';
 
 /**
  * After a check's signal aborts (deadline or cancel), how long it gets to settle by itself before the engine
@@ -49,11 +50,8 @@ export function raceDeadline(
     pending.then(
       (value) => {
         settle();
-        // The signal still not aborted although the deadline has passed, and the deadline timer has not run:
-        // the event loop was busy (the check's own synchronous loop, or a stall) until the check returned.
-        // Its answer came too late. (When the timer has run, its verdict waits for the poll phase: an answer
-        // read there was waiting in its socket at the deadline, and stands.)
-        if (!signal.aborted && deadline.timerLateMs === undefined && Date.now() > deadline.at) {
+        // Past the deadline before its timer could run: the loop was busy until the check returned.
+        if (answerTiming(deadline) === 'late') {
           reject(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at));
           return;
         }

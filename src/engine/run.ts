@@ -11,8 +11,10 @@ import { Scheduler } from '../core/scheduler.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import {
+  answerTiming,
   ClientOverloadError,
   highLagMs,
+  isClientOverload,
   type OverloadCounters,
   overloadTotals,
   stallLateMs,
@@ -147,7 +149,7 @@ export function startRun(spec: RunSpec): RunExecution {
       // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
       // still flowing at the deadline).
       const observation = await raceDeadline(() => check.run(subject, spec.args, ctx), deadline, check.name);
-      if (!deadline.signal.aborted && deadline.timerLateMs !== undefined) {
+      if (answerTiming(deadline) === 'read-after-stall') {
         overload.answersReadAfterStall++;
         overloadTotals.answersReadAfterStall++;
       }
@@ -185,7 +187,7 @@ export function startRun(spec: RunSpec): RunExecution {
         // Stalled for half the budget or more on the re-run too: the target never had its chance, the client
         // is the bottleneck. A shorter stall left the target most of its time: its `timeout`. A check that
         // returned late twice most likely blocks the loop itself: its `timeout` too.
-        if (outcome.kind === 'deadline' && outcome.lateMs >= timeoutMs / 2) {
+        if (outcome.kind === 'deadline' && isClientOverload(outcome.lateMs, timeoutMs)) {
           overload.overloadErrors++;
           overloadTotals.overloadErrors++;
           observation = { status: 'error', message: new ClientOverloadError().message };
