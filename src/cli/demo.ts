@@ -31,8 +31,7 @@ const TIMEOUT_MS = 3000;
  */
 const SSH_TIMEOUT_MS = 10_000;
 const timeoutFor = (check: ManifestCheck) => (check === 'ssh' ? SSH_TIMEOUT_MS : TIMEOUT_MS);
-const concurrencyFor = (check: ManifestCheck) =>
-  check === 'ssh' ? '48' : check === 'https' ? '128' : '512';
+const concurrencyFor = (check: ManifestCheck) => (check === 'ssh' ? '48' : check === 'https' ? '128' : '512');
 const bold = (s: string) => (process.stdout.isTTY ? `\u001b[1m${s}\u001b[0m` : s);
 
 interface CliRun {
