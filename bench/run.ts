@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
-  { name: 'sweep', what: 'http sweep vs curl, 100k hosts RSS, 1M tcp targets RSS (issue 2)' },
+  { name: 'sweep', what: 'http sweep vs curl at 20k and 100k hosts, RSS, 1M tcp targets RSS (issues 2, 11)' },
   { name: 'sim', what: 'simulator: 100k hosts RSS, who saturates the CPU (issue 3)' },
   { name: 'dns', what: '1M names vs adnshost, c-ares, dnsperf (issue 4)' },
   { name: 'ssh', what: '`true` on 2,000 hosts vs pdsh, clush, parallel-ssh, ansible (issue 4)' },

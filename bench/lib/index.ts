@@ -3,3 +3,4 @@ export { type Measured, type MeasureOptions, measureChild } from './measure.js';
 export { freePort, loopbackHost, waitForListener } from './net.js';
 export { NGINX_BIN, type Nginx, type NginxOptions, nginxAvailable, startNginx } from './nginx.js';
 export { type Column, formatCount, formatFixed, formatTable } from './table.js';
+export { CLI, cliHasOption, clientOverloadLine, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
