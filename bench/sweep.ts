@@ -335,15 +335,13 @@ async function main(): Promise<void> {
     { header: 'wall s', value: (r) => formatFixed(r.wallS, 2), align: 'right' },
     {
       header: 'hosts/s',
-      value: (r) =>
-        isRatio(r) ? `${formatFixed(r.hostsPerS, 2)}x` : formatCount(r.hostsPerS),
+      value: (r) => (isRatio(r) ? `${formatFixed(r.hostsPerS, 2)}x` : formatCount(r.hostsPerS)),
       align: 'right',
     },
     { header: 'peak RSS MB', value: (r) => formatFixed(r.peakRssMb, 0), align: 'right' },
     {
       header: 'CPU us/host',
-      value: (r) =>
-        isRatio(r) ? `${formatFixed(r.cpuUsPerHost, 2)}x` : formatFixed(r.cpuUsPerHost, 0),
+      value: (r) => (isRatio(r) ? `${formatFixed(r.cpuUsPerHost, 2)}x` : formatFixed(r.cpuUsPerHost, 0)),
       align: 'right',
     },
     { header: 'target', value: (r) => r.target },
@@ -355,7 +353,8 @@ async function main(): Promise<void> {
       `loopback only; best of ${ROUNDS} round(s)\n\n`,
   );
   process.stdout.write(`${formatTable(columns, rows)}\n\n`);
-  for (const r of rows) if (r.note) process.stdout.write(`  ${r.what} (${formatCount(r.hosts)}): ${r.note}\n`);
+  for (const r of rows)
+    if (r.note) process.stdout.write(`  ${r.what} (${formatCount(r.hosts)}): ${r.note}\n`);
   if (verdicts.length > 0) process.stdout.write(`\n${verdicts.join('\n')}\n`);
   await mkdir(path.dirname(values.out), { recursive: true });
   await writeFile(

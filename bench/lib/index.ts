@@ -1,6 +1,6 @@
+export { CLI, clientOverloadLine, cliHasOption, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
 export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
 export { type Measured, type MeasureOptions, measureChild } from './measure.js';
 export { freePort, loopbackHost, waitForListener } from './net.js';
 export { NGINX_BIN, type Nginx, type NginxOptions, nginxAvailable, startNginx } from './nginx.js';
 export { type Column, formatCount, formatFixed, formatTable } from './table.js';
-export { CLI, cliHasOption, clientOverloadLine, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
