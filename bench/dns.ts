@@ -618,7 +618,9 @@ async function main(): Promise<void> {
     console.log();
     const verdict = (name: string, pass: boolean, detail: string) =>
       console.log(`${pass ? 'PASS' : 'FAIL'}  ${name}: ${detail}`);
-    const cli = all.filter((r) => r.tool.startsWith(CLI_ROW)).sort((a, b) => b.qps - a.qps)[0];
+    // The CLI's best: the fastest row with every answer right, else (a failure must show) the fastest row.
+    const cliRows = all.filter((r) => r.tool.startsWith(CLI_ROW)).sort((a, b) => b.qps - a.qps);
+    const cli = cliRows.find((r) => r.ok === N) ?? cliRows[0];
     if (cli) {
       console.log(`issue 11: the CLI (${cli.tool}, its best configuration) side by side with the peers`);
       verdict(
@@ -634,7 +636,8 @@ async function main(): Promise<void> {
           `CLI / ${name} >= ${target}`,
           x >= target,
           `${x.toFixed(2)} (${Math.round(cli.qps)} vs ${Math.round(peer.qps)} q/s, ${peer.tool}; ` +
-            `peak RSS ${(cli.rssMb ?? Number.NaN).toFixed(0)} vs ${(peer.rssMb ?? Number.NaN).toFixed(0)} MB${shot})`,
+            `peak RSS ${(cli.rssMb ?? Number.NaN).toFixed(0)} vs ${(peer.rssMb ?? Number.NaN).toFixed(0)} MB` +
+            `${peer.cpuUs === undefined ? '' : `; CPU ${(cli.cpuUs ?? Number.NaN).toFixed(0)} vs ${peer.cpuUs.toFixed(0)} µs/name`}${shot})`,
         );
       };
       ratio('c-ares best', best, 1);
