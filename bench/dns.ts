@@ -215,6 +215,8 @@ interface Timed {
   stdout: string;
   stderr: string;
   rssMb: number;
+  /** user + system CPU of the command, seconds (GNU time). */
+  cpuS: number;
   seconds: number;
   code: number | null;
 }
@@ -228,7 +230,7 @@ function timed(
 ): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M', cmd, ...args], {
+    const child = spawn('/usr/bin/time', ['-f', 'MAXRSS %M CPU %U %S', cmd, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -245,12 +247,13 @@ function timed(
     else child.stdin.end();
     child.once('error', reject);
     child.once('exit', (code) => {
-      const m = /MAXRSS (\d+)/.exec(stderr);
+      const m = /MAXRSS (\d+) CPU ([\d.]+) ([\d.]+)/.exec(stderr);
       resolve({
         stdout,
         stderr,
         code,
         rssMb: m ? Number(m[1]) / 1024 : Number.NaN,
+        cpuS: m ? Number(m[2]) + Number(m[3]) : Number.NaN,
         seconds: (performance.now() - started) / 1000,
       });
     });
@@ -436,6 +439,7 @@ async function runAdnshost(outstanding: number): Promise<ChildResult> {
     wrong,
     failed,
     rssMb: r.rssMb,
+    cpuUs: (r.cpuS * 1e6) / N,
   };
 }
 
@@ -464,6 +468,7 @@ async function runDnsperf(queriesFile: string): Promise<ChildResult> {
     failed: lost,
     extra: 'answers not checked',
     rssMb: r.rssMb,
+    cpuUs: (r.cpuS * 1e6) / N,
   };
 }
 
