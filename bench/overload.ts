@@ -325,10 +325,15 @@ function print(machine: ReturnType<typeof machineInfo>, reports: CheckReport[]):
     const met = r.matched === HOSTS && r.duplicates === 0;
     const overload = sumReasons(r, (reason) => reason === 'FP_CLIENT_OVERLOAD');
     const timeouts = sumReasons(r, (reason) => reason.startsWith('timeout'));
+    // A healthy host reported anything but pass pages someone: the false alarm the issue is about.
+    const falseAlarms = [...r.pairs]
+      .filter(([pair]) => pair.startsWith('pass ->'))
+      .reduce((a, [, m]) => a + total(m), 0);
     out(
       `${met ? 'MET    ' : 'NOT MET'} ${r.check}: ${formatCount(r.matched)}/${formatCount(HOSTS)} targets agree with the manifest ` +
         `(${formatFixed((100 * r.matched) / HOSTS, 3)}%, target 100%); mismatched ${formatCount(r.mismatched)} ` +
-        `(${formatCount(timeouts)} timeout, ${formatCount(overload)} FP_CLIENT_OVERLOAD), missing ${formatCount(r.missing)}`,
+        `(${formatCount(timeouts)} timeout, ${formatCount(overload)} FP_CLIENT_OVERLOAD), missing ${formatCount(r.missing)}; ` +
+        `false alarms (expected pass, got another status) ${formatCount(falseAlarms)}`,
     );
   }
 }
