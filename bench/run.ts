@@ -8,15 +8,22 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
-  { name: 'sweep', what: 'http sweep vs curl, 100k hosts RSS, 1M tcp targets RSS (issue 2)' },
+  { name: 'sweep', what: 'http sweep vs curl at 20k and 100k hosts, RSS, 1M tcp targets RSS (issues 2, 11)' },
   { name: 'sim', what: 'simulator: 100k hosts RSS, who saturates the CPU (issue 3)' },
-  { name: 'dns', what: '1M names vs adnshost, c-ares, dnsperf (issue 4)' },
+  {
+    name: 'dns',
+    what: '1M names: run dns -f through the CLI and DnsClient alone vs adnshost, c-ares, dnsperf (issues 4, 11)',
+  },
   { name: 'ssh', what: '`true` on 2,000 hosts vs pdsh, clush, parallel-ssh, ansible (issue 4)' },
   { name: 'store', what: '250k-target run with and without --db, page query time (issue 5)' },
   { name: 'dist', what: '1 vs 2 workers over JetStream, per-result overhead (issue 6)' },
   {
     name: 'monitor',
     what: 'monitors over 250k simulated hosts, tcp/60 s + http/5 min, 15 min per store: schedule, RSS, store growth (issue 9)',
+  },
+  {
+    name: 'overload',
+    what: 'no false timeouts: 250k mixed simulated hosts, tcp and http at -c 1000 beside a busy process, vs the manifest (issue 11)',
   },
   { name: 'http-layer', what: 'HTTP client layers side by side (how the http check was chosen)' },
 ] as const;

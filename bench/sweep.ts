@@ -1,12 +1,13 @@
 /**
- * Issue 2's sweep benchmark: how many loopback hosts per second fleetprobe's real CLI sweeps with `http`,
- * at what peak RSS, side by side with curl in its best configuration against the same server; and the
- * memory of a 1,048,576-target `tcp` sweep of a loopback /12 against a closed port (memory must not grow
- * with the target count).
+ * Issues 2 and 11's sweep benchmark: how many loopback hosts per second fleetprobe's real CLI sweeps with
+ * `http`, at what peak RSS, side by side with curl in its best configuration against the same server, for
+ * each host count (20,000 and 100,000 by default, in one invocation; target: fleetprobe's best >= 1.5x
+ * curl's best); and the memory of a 1,048,576-target `tcp` sweep of a loopback /12 against a closed port
+ * (memory must not grow with the target count).
  *
- *   npx tsx bench/sweep.ts                 # 100,000 hosts http (+ curl), tcp over 127.64.0.0/12
+ *   npx tsx bench/sweep.ts                 # 20,000 and 100,000 hosts http (+ curl), tcp over 127.64.0.0/12
  *   npx tsx bench/sweep.ts --quick         # 20,000 hosts, tcp over a /14
- *   flags: --hosts N  --tcp-targets <cidr>  --concurrency 256,512  --skip-curl  --skip-tcp
+ *   flags: --hosts 20000,100000  --tcp-targets <cidr>  --concurrency 256,512,1000  --skip-curl  --skip-tcp
  *          --nginx-workers 1|auto  --nginx-keepalive 0  --curl-batch 2000  --curl-parallel 500
  *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy)
  *          --out bench/results/sweep.json
@@ -18,14 +19,15 @@
  * huge URL list slows curl down several times). Wall time and peak RSS come from GNU time when present.
  * Only loopback addresses are ever dialled. Exits 0; the table's "ok?" column says whether a target is met.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  CLI,
   type Column,
+  countOf,
+  ensureBuilt,
   formatCount,
   formatFixed,
   formatMachineInfo,
@@ -35,11 +37,11 @@ import {
   machineInfo,
   measureChild,
   nginxAvailable,
+  ROOT,
   startNginx,
+  summaryLine,
 } from './lib/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 const HOST_BASE = '127.40.0.0';
 const RSS_LIMIT_MB = 300;
 const CURL_RATIO_TARGET = 1.5;
@@ -48,7 +50,7 @@ const { values } = parseArgs({
   options: {
     hosts: { type: 'string' },
     'tcp-targets': { type: 'string' },
-    concurrency: { type: 'string', default: '256,512' },
+    concurrency: { type: 'string', default: '256,512,1000' },
     'skip-curl': { type: 'boolean', default: false },
     'skip-tcp': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -62,7 +64,7 @@ const { values } = parseArgs({
   },
 });
 
-const HOSTS = Number(values.hosts ?? (values.quick ? 20_000 : 100_000));
+const HOST_COUNTS = (values.hosts ?? (values.quick ? '20000' : '20000,100000')).split(',').map(Number);
 const TCP_CIDR = values['tcp-targets'] ?? (values.quick ? '127.64.0.0/14' : '127.64.0.0/12');
 const CONCURRENCIES = values.concurrency.split(',').map(Number);
 const CURL_BATCH = Number(values['curl-batch']);
@@ -74,7 +76,7 @@ const ROUNDS = Number(values.rounds);
 const CURL_MAX_PARALLEL = 300;
 
 for (const [flag, n] of [
-  ['--hosts', HOSTS],
+  ...HOST_COUNTS.map((n) => ['--hosts', n] as const),
   ['--curl-batch', CURL_BATCH],
   ['--curl-parallel', CURL_PARALLEL],
   ['--tcp-concurrency', Number(values['tcp-concurrency'])],
@@ -103,34 +105,12 @@ interface Row {
   note?: string;
 }
 
-/** "100,000 pass" -> 100000, from the summary line the CLI prints on stderr. */
-function countOf(summary: string, status: string): number {
-  const m = new RegExp(`([\\d,]+) ${status}\\b`).exec(
-    summary.split('\n').find((l) => / targets in /.test(l)) ?? '',
-  );
-  return m?.[1] ? Number(m[1].replaceAll(',', '')) : 0;
-}
-
-function summaryLine(stderr: string): string {
-  return stderr.split('\n').find((l) => / targets in /.test(l)) ?? stderr.trim().split('\n').at(-1) ?? '';
-}
-
-async function ensureBuilt(): Promise<void> {
-  if (existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) return;
-  process.stderr.write('dist/ missing: building (tsc -p tsconfig.build.json)\n');
-  // tsc exits non-zero on type errors in files that still emit; only the emitted CLI matters here.
-  await measureChild(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-    },
-  );
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))
-    throw new Error('build produced no dist/cli/main.js');
-}
-
-async function fleetprobeHttp(hostsFile: string, port: number, concurrency: number): Promise<Row> {
+async function fleetprobeHttp(
+  hostsFile: string,
+  hosts: number,
+  port: number,
+  concurrency: number,
+): Promise<Row> {
   const m = await measureChild(
     process.execPath,
     [
@@ -151,28 +131,28 @@ async function fleetprobeHttp(hostsFile: string, port: number, concurrency: numb
   );
   const line = summaryLine(m.stderr);
   const pass = countOf(m.stderr, 'pass');
-  const ok = m.exitCode === 0 && pass === HOSTS && m.peakRssMb < RSS_LIMIT_MB;
+  const ok = m.exitCode === 0 && pass === hosts && m.peakRssMb < RSS_LIMIT_MB;
   return {
     what: `fleetprobe http -c ${concurrency}`,
-    hosts: HOSTS,
+    hosts,
     wallS: m.wallS,
-    hostsPerS: HOSTS / m.wallS,
+    hostsPerS: hosts / m.wallS,
     peakRssMb: m.peakRssMb,
-    cpuUsPerHost: (m.cpuS * 1e6) / HOSTS,
+    cpuUsPerHost: (m.cpuS * 1e6) / hosts,
     target: `all pass, RSS < ${RSS_LIMIT_MB} MB`,
     ok,
     note: `exit ${m.exitCode}; ${line.trim()}`,
   };
 }
 
-async function curlHttp(dir: string, port: number): Promise<Row> {
+async function curlHttp(dir: string, hosts: number, port: number): Promise<Row> {
   let wallS = 0;
   let cpuS = 0;
   let peakRssMb = 0;
   let got200 = 0;
   let other = 0;
-  for (let from = 0; from < HOSTS; from += CURL_BATCH) {
-    const to = Math.min(HOSTS, from + CURL_BATCH);
+  for (let from = 0; from < hosts; from += CURL_BATCH) {
+    const to = Math.min(hosts, from + CURL_BATCH);
     const lines: string[] = [];
     for (let i = from; i < to; i++)
       lines.push(`url = "http://${loopbackHost(HOST_BASE, i)}:${port}/"`, 'output = "/dev/null"');
@@ -202,13 +182,13 @@ async function curlHttp(dir: string, port: number): Promise<Row> {
   }
   return {
     what: `curl --parallel-max ${CURL_PARALLEL}${CURL_PARALLEL > CURL_MAX_PARALLEL ? ` (=${CURL_MAX_PARALLEL})` : ''}, batches of ${CURL_BATCH}`,
-    hosts: HOSTS,
+    hosts,
     wallS,
-    hostsPerS: HOSTS / wallS,
+    hostsPerS: hosts / wallS,
     peakRssMb,
-    cpuUsPerHost: (cpuS * 1e6) / HOSTS,
+    cpuUsPerHost: (cpuS * 1e6) / hosts,
     target: 'peer (all 200)',
-    ok: got200 === HOSTS,
+    ok: got200 === hosts,
     note: `${got200} x 200, ${other} other`,
   };
 }
@@ -254,11 +234,80 @@ async function fleetprobeTcp(closedPort: number): Promise<Row> {
   };
 }
 
+const isRatio = (r: Row) => r.what.endsWith('/ curl');
+
+/**
+ * One host count: fleetprobe at each --concurrency and curl, --rounds times interleaved, each keeping its best
+ * round; pushes the rows and a ratio row, returns the summary line (undefined without curl).
+ */
+async function sweepHosts(
+  dir: string,
+  hosts: number,
+  port: number,
+  rows: Row[],
+  log: (s: string) => void,
+): Promise<string | undefined> {
+  const hostsFile = path.join(dir, `hosts-${hosts}.txt`);
+  const list: string[] = [];
+  for (let i = 0; i < hosts; i++) list.push(loopbackHost(HOST_BASE, i));
+  await writeFile(hostsFile, `${list.join('\n')}\n`);
+  log(
+    `nginx (worker_processes ${NGINX_WORKERS}, keepalive_timeout ${NGINX_KEEPALIVE_S}) on 0.0.0.0:${port}; ${hosts} hosts from ${HOST_BASE}; load average ${os.loadavg()[0]!.toFixed(2)}`,
+  );
+  const best = new Map<string, Row>();
+  const keepBest = (r: Row) => {
+    const prev = best.get(r.what);
+    // A failed round (not all passed, RSS over) is kept over a better one: a failure must show.
+    if (!prev || (prev.ok && (!r.ok || r.hostsPerS > prev.hostsPerS))) best.set(r.what, r);
+  };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const c of CONCURRENCIES) {
+      log(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} ...`);
+      const r = await fleetprobeHttp(hostsFile, hosts, port, c);
+      log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB`);
+      keepBest(r);
+    }
+    if (!values['skip-curl']) {
+      log(`${hosts} hosts, round ${round}: curl ...`);
+      const r = await curlHttp(dir, hosts, port);
+      log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB`);
+      keepBest(r);
+    }
+  }
+  await rm(hostsFile, { force: true });
+  const fp = [...best.values()].filter((r) => r.what.startsWith('fleetprobe'));
+  rows.push(...fp);
+  const curl = [...best.values()].find((r) => r.what.startsWith('curl'));
+  if (!curl) return undefined;
+  rows.push(curl);
+  const top = fp.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
+  const ratio = top ? top.hostsPerS / curl.hostsPerS : Number.NaN;
+  const cpuRatio = top ? top.cpuUsPerHost / curl.cpuUsPerHost : Number.NaN;
+  const met = ratio >= CURL_RATIO_TARGET;
+  rows.push({
+    what: `fleetprobe best (${top?.what ?? 'none passed'}) / curl`,
+    hosts,
+    wallS: Number.NaN,
+    hostsPerS: ratio,
+    peakRssMb: Number.NaN,
+    cpuUsPerHost: cpuRatio,
+    target: `>= ${CURL_RATIO_TARGET}x curl`,
+    ok: met,
+    note: `${formatFixed(ratio, 2)}x the hosts/s; ${formatFixed(cpuRatio, 2)}x the CPU per host`,
+  });
+  return (
+    `${met ? 'MET    ' : 'NOT MET'} ${formatCount(hosts)} hosts: fleetprobe best / curl best = ${formatFixed(ratio, 2)}x (target >= ${CURL_RATIO_TARGET}x); ` +
+    `fleetprobe ${formatCount(top?.hostsPerS ?? Number.NaN)} hosts/s (${top?.what ?? 'none passed'}), peak RSS ${formatFixed(top?.peakRssMb, 0)} MB; ` +
+    `curl ${formatCount(curl.hostsPerS)} hosts/s, peak RSS ${formatFixed(curl.peakRssMb, 0)} MB`
+  );
+}
+
 async function main(): Promise<void> {
   const machine = machineInfo();
   await ensureBuilt();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'fp-bench-sweep-'));
   const rows: Row[] = [];
+  const verdicts: string[] = [];
   const nginx = nginxAvailable()
     ? await startNginx({ workers: NGINX_WORKERS, keepaliveTimeoutS: NGINX_KEEPALIVE_S })
     : undefined;
@@ -266,51 +315,9 @@ async function main(): Promise<void> {
   try {
     if (!nginx) log('nginx not found (apt-get install -y nginx-light): http rows skipped');
     else {
-      const hostsFile = path.join(dir, 'hosts.txt');
-      const hosts: string[] = [];
-      for (let i = 0; i < HOSTS; i++) hosts.push(loopbackHost(HOST_BASE, i));
-      await writeFile(hostsFile, `${hosts.join('\n')}\n`);
-      log(
-        `nginx (worker_processes ${NGINX_WORKERS}, keepalive_timeout ${NGINX_KEEPALIVE_S}) on 0.0.0.0:${nginx.port}; ${HOSTS} hosts from ${HOST_BASE}`,
-      );
-      const best = new Map<string, Row>();
-      const keepBest = (r: Row) => {
-        const prev = best.get(r.what);
-        // A failed round (not all passed, RSS over) is kept over a better one: a failure must show.
-        if (!prev || (prev.ok && (!r.ok || r.hostsPerS > prev.hostsPerS))) best.set(r.what, r);
-      };
-      for (let round = 1; round <= ROUNDS; round++) {
-        for (const c of CONCURRENCIES) {
-          log(`round ${round}: fleetprobe http -c ${c} ...`);
-          const r = await fleetprobeHttp(hostsFile, nginx.port, c);
-          log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB`);
-          keepBest(r);
-        }
-        if (!values['skip-curl']) {
-          log(`round ${round}: curl ...`);
-          const r = await curlHttp(dir, nginx.port);
-          log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s`);
-          keepBest(r);
-        }
-      }
-      const fp = [...best.values()].filter((r) => r.what.startsWith('fleetprobe'));
-      rows.push(...fp);
-      const curl = [...best.values()].find((r) => r.what.startsWith('curl'));
-      if (curl) {
-        rows.push(curl);
-        const top = fp.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
-        const ratio = top ? top.hostsPerS / curl.hostsPerS : Number.NaN;
-        rows.push({
-          what: `fleetprobe best (${top?.what ?? 'none passed'}) / curl`,
-          hosts: HOSTS,
-          wallS: Number.NaN,
-          hostsPerS: ratio,
-          peakRssMb: Number.NaN,
-          cpuUsPerHost: top ? top.cpuUsPerHost / curl.cpuUsPerHost : Number.NaN,
-          target: `>= ${CURL_RATIO_TARGET}x curl`,
-          ok: ratio >= CURL_RATIO_TARGET,
-          note: `${formatFixed(ratio, 2)}x the hosts/s; ${formatFixed(top ? top.cpuUsPerHost / curl.cpuUsPerHost : Number.NaN, 2)}x the CPU per host`,
-        });
+      for (const hosts of HOST_COUNTS) {
+        const verdict = await sweepHosts(dir, hosts, nginx.port, rows, log);
+        if (verdict) verdicts.push(verdict);
       }
     }
     if (!values['skip-tcp']) {
@@ -328,31 +335,31 @@ async function main(): Promise<void> {
     { header: 'wall s', value: (r) => formatFixed(r.wallS, 2), align: 'right' },
     {
       header: 'hosts/s',
-      value: (r) =>
-        r.what.endsWith('/ curl') ? `${formatFixed(r.hostsPerS, 2)}x` : formatCount(r.hostsPerS),
+      value: (r) => (isRatio(r) ? `${formatFixed(r.hostsPerS, 2)}x` : formatCount(r.hostsPerS)),
       align: 'right',
     },
     { header: 'peak RSS MB', value: (r) => formatFixed(r.peakRssMb, 0), align: 'right' },
     {
       header: 'CPU us/host',
-      value: (r) =>
-        r.what.endsWith('/ curl') ? `${formatFixed(r.cpuUsPerHost, 2)}x` : formatFixed(r.cpuUsPerHost, 0),
+      value: (r) => (isRatio(r) ? `${formatFixed(r.cpuUsPerHost, 2)}x` : formatFixed(r.cpuUsPerHost, 0)),
       align: 'right',
     },
     { header: 'target', value: (r) => r.target },
     { header: 'ok?', value: (r) => (r.ok === null ? '-' : r.ok ? 'yes' : 'NO') },
   ];
-  process.stdout.write(`\nfleetprobe sweep benchmark (issue 2)\n${formatMachineInfo(machine)}\n`);
+  process.stdout.write(`\nfleetprobe sweep benchmark (issues 2, 11)\n${formatMachineInfo(machine)}\n`);
   process.stdout.write(
     `server: nginx ${NGINX_WORKERS} worker(s), return 200 "ok\\n", keepalive_timeout ${NGINX_KEEPALIVE_S}; ` +
       `loopback only; best of ${ROUNDS} round(s)\n\n`,
   );
   process.stdout.write(`${formatTable(columns, rows)}\n\n`);
-  for (const r of rows) if (r.note) process.stdout.write(`  ${r.what}: ${r.note}\n`);
+  for (const r of rows)
+    if (r.note) process.stdout.write(`  ${r.what} (${formatCount(r.hosts)}): ${r.note}\n`);
+  if (verdicts.length > 0) process.stdout.write(`\n${verdicts.join('\n')}\n`);
   await mkdir(path.dirname(values.out), { recursive: true });
   await writeFile(
     values.out,
-    `${JSON.stringify({ machine, hosts: HOSTS, tcpTargets: TCP_CIDR, nginxWorkers: NGINX_WORKERS, nginxKeepaliveS: NGINX_KEEPALIVE_S, rounds: ROUNDS, rows }, null, 2)}\n`,
+    `${JSON.stringify({ machine, hosts: HOST_COUNTS, tcpTargets: TCP_CIDR, nginxWorkers: NGINX_WORKERS, nginxKeepaliveS: NGINX_KEEPALIVE_S, rounds: ROUNDS, rows }, null, 2)}\n`,
   );
   process.stdout.write(`\nwritten: ${path.relative(process.cwd(), values.out)}\n`);
 }

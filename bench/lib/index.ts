@@ -1,3 +1,4 @@
+export { CLI, clientOverloadLine, cliHasOption, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
 export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
 export { type Measured, type MeasureOptions, measureChild } from './measure.js';
 export { freePort, loopbackHost, waitForListener } from './net.js';

@@ -1,14 +1,17 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
 const GNU_TIME = '/usr/bin/time';
 
 export interface MeasureOptions {
-  /** `ignore`: stdout goes to /dev/null (as `> /dev/null`); `capture`: collected into `stdout`. */
-  readonly stdout?: 'ignore' | 'capture';
+  /**
+   * `ignore`: stdout goes to /dev/null (as `> /dev/null`); `capture`: collected into `stdout`;
+   * `{ file }`: written to that file (truncated first), as `> file`.
+   */
+  readonly stdout?: 'ignore' | 'capture' | { readonly file: string };
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting kills the child (SIGKILL) and rejects with the signal's reason. */
@@ -56,12 +59,15 @@ export async function measureChild(
     ? [GNU_TIME, ['-f', '%e %M %U %S', '-o', timeFile, command, ...args]]
     : [command, [...args]];
   const maxStderr = options.maxStderrChars ?? 65_536;
+  const out = typeof options.stdout === 'object' ? await open(options.stdout.file, 'w') : undefined;
   const t0 = performance.now();
   const child = spawn(file, argv, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ['ignore', options.stdout === 'capture' ? 'pipe' : 'ignore', 'pipe'],
+    stdio: ['ignore', out ? out.fd : options.stdout === 'capture' ? 'pipe' : 'ignore', 'pipe'],
   });
+  // The child holds its own copy of the descriptor.
+  await out?.close();
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {
