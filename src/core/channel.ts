@@ -131,4 +131,7 @@ export interface ChannelIterator<T> extends AsyncIterator<T, void, undefined> {
 
 const PUSHED: Promise<boolean> = Promise.resolve(true);
 const PUSHED_NOT: Promise<boolean> = Promise.resolve(false);
-const ITERATION_DONE: Promise<IteratorResult<never, void>> = Promise.resolve({ value: undefined, done: true });
+const ITERATION_DONE: Promise<IteratorResult<never, void>> = Promise.resolve({
+  value: undefined,
+  done: true,
+});
