@@ -19,6 +19,7 @@ const BENCHES = [
     what: 'monitors over 250k simulated hosts, tcp/60 s + http/5 min, 15 min per store: schedule, RSS, store growth (issue 9)',
   },
   { name: 'http-layer', what: 'HTTP client layers side by side (how the http check was chosen)' },
+  { name: 'per-result', what: 'CPU per result of each check through the CLI vs its raw client (issue 11)' },
 ] as const;
 
 const argv = process.argv.slice(2);
