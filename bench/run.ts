@@ -26,6 +26,7 @@ const BENCHES = [
     what: 'no false timeouts: 250k mixed simulated hosts, tcp and http at -c 1000 beside a busy process, vs the manifest (issue 11)',
   },
   { name: 'http-layer', what: 'HTTP client layers side by side (how the http check was chosen)' },
+  { name: 'per-result', what: 'CPU per result of each check through the CLI vs its raw client (issue 11)' },
 ] as const;
 
 const argv = process.argv.slice(2);

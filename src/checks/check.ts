@@ -85,6 +85,12 @@ export interface Check<Args = unknown> {
   prepare?(signal: AbortSignal): Promise<void>;
   /** The role of each argument that has one (see `ArgRole`); arguments not listed are plain values. */
   readonly argRoles?: Readonly<Record<string, ArgRole>>;
+  /**
+   * The check removes every listener it adds to `ctx.signal` before it settles and keeps no reference to the
+   * signal afterwards (no `AbortSignal.any`, no work left running): the engine may give a signal that never
+   * aborted to a later check instead of creating one per check (~5 µs each). Default false.
+   */
+  readonly releasesSignal?: boolean;
   run(target: Target, args: Args, ctx: CheckContext): Promise<Observation>;
 }
 

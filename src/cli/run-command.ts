@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { validateCheckArgs } from '../checks/validate-args.js';
@@ -11,6 +10,7 @@ import type { RunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import { makeResolver, openTargets } from '../targets/index.js';
 import { EXIT } from './exit-codes.js';
+import { tuneHeapForRun } from './heap-tuning.js';
 import {
   type OutputFormat,
   parseCheckArgs,
@@ -85,15 +85,8 @@ export function runCommand(program: Command): void {
     });
 }
 
-/**
- * V8 grows the old generation to up to 4x the live heap after each full GC. A run at -c 1000 keeps ~20 MB
- * live but allocates fast, so the heap grew to 100 MB of mostly garbage (RSS 190 MB for a 20,000-host
- * http sweep); growing by 50% instead holds it near 130 MB for ~10% more CPU (measured, bench/sweep.ts).
- */
-const HEAP_GROWING_PERCENT = 50;
-
 async function runAction(checkName: string, specs: string[], flags: RunFlags): Promise<number> {
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  tuneHeapForRun();
   // Everything is validated before anything runs: bad input exits 2 with nothing on stdout.
   const concurrency = parseIntOption(flags.concurrency, '--concurrency', 1, 1_000_000);
   const retries = parseIntOption(flags.retries, '--retries', 0, 100);

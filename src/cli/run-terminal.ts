@@ -1,11 +1,16 @@
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import type { Result } from '../engine/result.js';
 import type { RunOverload, RunProgress } from '../engine/types.js';
-import { csvFormat, jsonlFormat, type ResultFormat, TextOutput, tableFormat } from '../sinks/index.js';
+// Not '../sinks/index.js': that also loads the search-index client (@elastic/elasticsearch, undici), ~10 MB
+// of heap a run without --search-index never uses.
+import { csvFormat, jsonlFormat, type ResultFormat, tableFormat } from '../sinks/formats.js';
+import { TextOutput } from '../sinks/output.js';
 import { formatGroups } from './format-groups.js';
 import { formatSummary } from './format-summary.js';
 import type { OutputFormat } from './parse-options.js';
 import { ProgressLine } from './progress-line.js';
+
+const NO_ROW: Promise<void> = Promise.resolve();
 
 export interface RunTerminalOptions {
   readonly format: OutputFormat;
@@ -66,9 +71,9 @@ export class RunTerminal {
     if (this.#format?.header) await this.#out.write(this.#format.header());
   }
 
-  async row(result: Result): Promise<void> {
-    if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return;
-    await this.#out.write(this.#format.line(result));
+  row(result: Result): Promise<void> {
+    if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return NO_ROW;
+    return this.#out.write(this.#format.line(result));
   }
 
   /** Clears the progress line and writes the remaining rows, then the summary (none once stdout closed). */

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, DeadlineError } from './errors.js';
 
@@ -20,6 +21,12 @@ export interface Deadline {
   readonly timerLateMs: number | undefined;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
+  /**
+   * Calls `watcher` once when the signal aborts, after the signal's own listeners (at once if it already
+   * has); `undefined` stops watching. One watcher per deadline: the engine's, which a listener would cost
+   * more (EventTarget's add and remove are ~1 µs together).
+   */
+  watch(watcher: (() => void) | undefined): void;
   dispose(): void;
 }
 
@@ -35,9 +42,11 @@ export function createDeadline(timeoutMs: number, parent?: AbortSignal): Deadlin
  */
 export class DeadlineGroup {
   readonly #parent: AbortSignal;
-  readonly #members = new Set<AbortController>();
+  readonly #members = new Set<TimerDeadline>();
+  /** Controllers of recycled deadlines, never aborted, ready for `create`. */
+  readonly #spare: AbortController[] = [];
   readonly #onAbort = () => {
-    for (const controller of this.#members) controller.abort(this.#parent.reason);
+    for (const deadline of this.#members) deadline.abortWith(this.#parent.reason);
     this.#members.clear();
   };
 
@@ -48,45 +57,66 @@ export class DeadlineGroup {
 
   /** A deadline firing after `timeoutMs`, or when the parent aborts (with the parent's reason). */
   create(timeoutMs: number): Deadline {
-    return new TimerDeadline(timeoutMs, this.#parent, this, false);
+    return new TimerDeadline(timeoutMs, this.#parent, this, false, this.#spare.pop());
+  }
+
+  /**
+   * Disposes `deadline` and keeps its signal's controller for a later `create`, when the signal never
+   * aborted and has no `abort` listener left. Creating an AbortController costs ~5 µs (node builds every
+   * AbortSignal as a slow, dictionary-mode object), a large share of a short check. Only for work that is
+   * over and that kept no reference to the signal: its holder must not see a later deadline's abort.
+   */
+  recycle(deadline: Deadline): void {
+    deadline.dispose();
+    if (!(deadline instanceof TimerDeadline) || deadline.signal.aborted) return;
+    if (this.#spare.length >= MAX_SPARE_CONTROLLERS || this.#parent.aborted) return;
+    if (getEventListeners(deadline.signal, 'abort').length > 0) return;
+    this.#spare.push(deadline.controller);
   }
 
   /** @internal */
-  add(controller: AbortController): void {
-    this.#members.add(controller);
+  add(deadline: TimerDeadline): void {
+    this.#members.add(deadline);
   }
 
   /** @internal */
-  remove(controller: AbortController): void {
-    this.#members.delete(controller);
+  remove(deadline: TimerDeadline): void {
+    this.#members.delete(deadline);
   }
 
   /** Removes the listener on the parent; deadlines created earlier no longer follow it. */
   dispose(): void {
     this.#parent.removeEventListener('abort', this.#onAbort);
     this.#members.clear();
+    this.#spare.length = 0;
   }
 }
+
+/** Spare controllers a group keeps at most (one per check in flight is enough; more is only memory). */
+const MAX_SPARE_CONTROLLERS = 4096;
 
 /** One object per deadline, no closures: timer callbacks get the deadline as their argument. */
 class TimerDeadline implements Deadline {
   readonly signal: AbortSignal;
   readonly at: number;
   readonly timeoutMs: number;
-  readonly #controller = new AbortController();
+  readonly #controller: AbortController;
   readonly #group: DeadlineGroup | undefined;
   readonly #ownsGroup: boolean;
   #timer: NodeJS.Timeout | undefined;
   #verdict: NodeJS.Immediate | undefined;
   #timerLateMs: number | undefined;
+  #watcher: (() => void) | undefined;
 
   constructor(
     timeoutMs: number,
     parent: AbortSignal | undefined,
     group: DeadlineGroup | undefined,
     ownsGroup: boolean,
+    controller: AbortController = new AbortController(),
   ) {
-    this.signal = this.#controller.signal;
+    this.#controller = controller;
+    this.signal = controller.signal;
     this.at = Date.now() + timeoutMs;
     this.timeoutMs = timeoutMs;
     this.#group = group;
@@ -94,9 +124,14 @@ class TimerDeadline implements Deadline {
     if (parent?.aborted) {
       this.#controller.abort(parent.reason ?? new CancelledError());
     } else {
-      group?.add(this.#controller);
+      group?.add(this);
       this.#timer = setTimeout(onDeadlineTimer, timeoutMs, this);
     }
+  }
+
+  /** @internal for `DeadlineGroup.recycle`. */
+  get controller(): AbortController {
+    return this.#controller;
   }
 
   get timerLateMs(): number | undefined {
@@ -107,10 +142,22 @@ class TimerDeadline implements Deadline {
     return Math.max(0, this.at - Date.now());
   }
 
+  watch(watcher: (() => void) | undefined): void {
+    this.#watcher = watcher;
+    if (watcher && this.signal.aborted) this.#notify();
+  }
+
+  #notify(): void {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    watcher?.();
+  }
+
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#verdict) clearImmediate(this.#verdict);
-    this.#group?.remove(this.#controller);
+    this.#watcher = undefined;
+    this.#group?.remove(this);
     if (this.#ownsGroup) this.#group?.dispose();
   }
 
@@ -126,7 +173,14 @@ class TimerDeadline implements Deadline {
   /** @internal the verdict, one loop turn after the timer. */
   abort(): void {
     this.#verdict = undefined;
-    this.#controller.abort(new DeadlineError(this.timeoutMs));
+    this.abortWith(new DeadlineError(this.timeoutMs));
+  }
+
+  /** @internal aborts the signal (the deadline's verdict, or the parent's reason), then the watcher. */
+  abortWith(reason: unknown): void {
+    if (this.signal.aborted) return;
+    this.#controller.abort(reason);
+    this.#notify();
   }
 }
 

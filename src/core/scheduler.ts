@@ -151,24 +151,44 @@ export class Scheduler {
   }
 
   #enqueue<T>(job: Job<T>): Promise<T> {
+    const signal = this.#controller.signal;
+    // A free slot: the job's own promise, chained once (one `then` per job: a scheduler runs a job per target).
+    if (!signal.aborted && this.#running < this.#limit) return this.#observe(this.#start(job));
     const done = new Promise<T>((resolve, reject) => {
-      const run = () => {
-        this.#running++;
-        let p: Promise<T>;
-        try {
-          p = Promise.resolve(job(this.#controller.signal));
-        } catch (err) {
-          p = Promise.reject(err);
-        }
-        p.then(resolve, reject).finally(() => {
-          this.#running--;
-          this.#next();
-        });
-      };
-      if (this.#controller.signal.aborted) return reject(this.#controller.signal.reason);
-      if (this.#running < this.#limit) run();
-      else this.#queue.push({ run, reject });
+      if (signal.aborted) return reject(signal.reason);
+      this.#queue.push({ run: () => this.#start(job).then(resolve, reject), reject });
     });
+    return this.#observe(done);
+  }
+
+  /** Runs `job` in a slot, which it frees when it settles (before its promise's reactions run). */
+  #start<T>(job: Job<T>): Promise<T> {
+    this.#running++;
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(job(this.#controller.signal));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return p.then(
+      (value) => {
+        this.#jobEnded();
+        return value;
+      },
+      (err: unknown) => {
+        this.#jobEnded();
+        throw err;
+      },
+    );
+  }
+
+  #jobEnded(): void {
+    this.#running--;
+    this.#next();
+  }
+
+  /** Reports a rejection of `done` (so it is never an unhandled rejection) and returns `done`. */
+  #observe<T>(done: Promise<T>): Promise<T> {
     done.catch((err: unknown) => this.#report(err));
     return done;
   }

@@ -41,10 +41,9 @@ export function raceDeadline(
     const onAbort = () => {
       graceTimer = setTimeout(() => reject(signal.reason), SETTLE_GRACE_MS);
     };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    deadline.watch(onAbort);
     const settle = () => {
-      signal.removeEventListener('abort', onAbort);
+      deadline.watch(undefined);
       if (graceTimer) clearTimeout(graceTimer);
     };
     pending.then(

@@ -1,3 +1,4 @@
+import { isoTime } from '../core/iso-time.js';
 import type { Target } from '../targets/target.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status } from './result.js';
@@ -62,7 +63,7 @@ export function resultFor(
     check: check.name,
     status: fields.status,
     durationMs: fields.durationMs ?? 0,
-    startedAt: fields.startedAt ?? new Date().toISOString(),
+    startedAt: fields.startedAt ?? isoTime(Date.now()),
     attempts: fields.attempts ?? 0,
     message: fields.message,
     reason: reasonOf(fields),

@@ -5,6 +5,7 @@ import { AdaptiveConcurrency } from '../core/adaptive-concurrency.js';
 import { Channel } from '../core/channel.js';
 import { type Deadline, DeadlineGroup } from '../core/deadline.js';
 import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
+import { isoTime } from '../core/iso-time.js';
 import { loopMonitor } from '../core/loop-monitor.js';
 import { RateLimiter } from '../core/rate-limiter.js';
 import { Scheduler } from '../core/scheduler.js';
@@ -99,7 +100,7 @@ export function startRun(spec: RunSpec): RunExecution {
       reason: observed.reason,
       data,
       durationMs: Math.round((performance.now() - t0) * 100) / 100,
-      startedAt: new Date(performance.timeOrigin + t0).toISOString(),
+      startedAt: isoTime(performance.timeOrigin + t0),
       attempts,
     });
 
@@ -127,10 +128,14 @@ export function startRun(spec: RunSpec): RunExecution {
 
   const attemptOnce = async (target: Target): Promise<Observation | StalledAttempt> => {
     const deadline = deadlines.create(timeoutMs);
+    // Whether the signal may go to a later check: the check promised to let go of it, and nothing else
+    // (a resolver) was given it.
+    let recycle = check.releasesSignal === true;
     try {
       deadline.signal.throwIfAborted();
       let subject = target;
       if (subject.address === undefined && check.needsAddress !== false && subject.name !== undefined) {
+        recycle = false;
         const addresses = await resolve(subject.name, deadline.signal);
         const address = addresses[0];
         if (address === undefined) return { status: 'error', message: `no address for ${subject.name}` };
@@ -159,7 +164,8 @@ export function startRun(spec: RunSpec): RunExecution {
     } catch (err) {
       return classify(err, deadline);
     } finally {
-      deadline.dispose();
+      if (recycle) deadlines.recycle(deadline);
+      else deadline.dispose();
     }
   };
 
@@ -200,10 +206,11 @@ export function startRun(spec: RunSpec): RunExecution {
   };
 
   const channel = new Channel<Result>(concurrency);
-  const deliver = async (result: Result) => {
+  // Not async: a push into a channel with room costs no promise (one result per target goes through here).
+  const deliver = (result: Result): Promise<boolean> => {
     counts[result.status]++;
     done++;
-    await channel.push(result);
+    return channel.push(result);
   };
 
   const produce = async (): Promise<void> => {

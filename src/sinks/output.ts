@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 64 * 1024;
+const WRITTEN: Promise<void> = Promise.resolve();
 
 /** A status line sharing the terminal with the output (the CLI's progress line): cleared around each write. */
 export interface StatusLine {
@@ -48,13 +49,14 @@ export class TextOutput {
     return this.#broken;
   }
 
-  async write(text: string): Promise<void> {
-    if (this.#broken) return;
+  /** Not async: unless the stream is full, a write (one per result) costs no promise of its own. */
+  write(text: string): Promise<void> {
+    if (this.#broken) return WRITTEN;
     this.#pending.push(text);
     this.#pendingBytes += text.length;
     if (this.#pendingBytes >= CHUNK_BYTES) this.#writePending();
     else this.#tick ??= setImmediate(() => this.#writePending());
-    if (this.#stream.writableNeedDrain) await this.#drained();
+    return this.#stream.writableNeedDrain ? this.#drained() : WRITTEN;
   }
 
   /** Resolves once everything written so far is handed to the OS. */

@@ -337,6 +337,7 @@ export const httpCheck = defineCheck({
   args: httpArgs,
   timeoutMs: 10_000,
   argRoles: { expectBody: 'pattern', ca: 'caBundle' },
+  releasesSignal: true,
   async run(target, args, ctx) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const secure = args.scheme === 'https';

@@ -29,6 +29,7 @@ export const tcpCheck = defineCheck({
   args: tcpArgs,
   timeoutMs: 5000,
   argRoles: { expectBanner: 'pattern' },
+  releasesSignal: true,
   run(target, args, ctx) {
     const { signal } = ctx;
     if (signal.aborted) return Promise.reject(signal.reason);
