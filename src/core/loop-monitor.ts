@@ -4,6 +4,10 @@ import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 export const STALL_MIN_MS = 200;
 /** How often the stall sampler runs, ms. */
 const SAMPLE_MS = 50;
+/** A sampler tick at least this late is remembered as blocked time (`blockedMsSince`). */
+const BLOCK_MIN_MS = 20;
+/** Blocked spans remembered (a ring): the last few seconds even on a loop that is late at every tick. */
+const BLOCK_SPANS = 256;
 /** Resolution of the `monitorEventLoopDelay` histogram, ms. */
 const HISTOGRAM_RESOLUTION_MS = 10;
 
@@ -36,6 +40,9 @@ export class LoopMonitor {
   #stalls = 0;
   #stalledMs = 0;
   #longestStallMs = 0;
+  /** Blocked spans as [end, length] pairs, ms on the `performance.now()` clock; a ring of BLOCK_SPANS. */
+  readonly #spans = new Float64Array(BLOCK_SPANS * 2);
+  #nextSpan = 0;
 
   /** Starts sampling (if not already); the returned function stops this holder's share. */
   acquire(): () => void {
@@ -61,6 +68,21 @@ export class LoopMonitor {
     const lagMs = w.max / 1e6;
     w.reset();
     return lagMs;
+  }
+
+  /**
+   * How long the loop was blocked (sampler ticks late by BLOCK_MIN_MS or more, summed) since `sinceMs`
+   * (`performance.now()` clock), while sampling. A check that waited that long for its answer may have had
+   * it in its socket all along: the engine does not trust a timeout seen after a large share of it.
+   */
+  blockedMsSince(sinceMs: number): number {
+    let total = 0;
+    for (let i = 0; i < BLOCK_SPANS; i++) {
+      const end = this.#spans[i * 2]!;
+      if (end <= sinceMs) continue;
+      total += Math.min(this.#spans[i * 2 + 1]!, end - sinceMs);
+    }
+    return total;
   }
 
   stats(): LoopStats {
@@ -92,6 +114,12 @@ export class LoopMonitor {
       const now = performance.now();
       const gapMs = now - this.#lastSampleAt - SAMPLE_MS;
       this.#lastSampleAt = now;
+      if (gapMs >= BLOCK_MIN_MS) {
+        const i = this.#nextSpan;
+        this.#spans[i * 2] = now;
+        this.#spans[i * 2 + 1] = gapMs;
+        this.#nextSpan = (i + 1) % BLOCK_SPANS;
+      }
       if (gapMs >= STALL_MIN_MS) this.#record(gapMs);
     }, SAMPLE_MS);
     this.#sampler.unref();

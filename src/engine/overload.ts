@@ -12,6 +12,15 @@ export function stallLateMs(timeoutMs: number): number {
 }
 
 /**
+ * A timeout seen after the loop was blocked for at least this long during the attempt (a quarter of the
+ * timeout, 50 ms at least) is not trusted: the target lost that share of its budget to us, and its answer may
+ * have waited in the socket. The engine re-runs it once, as for a late deadline timer.
+ */
+export function blockedShareMs(timeoutMs: number): number {
+  return Math.max(50, timeoutMs / 4);
+}
+
+/**
  * Whether this process's own loop made an answer late, judged when the check settled (`nowMs`) before the engine
  * stopped waiting for it:
  * - `late`: the deadline has passed but its timer has not run: the loop was busy until the check returned (its

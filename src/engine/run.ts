@@ -13,6 +13,7 @@ import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import {
   answerTiming,
+  blockedShareMs,
   ClientOverloadError,
   highLagMs,
   isClientOverload,
@@ -32,9 +33,12 @@ const silentLog = pino({ level: 'silent' });
 class StalledAttempt {
   constructor(
     readonly observation: Observation,
-    /** `late-result`: the check returned late before the timer ran (it may have blocked the loop itself). */
-    readonly kind: 'deadline' | 'late-result',
-    /** How late the deadline's timer ran (or the check returned), ms. */
+    /**
+     * `deadline`: its timer ran late; `blocked`: a timeout came after the loop was blocked for a large share
+     * of the attempt; `late-result`: the check returned late before the timer ran (it may block the loop itself).
+     */
+    readonly kind: 'deadline' | 'blocked' | 'late-result',
+    /** How late the deadline's timer ran (or the check returned), or how long the loop was blocked, ms. */
     readonly lateMs: number,
   ) {}
 }
@@ -66,6 +70,13 @@ export function startRun(spec: RunSpec): RunExecution {
   let stalls = 0;
   let longestStallMs = 0;
   const lateMsLimit = stallLateMs(timeoutMs);
+  const blockedMsLimit = blockedShareMs(timeoutMs);
+  const monitor = loopMonitor();
+  /** A timeout after the loop was blocked for a large share of the attempt: not trusted (see blockedShareMs). */
+  const blockedTimeout = (observation: Observation, attemptStartMs: number): Observation | StalledAttempt => {
+    const blockedMs = monitor.blockedMsSince(attemptStartMs);
+    return blockedMs >= blockedMsLimit ? new StalledAttempt(observation, 'blocked', blockedMs) : observation;
+  };
   let adaptive: AdaptiveConcurrency | undefined;
 
   const progress = (): RunProgress => ({
@@ -105,7 +116,7 @@ export function startRun(spec: RunSpec): RunExecution {
     });
 
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
-  const classify = (err: unknown, deadline: Deadline): Observation | StalledAttempt => {
+  const classify = (err: unknown, deadline: Deadline, attemptStartMs: number): Observation | StalledAttempt => {
     const { signal } = deadline;
     const reason = signal.aborted ? signal.reason : err;
     if (reason instanceof LateResultError) {
@@ -120,13 +131,16 @@ export function startRun(spec: RunSpec): RunExecution {
     if (reason instanceof DeadlineError) {
       const observation: Observation = { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
       const lateMs = deadline.timerLateMs ?? 0;
-      return lateMs >= lateMsLimit ? new StalledAttempt(observation, 'deadline', lateMs) : observation;
+      return lateMs >= lateMsLimit
+        ? new StalledAttempt(observation, 'deadline', lateMs)
+        : blockedTimeout(observation, attemptStartMs);
     }
     if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
     return { status: 'error', message: describeError(err) };
   };
 
   const attemptOnce = async (target: Target): Promise<Observation | StalledAttempt> => {
+    const attemptStartMs = performance.now();
     const deadline = deadlines.create(timeoutMs);
     // Whether the signal may go to a later check: the check promised to let go of it, and nothing else
     // (a resolver) was given it.
@@ -158,11 +172,14 @@ export function startRun(spec: RunSpec): RunExecution {
         overload.answersReadAfterStall++;
         overloadTotals.answersReadAfterStall++;
       }
-      return subject === target
-        ? observation
-        : { ...observation, data: { address: subject.address, ...observation.data } };
+      const observed =
+        subject === target
+          ? observation
+          : { ...observation, data: { address: subject.address, ...observation.data } };
+      // A timeout the check saw itself (dns: no reply to any of its attempts) is judged as a fired deadline is.
+      return observed.status === 'timeout' ? blockedTimeout(observed, attemptStartMs) : observed;
     } catch (err) {
-      return classify(err, deadline);
+      return classify(err, deadline, attemptStartMs);
     } finally {
       if (recycle) deadlines.recycle(deadline);
       else deadline.dispose();
@@ -193,7 +210,7 @@ export function startRun(spec: RunSpec): RunExecution {
         // Stalled for half the budget or more on the re-run too: the target never had its chance, the client
         // is the bottleneck. A shorter stall left the target most of its time: its `timeout`. A check that
         // returned late twice most likely blocks the loop itself: its `timeout` too.
-        if (outcome.kind === 'deadline' && isClientOverload(outcome.lateMs, timeoutMs)) {
+        if (outcome.kind !== 'late-result' && isClientOverload(outcome.lateMs, timeoutMs)) {
           overload.overloadErrors++;
           overloadTotals.overloadErrors++;
           observation = { status: 'error', message: new ClientOverloadError().message };
@@ -219,7 +236,6 @@ export function startRun(spec: RunSpec): RunExecution {
       pendingLimit: 0,
       onError: (err) => log.error({ err }, 'engine job failed'), // checkTarget never throws; a bug if it does
     });
-    const monitor = loopMonitor();
     const releaseMonitor = monitor.acquire();
     const unsubscribe = monitor.onStall((stallMs) => {
       stalls++;
