@@ -406,16 +406,21 @@ export class ThreadExecutor implements Executor {
           defaultPort: spec.check.defaultPort,
         });
       };
-      for (let shard = state.unsent; shard; shard = await cutter.next()) {
-        state.unsent = undefined;
+      let shard = state.unsent ?? (await cutter.next());
+      state.unsent = undefined;
+      while (shard) {
         for (const t of decodeTargets(shard.targets)) yield cancelled(t);
+        shard = await cutter.next();
       }
       finished = true;
     } finally {
       signal.removeEventListener('abort', onAbort);
       if (!finished) {
         state.dropped = true;
-        for (const slot of state.parts.keys()) slot.post({ t: 'drop', runId });
+        for (const [slot, part] of state.parts) {
+          slot.post({ t: 'drop', runId });
+          part.final = true; // the thread aborts its checks and sends nothing more
+        }
         state.notify();
       }
       await feeding;
