@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
@@ -24,7 +23,7 @@ import {
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
-import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
+import { buildRegistry, closeSharedResources, leaseTtlMs, parseThreads } from './runtime.js';
 
 interface RunFlags {
   targetsFile: string[];
@@ -235,12 +234,6 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
 
 /** An executor whose progress carries the run's counters (the progress line, the summary's overload line). */
 type RunExecutor = Omit<Executor, 'progress'> & { progress(runId: string): RunProgress | undefined };
-
-/** `--threads`: 1..256, default the cores available. */
-export function parseThreads(text: string | undefined): number {
-  if (text === undefined) return Math.min(256, availableParallelism());
-  return parseIntOption(text, '--threads', 1, 256);
-}
 
 /**
  * `--threads 1`: the engine in this thread (`LocalExecutor`); more: the run sharded over worker threads
