@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseProfile } from '../../src/sim/profile.js';
+import { type Simulator, startSimulator } from '../../src/sim/simulator.js';
+import { ensureBuilt, HANDLES_LEFT_OPEN, jsonLines, runCli, startCli } from './cli.js';
+
+/**
+ * Issue 11: `run --threads 2` shards the run over worker threads and gives the same outcome per target as
+ * `--threads 1` (the engine in the main thread); a bad `--threads` exits 2; output closed early (`| head`)
+ * stops the threads and leaves no handle open. FLEETPROBE_TEST_THREADS_BELOW=0 shards even this small run
+ * (by default runs under 2,000 targets stay in the main thread).
+ */
+const BASE = '127.21.90.0';
+const CIDR = '127.21.90.0/24';
+const THREADED = { FLEETPROBE_TEST_THREADS_BELOW: '0' };
+
+let sim: Simulator;
+
+beforeAll(async () => {
+  ensureBuilt();
+  sim = await startSimulator({
+    hosts: 200,
+    base: BASE,
+    profile: parseProfile(
+      {
+        ranges: [
+          { from: 0, to: 29, tcp: 'refused' },
+          { from: 30, to: 49, tcp: 'reset' },
+        ],
+      },
+      'e2e-threads',
+    ),
+    ports: { tcp: 0 },
+    protocols: ['tcp'],
+  });
+});
+
+afterAll(async () => {
+  await sim?.close();
+});
+
+type Line = { target: string; status: string; message: string };
+const outcomes = (stdout: string) =>
+  new Map(jsonLines<Line>(stdout).map((r) => [r.target, `${r.status} ${r.message.replace(/\d+/g, '#')}`]));
+
+describe('run --threads', () => {
+  it('gives the same outcome per target with 2 threads as with 1', async () => {
+    const args = ['run', 'tcp', CIDR, '-a', `port=${sim.ports.tcp}`, '-c', '64', '-t', '5s', '-o', 'jsonl'];
+    const one = await runCli([...args, '--no-progress', '--threads', '1']);
+    const two = await runCli([...args, '--no-progress', '--threads', '2'], { env: THREADED });
+    expect(jsonLines(two.stdout)).toHaveLength(256);
+    expect(outcomes(two.stdout).size).toBe(256);
+    expect(outcomes(two.stdout)).toEqual(outcomes(one.stdout));
+    const passed = [...outcomes(two.stdout).values()].filter((o) => o.startsWith('pass')).length;
+    expect(passed).toBeGreaterThan(0);
+    expect(passed).toBeLessThanOrEqual(206); // 50 simulated hosts refuse or reset
+    expect(two.code).toBe(1);
+    expect(two.stderr).not.toContain(HANDLES_LEFT_OPEN);
+  }, 120_000);
+
+  it.each(['0', '257', 'two', '1.5'])('exits 2 with one line for --threads %s', async (n) => {
+    const r = await runCli(['run', 'tcp', '127.0.0.1', '--threads', n]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--threads');
+  });
+
+  it('stops the threads when the output closes early, leaving no handle open', async () => {
+    // Paced at 100/s over a /22: ~10 s of work, cut after a few lines.
+    const cli = startCli(
+      ['run', 'tcp', '127.21.92.0/22', '-a', 'port=9', '--rate', '100', '-o', 'jsonl', '--threads', '2'],
+      { env: THREADED },
+    );
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (cli.stdout().split('\n').length > 5) {
+          cli.child.stdout?.off('data', check);
+          resolve();
+        }
+      };
+      cli.child.stdout?.on('data', check);
+    });
+    cli.child.stdout?.destroy();
+    const r = await cli.done;
+    expect(r.code).toBe(141);
+    expect(r.stderr).not.toContain(HANDLES_LEFT_OPEN);
+    expect(r.wallMs).toBeLessThan(9000);
+  }, 60_000);
+});
