@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { describeError } from '../core/errors.js';
+import { threadModule } from '../core/thread-module.js';
 import { assertPrefix } from '../distributed/names.js';
 import { startWorker } from '../distributed/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
@@ -114,11 +115,14 @@ async function startWorkerThreads(
   n: number,
   options: WorkerThreadData,
 ): Promise<{ drain(graceMs: number): Promise<void>; destroy(): Promise<void>; closed: Promise<void> }> {
-  const dev = import.meta.url.endsWith('.ts');
-  const url = new URL(dev ? './worker-thread-dev.mjs' : './worker-thread.js', import.meta.url);
+  const entry = threadModule(import.meta.url, './worker-thread.js');
   const threads = Array.from(
     { length: n },
-    (_, i) => new Worker(url, { workerData: { ...options, name: `${options.name}-${i + 1}` } }),
+    (_, i) =>
+      new Worker(entry.url, {
+        argv: entry.argv,
+        workerData: { ...options, name: `${options.name}-${i + 1}` },
+      }),
   );
   const exits = threads.map((t) => new Promise<void>((resolve) => t.once('exit', () => resolve())));
   const started = threads.map(

@@ -4,6 +4,7 @@ import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
+import { threadModule } from '../core/thread-module.js';
 import { type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
 import { overloadTotals } from '../engine/overload.js';
 import { emptyCounts, type Result } from '../engine/result.js';
@@ -43,12 +44,6 @@ export interface ThreadExecutorOptions {
 const ENDED_KEPT = 16;
 const MAX_SHARD_BYTES = 256 * 1024;
 
-function workerUrl(): URL {
-  // From TypeScript sources (tsx, vitest) the thread starts from a plain-JS entry that registers tsx first.
-  const dev = import.meta.url.endsWith('.ts');
-  return new URL(dev ? './thread-worker-dev.mjs' : './thread-worker.js', import.meta.url);
-}
-
 /** One worker thread and the runs it has a part in. */
 class Slot {
   readonly worker: Worker;
@@ -56,7 +51,8 @@ class Slot {
   dead: ThreadExecutorError | undefined;
 
   constructor(data: ThreadData, onDead: (slot: Slot) => void) {
-    this.worker = new Worker(workerUrl(), { workerData: data, stderr: false, stdout: false });
+    const entry = threadModule(import.meta.url, './thread-worker.js');
+    this.worker = new Worker(entry.url, { argv: entry.argv, workerData: data });
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => {
       for (const run of this.runs) if (run.id === m.runId) run.onMessage(this, m);
