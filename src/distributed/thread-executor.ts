@@ -49,15 +49,16 @@ class Slot {
   readonly worker: Worker;
   readonly runs = new Set<RunState>();
   dead: ThreadExecutorError | undefined;
+  readonly #onDead: (slot: Slot) => void;
 
   constructor(data: ThreadData, onDead: (slot: Slot) => void) {
+    this.#onDead = onDead;
     const entry = threadModule(import.meta.url, './thread-worker.js');
     this.worker = new Worker(entry.url, { argv: entry.argv, workerData: data });
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => {
       for (const run of this.runs) if (run.id === m.runId) run.onMessage(this, m);
     });
-    this.#onDead = onDead;
     this.worker.on('error', (err) =>
       this.fail(new ThreadExecutorError(`worker thread failed: ${err.message}`, { cause: err })),
     );
@@ -65,8 +66,6 @@ class Slot {
       this.fail(new ThreadExecutorError(`worker thread exited (code ${code})`)),
     );
   }
-
-  readonly #onDead: (slot: Slot) => void;
 
   /** The thread is gone (or going): its runs fail. */
   fail(err: ThreadExecutorError): void {
