@@ -57,6 +57,34 @@ describe('run --threads', () => {
     expect(two.stderr).not.toContain(HANDLES_LEFT_OPEN);
   }, 120_000);
 
+  it('reports no false timeout and says so when the main loop stalls 3 s (FLEETPROBE_TEST_BLOCK_LOOP_MS)', async () => {
+    const r = await runCli(
+      [
+        'run',
+        'tcp',
+        '127.21.90.50/31',
+        '127.21.90.52/30',
+        '127.21.90.56/29',
+        '127.21.90.64/26',
+        '-a',
+        `port=${sim.ports.tcp}`,
+        '-t',
+        '1000ms',
+        '-o',
+        'jsonl',
+        '--no-progress',
+        '--threads',
+        '2',
+      ],
+      { env: { ...THREADED, FLEETPROBE_TEST_BLOCK_LOOP_MS: '3000' } },
+    );
+    const results = jsonLines<Line>(r.stdout);
+    expect(results).toHaveLength(78); // simulated hosts 50..127: healthy
+    expect(results.filter((x) => x.status !== 'pass')).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/client: event loop stalled/);
+  }, 60_000);
+
   it.each(['0', '257', 'two', '1.5'])('exits 2 with one line for --threads %s', async (n) => {
     const r = await runCli(['run', 'tcp', '127.0.0.1', '--threads', n]);
     expect(r.code).toBe(2);
