@@ -82,18 +82,25 @@ export class LoopMonitor {
     for (const listener of this.#listeners) listener(stallMs);
   }
 
+  /**
+   * Takes a sample now (while held): a stall that ended since the last tick is recorded at once, not at the
+   * next tick. For a holder about to let go right after a stall (its listeners would miss it otherwise).
+   */
+  sample(): void {
+    if (!this.#sampler) return;
+    const now = performance.now();
+    const gapMs = now - this.#lastSampleAt - SAMPLE_MS;
+    this.#lastSampleAt = now;
+    if (gapMs >= STALL_MIN_MS) this.#record(gapMs);
+  }
+
   #start(): void {
     this.#histogram ??= monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS });
     this.#window ??= monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS });
     this.#histogram.enable();
     this.#window.enable();
     this.#lastSampleAt = performance.now();
-    this.#sampler = setInterval(() => {
-      const now = performance.now();
-      const gapMs = now - this.#lastSampleAt - SAMPLE_MS;
-      this.#lastSampleAt = now;
-      if (gapMs >= STALL_MIN_MS) this.#record(gapMs);
-    }, SAMPLE_MS);
+    this.#sampler = setInterval(() => this.sample(), SAMPLE_MS);
     this.#sampler.unref();
   }
 

@@ -430,6 +430,8 @@ export class ThreadExecutor implements Executor {
       await feeding;
       await cutter.close();
       for (const slot of state.parts.keys()) slot.detach(state);
+      // Results queued while this thread was blocked drain without a timer tick: count that stall now.
+      monitor.sample();
       unsubscribe();
       releaseMonitor();
       this.#live.delete(runId);
