@@ -17,6 +17,7 @@ const BENCHES = [
   { name: 'ssh', what: '`true` on 2,000 hosts vs pdsh, clush, parallel-ssh, ansible (issue 4)' },
   { name: 'store', what: '250k-target run with and without --db, page query time (issue 5)' },
   { name: 'dist', what: '1 vs 2 workers over JetStream, per-result overhead (issue 6)' },
+  { name: 'threads', what: 'run tcp over a /14 of closed ports, --threads 1 vs 2 (issue 11)' },
   {
     name: 'monitor',
     what: 'monitors over 250k simulated hosts, tcp/60 s + http/5 min, 15 min per store: schedule, RSS, store growth (issue 9)',

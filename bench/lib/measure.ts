@@ -16,6 +16,8 @@ export interface MeasureOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Aborting kills the child (SIGKILL) and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Called with the spawned process's pid (GNU time's when it is used: the program is its child). */
+  readonly onSpawn?: (pid: number) => void;
   /** Keep at most this many characters of stderr (the tail; default 64 KiB). */
   readonly maxStderrChars?: number;
 }
@@ -68,6 +70,7 @@ export async function measureChild(
   });
   // The child holds its own copy of the descriptor.
   await out?.close();
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => {

@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { CancelledError, InterruptedError, UsageError } from '../core/errors.js';
-import { LocalExecutor } from '../engine/executor.js';
+import { type Executor, LocalExecutor } from '../engine/executor.js';
 import { OutcomeSummary } from '../engine/outcome-summary.js';
 import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
+import type { RunProgress } from '../engine/types.js';
 import { makeResolver, openTargets } from '../targets/index.js';
 import { EXIT } from './exit-codes.js';
 import { tuneHeapForRun } from './heap-tuning.js';
@@ -22,7 +23,7 @@ import {
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
-import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
+import { buildRegistry, closeSharedResources, leaseTtlMs, parseThreads } from './runtime.js';
 
 interface RunFlags {
   targetsFile: string[];
@@ -40,6 +41,7 @@ interface RunFlags {
   searchIndex?: string;
   searchIndexName?: string;
   progress: boolean;
+  threads?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -78,6 +80,10 @@ export function runCommand(program: Command): void {
       '--search-index-name <pattern>',
       "index name; YYYY, MM, DD: the result's UTC date (default fleetprobe-results-YYYY.MM.DD)",
     )
+    .option(
+      '--threads <n>',
+      'worker threads the run is sharded over (default: the cores available; 1: this thread only)',
+    )
     .option('--no-progress', 'no live progress line on stderr')
     .action(async (checkName: string, specs: string[], flags: RunFlags) => {
       process.exitCode = await runAction(checkName, specs, flags);
@@ -92,6 +98,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
   const retries = parseIntOption(flags.retries, '--retries', 0, 100);
   const timeoutMs = flags.timeout !== undefined ? parseDurationMs(flags.timeout, '--timeout') : undefined;
   const ratePerSec = flags.rate !== undefined ? parsePositiveNumber(flags.rate, '--rate') : undefined;
+  const threads = parseThreads(flags.threads);
   const format: OutputFormat = flags.output
     ? parseOutputFormat(flags.output)
     : process.stdout.isTTY
@@ -112,13 +119,14 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
   });
   let db: RunStore | undefined;
   let searchIndex: RunSearchIndex | undefined;
+  let executor: RunExecutor | undefined;
   try {
     if (source.total === 0) throw new UsageError('no targets given');
     const log = pino({ level: process.env.FLEETPROBE_LOG ?? 'warn' }, pino.destination(2));
     if (flags.db) db = await openDb(flags.db, log);
     const runId = randomUUID();
     const options: RunOptions = { concurrency, retries, timeoutMs, ratePerSec };
-    const executor = new LocalExecutor({ log, resolve });
+    executor = await makeExecutor(threads, log, resolve, flags.resolver);
     const spec = { check, args, targets: source.targets(), total: source.total, ...options };
     const controller = new AbortController();
     let results: AsyncIterable<Result>;
@@ -165,7 +173,7 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
       stdout: process.stdout,
       stderr: process.stderr,
       progress: flags.progress
-        ? () => executor.progress(runId) ?? { ...idle, counts: emptyCounts() }
+        ? () => executor?.progress(runId) ?? { ...idle, counts: emptyCounts() }
         : undefined,
       // `| head` went away: nobody reads the rest, so stop the run now, quietly (stored as cancelled).
       onClosed: () => {
@@ -210,10 +218,38 @@ async function runAction(checkName: string, specs: string[], flags: RunFlags): P
     return summary.counts.pass === summary.total && !indexIncomplete ? EXIT.ok : EXIT.notAllPassed;
   } finally {
     await searchIndex?.close();
+    await executor?.close?.();
     await source.close();
     await db?.close();
     await closeSharedResources();
   }
+}
+
+/** An executor whose progress carries the run's counters (the progress line, the summary's overload line). */
+type RunExecutor = Omit<Executor, 'progress'> & { progress(runId: string): RunProgress | undefined };
+
+/**
+ * `--threads 1`: the engine in this thread (`LocalExecutor`); more: the run sharded over worker threads
+ * (`ThreadExecutor`, loaded only then), which keeps user checks and small runs in this thread.
+ */
+async function makeExecutor(
+  threads: number,
+  log: Logger,
+  resolve: (name: string, signal: AbortSignal) => Promise<string[]>,
+  resolver: string | undefined,
+): Promise<RunExecutor> {
+  if (threads === 1) return new LocalExecutor({ log, resolve });
+  const { ThreadExecutor } = await import('../distributed/thread-executor.js');
+  return new ThreadExecutor({
+    threads,
+    log,
+    resolve,
+    ...(resolver !== undefined ? { resolver } : {}),
+    // Test-only: e2e tests shard runs smaller than the default threshold.
+    ...(process.env.FLEETPROBE_TEST_THREADS_BELOW
+      ? { inProcessBelow: Number(process.env.FLEETPROBE_TEST_THREADS_BELOW) }
+      : {}),
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { openSearchIndexSink, searchIndexConfig } from '../sinks/search/open.js';
 import { isLabelKey } from '../targets/labels.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
-import { leaseTtlMs } from './runtime.js';
+import { leaseTtlMs, parseThreads } from './runtime.js';
 import { reloadOnSighup } from './server-config.js';
 
 interface ServerFlags {
@@ -37,6 +37,7 @@ interface ServerFlags {
   searchIndexName?: string;
   metricsLabel?: string;
   metricsLabelCap: string;
+  threads?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -68,6 +69,10 @@ export function serverCommand(program: Command): void {
       '10s',
     )
     .option('--nats <url>', 'distributed mode: run checks on workers through NATS JetStream')
+    .option(
+      '--threads <n>',
+      'worker threads runs and monitor rounds are sharded over (default: the cores available; not with --nats)',
+    )
     .option(
       '--nats-prefix <prefix>',
       'subject and stream prefix (streams <PREFIX>_SHARDS, _RESULTS, _RUNS); workers must use the same',
@@ -124,6 +129,10 @@ export function serverCommand(program: Command): void {
       const keepMs = flags.keep ? parseDurationMs(flags.keep, '--keep') : undefined;
       const keepRounds = parseIntOption(flags.keepRounds ?? '10', '--keep-rounds', 1, 100_000);
       const graceMs = parseDurationMs(flags.grace, '--grace');
+      const threads = parseThreads(flags.threads);
+      if (flags.nats && flags.threads !== undefined) {
+        throw new UsageError('--threads: not with --nats (runs execute on workers; give workers --threads)');
+      }
       const metricsLabelCap = parseIntOption(flags.metricsLabelCap, '--metrics-label-cap', 1, 10_000);
       if (flags.metricsLabel !== undefined && !isLabelKey(flags.metricsLabel))
         throw new UsageError(`--metrics-label: "${flags.metricsLabel}" is not a label name`);
@@ -175,6 +184,7 @@ export function serverCommand(program: Command): void {
         ...(keepMs ? { keepMs } : {}),
         ...(flags.nats ? { nats: flags.nats } : {}),
         natsPrefix,
+        threads,
       });
       const stopSighup = config ? reloadOnSighup(config, log) : undefined;
       await new Promise<void>((resolve) => {

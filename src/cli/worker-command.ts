@@ -1,11 +1,14 @@
 import { hostname } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { describeError } from '../core/errors.js';
+import { threadModule } from '../core/thread-module.js';
 import { assertPrefix } from '../distributed/names.js';
 import { startWorker } from '../distributed/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
-import { buildRegistry, closeSharedResources } from './runtime.js';
+import { buildRegistry, closeSharedResources, parseThreads } from './runtime.js';
+import type { WorkerThreadCommand, WorkerThreadData } from './worker-thread.js';
 
 interface WorkerFlags {
   nats: string;
@@ -17,6 +20,7 @@ interface WorkerFlags {
   ackWait?: string;
   heartbeat: string;
   checkModule?: string;
+  threads: string;
 }
 
 /**
@@ -49,6 +53,11 @@ export function workerCommand(program: Command): void {
     )
     .option('--heartbeat <duration>', 'heartbeat period (liveness in /api/v1/workers)', '2s')
     .option('--check-module <path>', 'also load a user check (the same module must be on every worker)')
+    .option(
+      '--threads <n>',
+      'workers in this process, one per thread, each with its own NATS connection and name <name>-<i>',
+      '1',
+    )
     .action(async (flags: WorkerFlags) => {
       const prefix = assertPrefix(flags.natsPrefix, '--nats-prefix');
       const concurrency = parseIntOption(flags.concurrency, '--concurrency', 1, 100_000);
@@ -56,23 +65,29 @@ export function workerCommand(program: Command): void {
       const graceMs = parseDurationMs(flags.drainGrace, '--drain-grace');
       const ackWaitMs = flags.ackWait ? parseDurationMs(flags.ackWait, '--ack-wait') : undefined;
       const heartbeatMs = parseDurationMs(flags.heartbeat, '--heartbeat');
+      const threads = parseThreads(flags.threads);
       const name = flags.name ?? `${hostname()}-${process.pid}`;
       const log = pino(
         { level: process.env.FLEETPROBE_LOG ?? 'info', base: { pid: process.pid } },
         pino.destination(2),
       );
-      const registry = await buildRegistry(flags.checkModule);
-      const worker = await startWorker({
+      const options = {
         natsUrl: flags.nats,
         name,
         concurrency,
         shards,
-        registry,
-        log,
         prefix,
         heartbeatMs,
         ...(ackWaitMs !== undefined ? { limits: { ackWaitMs } } : {}),
-      });
+      };
+      const worker =
+        threads === 1
+          ? await startWorker({ ...options, registry: await buildRegistry(flags.checkModule), log })
+          : await startWorkerThreads(threads, {
+              ...options,
+              logLevel: log.level,
+              ...(flags.checkModule !== undefined ? { checkModule: flags.checkModule } : {}),
+            });
       let signals = 0;
       const onSignal = (sig: NodeJS.Signals) => {
         signals++;
@@ -90,4 +105,48 @@ export function workerCommand(program: Command): void {
         await closeSharedResources();
       }
     });
+}
+
+/**
+ * `--threads <n>`: n workers, one per thread (src/cli/worker-thread.ts), named `<name>-1` .. `<name>-n`. Drain
+ * and destroy go to every thread; `closed` resolves when all have stopped (each hands its shards back first).
+ */
+async function startWorkerThreads(
+  n: number,
+  options: WorkerThreadData,
+): Promise<{ drain(graceMs: number): Promise<void>; destroy(): Promise<void>; closed: Promise<void> }> {
+  const entry = threadModule(import.meta.url, './worker-thread.js');
+  const threads = Array.from(
+    { length: n },
+    (_, i) =>
+      new Worker(entry.url, {
+        argv: entry.argv,
+        workerData: { ...options, name: `${options.name}-${i + 1}` },
+      }),
+  );
+  const exits = threads.map((t) => new Promise<void>((resolve) => t.once('exit', () => resolve())));
+  const started = threads.map(
+    (t) =>
+      new Promise<void>((resolve, reject) => {
+        t.once('message', () => resolve());
+        t.once('error', reject);
+        t.once('exit', (code) => reject(new Error(`worker thread exited (code ${code}) before it started`)));
+      }),
+  );
+  try {
+    await Promise.all(started);
+  } catch (err) {
+    await Promise.all(threads.map((t) => t.terminate()));
+    throw err;
+  }
+  const closed = Promise.all(exits).then(() => undefined);
+  const tell = (m: WorkerThreadCommand) => {
+    for (const t of threads) t.postMessage(m);
+    return closed;
+  };
+  return {
+    drain: (graceMs) => tell({ t: 'drain', graceMs }),
+    destroy: () => tell({ t: 'destroy' }),
+    closed,
+  };
 }

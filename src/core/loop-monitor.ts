@@ -104,24 +104,31 @@ export class LoopMonitor {
     for (const listener of this.#listeners) listener(stallMs);
   }
 
+  /**
+   * Takes a sample now (while held): a stall that ended since the last tick is recorded at once, not at the
+   * next tick. For a holder about to let go right after a stall (its listeners would miss it otherwise).
+   */
+  sample(): void {
+    if (!this.#sampler) return;
+    const now = performance.now();
+    const gapMs = now - this.#lastSampleAt - SAMPLE_MS;
+    this.#lastSampleAt = now;
+    if (gapMs >= BLOCK_MIN_MS) {
+      const i = this.#nextSpan;
+      this.#spans[i * 2] = now;
+      this.#spans[i * 2 + 1] = gapMs;
+      this.#nextSpan = (i + 1) % BLOCK_SPANS;
+    }
+    if (gapMs >= STALL_MIN_MS) this.#record(gapMs);
+  }
+
   #start(): void {
     this.#histogram ??= monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS });
     this.#window ??= monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS });
     this.#histogram.enable();
     this.#window.enable();
     this.#lastSampleAt = performance.now();
-    this.#sampler = setInterval(() => {
-      const now = performance.now();
-      const gapMs = now - this.#lastSampleAt - SAMPLE_MS;
-      this.#lastSampleAt = now;
-      if (gapMs >= BLOCK_MIN_MS) {
-        const i = this.#nextSpan;
-        this.#spans[i * 2] = now;
-        this.#spans[i * 2 + 1] = gapMs;
-        this.#nextSpan = (i + 1) % BLOCK_SPANS;
-      }
-      if (gapMs >= STALL_MIN_MS) this.#record(gapMs);
-    }, SAMPLE_MS);
+    this.#sampler = setInterval(() => this.sample(), SAMPLE_MS);
     this.#sampler.unref();
   }
 

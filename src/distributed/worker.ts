@@ -8,7 +8,6 @@ import { CancelledError, describeError } from '../core/errors.js';
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import type { RunExecution, RunSpec } from '../engine/types.js';
-import type { Target } from '../targets/target.js';
 import { BatchPublisher } from './batch-publisher.js';
 import { DistError } from './errors.js';
 import {
@@ -18,11 +17,11 @@ import {
   type Heartbeat,
   type ShardMessage,
   shardSchema,
-  syntheticResult,
 } from './messages.js';
 import { distNames } from './names.js';
 import { connectNats, type DistLimits, ensureStreams, resolveLimits } from './nats.js';
-import { pacedTargets, RateGrantClient } from './rate.js';
+import { RateGrantClient } from './rate.js';
+import { runShard, syntheticResults } from './shard-runner.js';
 
 export interface WorkerOptions {
   /** NATS server URL(s); used when `nc` is not given (the worker then owns and closes the connection). */
@@ -90,10 +89,6 @@ const CANCELLED_MEMORY_MS = 3600_000;
 const MAX_CANCELLED = 10_000;
 const PULL_EXPIRES_MS = 2000;
 
-async function* iterate(targets: Iterable<Target>): AsyncGenerator<Target> {
-  yield* targets;
-}
-
 /**
  * Starts a worker: pulls shards from the work-queue consumer one at a time per slot, runs each with the
  * engine, publishes result batches (JetStream publish acks), and acks the shard only after its final
@@ -128,7 +123,10 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const rateClient = (runId: string) => {
     let entry = rateClients.get(runId);
     if (!entry) {
-      entry = { client: new RateGrantClient(nc, names.rateSubject(runId), options.name, log), holders: 0 };
+      entry = {
+        client: RateGrantClient.overNats(nc, names.rateSubject(runId), options.name, log),
+        holders: 0,
+      };
       rateClients.set(runId, entry);
     }
     entry.holders++;
@@ -195,7 +193,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     throw new DistError(`publishing results on ${subject} failed`, { cause: lastErr });
   };
 
-  const runShard = async (msg: JsMsg, entry: ActiveShard): Promise<void> => {
+  const serveShard = async (msg: JsMsg, entry: ActiveShard): Promise<void> => {
     const { shard } = entry;
     const delivery = msg.info.deliveryCount;
     const subject = names.resultSubject(shard.runId);
@@ -224,50 +222,26 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     const lease = setInterval(() => msg.working(), Math.max(250, Math.floor(limits.ackWaitMs / 3)));
     const rate = shard.options.ratePerSec !== undefined ? rateClient(shard.runId) : undefined;
     try {
-      const ports = {
-        args: shard.args,
-        defaultPort: options.registry.has(shard.check)
-          ? options.registry.get(shard.check).defaultPort
-          : undefined,
-      };
-      const synthetic = (status: 'error' | 'cancelled', message: string) =>
-        (async function* () {
-          for (const t of decodeTargets(shard.targets)) {
-            yield syntheticResult(shard.runId, shard.check, t, status, message, ports);
-          }
-        })();
-      let results: AsyncIterable<Result> | undefined;
+      let results: AsyncIterable<Result>;
+      const targets = decodeTargets(shard.targets);
       if (delivery >= limits.maxDeliver) {
         log.warn({ runId: shard.runId, seq: shard.seq, delivery }, 'shard dead-lettered');
-        results = synthetic('error', `shard failed ${delivery - 1} deliveries`);
+        const message = `shard failed ${delivery - 1} deliveries`;
+        results = syntheticResults(shard, targets, 'error', message, options.registry);
       } else {
-        let spec: RunSpec | undefined;
-        try {
-          const check = options.registry.get(shard.check);
-          const args = check.args.parse(shard.args);
-          spec = {
-            id: shard.runId,
-            check,
-            args,
-            targets: rate
-              ? pacedTargets(decodeTargets(shard.targets), rate.client, entry.controller.signal)
-              : iterate(decodeTargets(shard.targets)),
-            total: shard.count,
-            concurrency: Math.max(1, Math.min(concurrency, shard.options.concurrency)),
-            retries: shard.options.retries,
-            signal: entry.controller.signal,
-            log,
-            ...(shard.options.timeoutMs !== undefined ? { timeoutMs: shard.options.timeoutMs } : {}),
-          };
-        } catch (err) {
-          results = synthetic('error', `worker ${options.name} cannot run check: ${describeError(err)}`);
-        }
-        if (spec) {
-          entry.exec = engine(spec);
-          results = entry.exec.results();
-        }
+        const run = runShard(shard, targets, {
+          registry: options.registry,
+          engine,
+          concurrency,
+          ...(rate ? { grants: rate.client } : {}),
+          signal: entry.controller.signal,
+          log,
+          who: `worker ${options.name}`,
+        });
+        entry.exec = run.exec;
+        results = run.results;
       }
-      for await (const result of results ?? []) {
+      for await (const result of results) {
         if (entry.handback) break;
         await publisher.add(result);
       }
@@ -322,7 +296,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     };
     active.add(entry);
     try {
-      await runShard(msg, entry);
+      await serveShard(msg, entry);
     } finally {
       active.delete(entry);
       resolveDone();

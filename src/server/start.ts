@@ -35,6 +35,11 @@ export interface StartServerOptions {
   leaseTtlMs?: number;
   /** NATS URL for distributed mode: runs execute on `fleetprobe worker`s through JetStream. */
   nats?: string;
+  /**
+   * Worker threads API runs and monitor rounds are sharded over (`ThreadExecutor`; default 1: this thread
+   * only). Ignored in distributed mode (`nats`), where runs execute on workers.
+   */
+  threads?: number;
   /** Subject and stream prefix in distributed mode (default `fleetprobe`); workers must use the same. */
   natsPrefix?: string;
   /** Builds the distributed executor from `nats` (default: the JetStream coordinator; tests pass their own). */
@@ -110,7 +115,9 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
   try {
     const createExecutor = opts.createExecutor ?? createJetStreamServerExecutor;
     const prefix = opts.natsPrefix ?? 'fleetprobe';
-    const executor = opts.nats ? await createExecutor({ nats: opts.nats, prefix, store, log }) : undefined;
+    const executor = opts.nats
+      ? await createExecutor({ nats: opts.nats, prefix, store, log })
+      : await createThreadExecutor(opts.threads ?? 1, log);
     server = await buildServer({
       store,
       auth: { tokens },
@@ -184,6 +191,13 @@ export async function startServer(opts: StartServerOptions = {}): Promise<Runnin
       return closing;
     },
   };
+}
+
+/** `--threads` above 1: runs are sharded over worker threads (loaded only then); else the default in-process executor. */
+async function createThreadExecutor(threads: number, log: Logger): Promise<ApiExecutor | undefined> {
+  if (threads <= 1) return undefined;
+  const { ThreadExecutor } = await import('../distributed/thread-executor.js');
+  return new ThreadExecutor({ threads, log });
 }
 
 /** The JetStream coordinator, loaded only in distributed mode; it acks result messages once they are stored. */

@@ -1,0 +1,63 @@
+import type { Result } from '../engine/result.js';
+import type { RunProgress } from '../engine/types.js';
+import type { WireTarget } from './messages.js';
+import type { RateGrant } from './rate.js';
+import type { ShardHead } from './shard-runner.js';
+
+/**
+ * The messages between the thread executor (main thread) and its worker threads, over each thread's
+ * MessagePort (structured clone: results travel as objects, which costs the main thread less than JSON).
+ *
+ * A run on a thread is one engine (`runShard`) whose targets are the shards main sends it, in order: the tail
+ * of one shard overlaps the head of the next, and the thread's in-flight limit and adaptive concurrency hold
+ * over all of them. Main sends shards while the thread has at most one shard's worth of targets without a
+ * result; the thread sends result batches and waits for an `ack` when two are unacknowledged (main acks a
+ * batch when its consumer takes it), so a slow consumer slows the threads down instead of piling results up.
+ */
+export type ToThread =
+  | {
+      readonly t: 'open';
+      readonly runId: string;
+      readonly head: ShardHead;
+      /** In-flight limit of this run on this thread (the run's concurrency split over its threads). */
+      readonly concurrency: number;
+      /** A rate-limited run: starts wait for `grant`s from main, which holds the run's one bucket. */
+      readonly paced: boolean;
+    }
+  | { readonly t: 'shard'; readonly runId: string; readonly targets: WireTarget[] }
+  /** No more shards of this run for this thread: its engine ends once they have results. */
+  | { readonly t: 'end'; readonly runId: string }
+  /** Cancel: the rest of the run's targets here yield `cancelled` results (still sent). */
+  | { readonly t: 'cancel'; readonly runId: string }
+  /** The consumer went away: abort and send nothing more for this run. */
+  | { readonly t: 'drop'; readonly runId: string }
+  | { readonly t: 'ack'; readonly runId: string }
+  | { readonly t: 'grant'; readonly runId: string; readonly id: number; readonly grant: RateGrant };
+
+export type FromThread =
+  | {
+      readonly t: 'results';
+      readonly runId: string;
+      readonly results: Result[];
+      /** The last batch of this run on this thread. */
+      readonly final: boolean;
+      readonly progress: RunProgress | undefined;
+    }
+  /** Every ~250 ms while runs are live: their progress, for the progress line when no batch flows. */
+  | { readonly t: 'progress'; readonly runId: string; readonly progress: RunProgress }
+  | { readonly t: 'grant?'; readonly runId: string; readonly id: number };
+
+/** Passed to each thread at start. */
+export interface ThreadData {
+  /** pino level of the thread's log (stderr). */
+  readonly logLevel: string;
+  /** `--resolver` (ip[:port]) for targets given by name; absent: the system resolver. */
+  readonly resolver?: string;
+}
+
+/** Results per batch and the longest a partial batch waits. */
+export const BATCH_MAX = 100;
+export const BATCH_DELAY_MS = 50;
+/** Unacknowledged batches a thread may have per run. */
+export const BATCH_CREDIT = 2;
+export const PROGRESS_EVERY_MS = 250;

@@ -1,0 +1,207 @@
+/**
+ * The entry of a worker thread of the thread executor (`ThreadExecutor`): runs the shards main sends with the
+ * same engine and the same shard runner as a NATS worker, and sends result batches back. Built-in checks only.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { createBuiltinRegistry } from '../checks/builtins.js';
+import { CancelledError } from '../core/errors.js';
+import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
+import type { Result } from '../engine/result.js';
+import { startRun } from '../engine/run.js';
+import type { RunExecution } from '../engine/types.js';
+import type { Target } from '../targets/target.js';
+import { decodeTargets, type WireTarget } from './messages.js';
+import { type RateGrant, RateGrantClient } from './rate.js';
+import { runShard } from './shard-runner.js';
+import {
+  BATCH_CREDIT,
+  BATCH_DELAY_MS,
+  BATCH_MAX,
+  type FromThread,
+  PROGRESS_EVERY_MS,
+  type ThreadData,
+  type ToThread,
+} from './thread-protocol.js';
+
+const port = parentPort as MessagePort;
+const data = workerData as ThreadData;
+const registry = createBuiltinRegistry();
+const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: true });
+const resolver = data.resolver ? parseDnsServer(data.resolver) : undefined;
+
+const post = (m: FromThread) => port.postMessage(m);
+
+/** One run on this thread: one engine over the shards main sends. */
+class ThreadRun {
+  readonly controller = new AbortController();
+  exec: RunExecution | undefined;
+  #shards: WireTarget[][] = [];
+  #ended = false;
+  dropped = false;
+  #waiters: (() => void)[] = [];
+  #credit = BATCH_CREDIT;
+  #nextGrant = 0;
+  readonly #grants = new Map<number, { resolve: (g: RateGrant) => void; reject: (e: unknown) => void }>();
+
+  constructor(readonly runId: string) {}
+
+  push(targets: WireTarget[]): void {
+    this.#shards.push(targets);
+    this.#notify();
+  }
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+  ack(): void {
+    this.#credit++;
+    this.#notify();
+  }
+  drop(): void {
+    this.dropped = true;
+    this.controller.abort(new CancelledError('result consumer stopped'));
+    for (const g of this.#grants.values()) g.reject(this.controller.signal.reason);
+    this.#grants.clear();
+    this.#notify();
+  }
+  granted(id: number, grant: RateGrant): void {
+    this.#grants.get(id)?.resolve(grant);
+    this.#grants.delete(id);
+  }
+
+  /** Wakes both waiters there may be: the engine pulling targets and the pump waiting for credit. */
+  #notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+  #wait(): Promise<void> {
+    return new Promise((r) => this.#waiters.push(r));
+  }
+
+  async *targets(): AsyncGenerator<Target> {
+    for (;;) {
+      if (this.dropped) return;
+      const shard = this.#shards.shift();
+      if (shard) {
+        yield* decodeTargets(shard);
+        continue;
+      }
+      if (this.#ended) return;
+      await this.#wait();
+    }
+  }
+
+  fetchGrant = (signal: AbortSignal): Promise<RateGrant> => {
+    signal.throwIfAborted();
+    const id = this.#nextGrant++;
+    return new Promise<RateGrant>((resolve, reject) => {
+      this.#grants.set(id, { resolve, reject });
+      post({ t: 'grant?', runId: this.runId, id });
+    });
+  };
+
+  /** Sends results in batches, never more than BATCH_CREDIT unacknowledged. */
+  async pump(results: AsyncIterable<Result>): Promise<void> {
+    let batch: Result[] = [];
+    const send = (final: boolean) => {
+      this.#credit--;
+      post({ t: 'results', runId: this.runId, results: batch, final, progress: this.exec?.progress() });
+      batch = [];
+    };
+    const timer = setInterval(() => {
+      if (batch.length > 0 && this.#credit > 0 && !this.dropped) send(false);
+    }, BATCH_DELAY_MS);
+    try {
+      for await (const result of results) {
+        if (this.dropped) break;
+        batch.push(result);
+        if (batch.length < BATCH_MAX) continue;
+        while (this.#credit <= 0 && !this.dropped) await this.#wait();
+        if (this.dropped) break;
+        send(false);
+      }
+      while (this.#credit <= 0 && !this.dropped) await this.#wait();
+      if (!this.dropped) send(true);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+}
+
+const runs = new Map<string, ThreadRun>();
+let progressTimer: NodeJS.Timeout | undefined;
+
+function reportProgress(): void {
+  for (const run of runs.values()) {
+    if (run.exec && !run.dropped) post({ t: 'progress', runId: run.runId, progress: run.exec.progress() });
+  }
+}
+
+async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
+  const run = new ThreadRun(m.runId);
+  runs.set(m.runId, run);
+  progressTimer ??= setInterval(reportProgress, PROGRESS_EVERY_MS);
+  try {
+    // Built per run: the shared DNS client is closed whenever the thread has no run.
+    const resolve = resolver ? resolveHost(getSharedDnsClient(), resolver) : undefined;
+    const shard = runShard(m.head, run.targets(), {
+      registry,
+      engine: startRun,
+      concurrency: m.concurrency,
+      ...(m.paced ? { grants: new RateGrantClient(run.fetchGrant, log) } : {}),
+      signal: run.controller.signal,
+      log,
+      ...(resolve ? { resolve } : {}),
+      who: 'thread',
+    });
+    run.exec = shard.exec;
+    await run.pump(shard.results);
+  } catch (err) {
+    // Never expected (the engine turns failures into results): main sees the thread's error and fails the run.
+    log.error({ err, runId: m.runId }, 'thread run failed');
+    throw err;
+  } finally {
+    runs.delete(m.runId);
+    if (runs.size === 0) {
+      clearInterval(progressTimer);
+      progressTimer = undefined;
+      await closeSharedDnsClient();
+    }
+  }
+}
+
+port.on('message', (m: ToThread) => {
+  if (m.t === 'open') {
+    open(m).catch((err: unknown) => {
+      // Surfaces as the worker's 'error' event in main.
+      setImmediate(() => {
+        throw err;
+      });
+    });
+    return;
+  }
+  const run = runs.get(m.runId);
+  if (!run) return;
+  switch (m.t) {
+    case 'shard':
+      run.push(m.targets);
+      break;
+    case 'end':
+      run.end();
+      break;
+    case 'cancel':
+      run.controller.abort(new CancelledError('run cancelled'));
+      break;
+    case 'drop':
+      run.drop();
+      break;
+    case 'ack':
+      run.ack();
+      break;
+    case 'grant':
+      run.granted(m.id, m.grant);
+      break;
+  }
+});

@@ -1,0 +1,175 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpCheck } from '../../src/checks/tcp/index.js';
+import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
+import type { ExecuteSpec } from '../../src/engine/executor.js';
+import type { Result } from '../../src/engine/result.js';
+import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
+import type { Target } from '../../src/targets/target.js';
+
+/**
+ * Issue 11, the thread merge: a run sharded over worker threads yields exactly one result per target
+ * (whatever the order), also under cancel, and breaking out stops the threads' work. Targets are loopback
+ * addresses: one listens (pass), the others refuse (error).
+ */
+const BASE = '127.31.40.0';
+const LISTENING = '127.31.40.7';
+
+let server: net.Server;
+let port: number;
+
+beforeAll(async () => {
+  server = net.createServer((s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, LISTENING, r));
+  port = (server.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+function addresses(n: number): string[] {
+  const first = ipv4ToInt(BASE);
+  return Array.from({ length: n }, (_, i) => intToIpv4(first + i));
+}
+
+async function* targets(list: readonly string[]): AsyncGenerator<Target> {
+  for (const address of list) yield { address, labels: {} };
+}
+
+function spec(list: readonly string[], extra: Partial<ExecuteSpec> = {}): ExecuteSpec {
+  return {
+    check: tcpCheck,
+    args: tcpCheck.args.parse({ port }),
+    targets: targets(list),
+    total: list.length,
+    concurrency: 32,
+    retries: 0,
+    timeoutMs: 5000,
+    ...extra,
+  };
+}
+
+function executor(): ThreadExecutor {
+  return new ThreadExecutor({ threads: 2, shardSize: 16, inProcessBelow: 0 });
+}
+
+/** Every target exactly once: count, no duplicates, the same set. */
+function expectOnePerTarget(results: readonly Result[], list: readonly string[]): void {
+  const seen = results.map((r) => r.target);
+  expect(seen).toHaveLength(list.length);
+  expect(new Set(seen).size).toBe(list.length);
+  expect([...seen].sort()).toEqual([...list].sort());
+}
+
+describe('ThreadExecutor', () => {
+  it('yields one result per target over several shards and two threads', async () => {
+    const list = addresses(200); // 13 shards of 16
+    const ex = executor();
+    try {
+      const results: Result[] = [];
+      for await (const r of ex.execute({ id: 'thread-merge-1' }, spec(list), new AbortController().signal)) {
+        results.push(r);
+      }
+      expectOnePerTarget(results, list);
+      expect(ex.threadCount).toBe(2);
+      expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
+      expect(results.filter((r) => r.status === 'error')).toHaveLength(199);
+      expect(results.every((r) => r.run === 'thread-merge-1' && r.port === port)).toBe(true);
+      const progress = ex.progress('thread-merge-1');
+      expect(progress).toMatchObject({ done: 200, inFlight: 0, counts: { pass: 1, error: 199 } });
+      expect(progress?.overload?.concurrencyCeiling).toBe(32);
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
+
+  it('gives every target exactly one result under cancel, the rest cancelled', async () => {
+    // Paced at 100/s, the run would take 6 s: cancelled after 60 results, mid-run for sure.
+    const list = addresses(600);
+    const ex = executor();
+    const controller = new AbortController();
+    try {
+      const results: Result[] = [];
+      for await (const r of ex.execute(
+        { id: 'thread-merge-2' },
+        spec(list, { ratePerSec: 100 }),
+        controller.signal,
+      )) {
+        results.push(r);
+        if (results.length === 60) controller.abort();
+      }
+      expectOnePerTarget(results, list);
+      const cancelled = results.filter((r) => r.status === 'cancelled').length;
+      expect(cancelled).toBeGreaterThan(0);
+      expect(cancelled).toBeLessThan(list.length - 59);
+      expect(ex.progress('thread-merge-2')?.done).toBe(600);
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
+
+  it('holds --rate over both threads together', async () => {
+    const list = addresses(250);
+    const ex = executor();
+    try {
+      const results: Result[] = [];
+      for await (const r of ex.execute(
+        { id: 'thread-rate' },
+        spec(list, { ratePerSec: 100 }),
+        new AbortController().signal,
+      )) {
+        results.push(r);
+      }
+      expectOnePerTarget(results, list);
+      expect(ex.threadCount).toBe(2);
+      const starts = results.map((r) => Date.parse(r.startedAt)).sort((a, b) => a - b);
+      const spanS = ((starts.at(-1) as number) - (starts[0] as number)) / 1000;
+      const rate = (starts.length - 1) / spanS;
+      expect(rate).toBeLessThanOrEqual(130); // the ceiling: 100/s over both threads, not per thread
+      expect(rate).toBeGreaterThan(25); // a loose floor: the machine may be busy
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
+
+  it('stops the threads when the consumer breaks out, and runs again after', async () => {
+    const ex = executor();
+    try {
+      let n = 0;
+      const list = addresses(600);
+      for await (const _ of ex.execute(
+        { id: 'thread-break' },
+        spec(list, { ratePerSec: 200 }),
+        new AbortController().signal,
+      )) {
+        if (++n === 20) break;
+      }
+      // The run is dropped at once: nothing in flight, and the threads serve the next run.
+      expect(ex.progress('thread-break')?.inFlight).toBe(0);
+      const again: Result[] = [];
+      const list2 = addresses(100);
+      for await (const r of ex.execute({ id: 'thread-again' }, spec(list2), new AbortController().signal)) {
+        again.push(r);
+      }
+      expectOnePerTarget(again, list2);
+    } finally {
+      await ex.close();
+    }
+    expect(ex.threadCount).toBe(0);
+  }, 60_000);
+
+  it('keeps small runs and non-built-in checks in this thread', async () => {
+    const ex = new ThreadExecutor({ threads: 2 });
+    try {
+      const list = addresses(50);
+      const results: Result[] = [];
+      for await (const r of ex.execute({ id: 'thread-small' }, spec(list), new AbortController().signal)) {
+        results.push(r);
+      }
+      expectOnePerTarget(results, list);
+      expect(ex.threadCount).toBe(0);
+    } finally {
+      await ex.close();
+    }
+  }, 30_000);
+});

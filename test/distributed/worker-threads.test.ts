@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { createJetStreamExecutor } from '../../src/distributed/coordinator.js';
+import { decodeMessage, heartbeatSchema } from '../../src/distributed/messages.js';
+import { distNames } from '../../src/distributed/names.js';
+import { requireService } from '../helpers/services.js';
+import {
+  loopbackListener,
+  natsFixture,
+  newRunId,
+  silent,
+  spawnWorker,
+  stopWorkers,
+  tcpRun,
+  type WorkerProcess,
+} from './harness.js';
+
+const up = await requireService('NATS', 4222);
+
+/**
+ * Issue 11: `fleetprobe worker --threads 2` is two workers in one process, one per thread, each with its own
+ * connection and name (`<name>-1`, `<name>-2`): together they complete a run, and SIGTERM drains both.
+ */
+describe.skipIf(!up)('worker --threads 2', () => {
+  let nats: Awaited<ReturnType<typeof natsFixture>>;
+  let listener: Awaited<ReturnType<typeof loopbackListener>>;
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    nats = await natsFixture();
+    listener = await loopbackListener('close');
+  });
+  afterAll(async () => {
+    if (worker) await stopWorkers([worker]);
+    await listener?.close();
+    await nats?.cleanup();
+  });
+
+  it('completes a run with both thread workers, then drains on SIGTERM', async () => {
+    const processed = new Map<string, number>();
+    const names = distNames(nats.prefix);
+    const sub = nats.nc.subscribe(names.heartbeatSubject, {
+      callback: (err, msg) => {
+        if (err) return;
+        const hb = decodeMessage(heartbeatSchema, msg.subject, msg.data);
+        processed.set(hb.name, hb.processed);
+      },
+    });
+    worker = await spawnWorker(nats.prefix, 'wt', [
+      '--threads',
+      '2',
+      '--heartbeat',
+      '200ms',
+      '--concurrency',
+      '16',
+    ]);
+    // Both threads are pulling before the run starts (the first "worker started" resolved spawnWorker).
+    for (let i = 0; i < 200 && !(processed.has('wt-1') && processed.has('wt-2')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([...processed.keys()].sort()).toEqual(['wt-1', 'wt-2']);
+
+    const total = 800;
+    const executor = await createJetStreamExecutor({
+      nc: nats.nc,
+      log: silent,
+      prefix: nats.prefix,
+      shardSize: 25,
+      registry: createBuiltinRegistry(),
+    });
+    const seen = new Set<string>();
+    for await (const r of executor.execute(
+      { id: newRunId() },
+      tcpRun({ port: listener.port, base: '127.22.64.0', total, concurrency: 16, timeoutMs: 5000 }),
+      new AbortController().signal,
+    )) {
+      expect(r.status).toBe('pass');
+      seen.add(r.target);
+    }
+    await executor.close();
+    expect(seen.size).toBe(total);
+    // Heartbeats every 200 ms: wait for both to report what they published.
+    for (let i = 0; i < 100 && (processed.get('wt-1') ?? 0) + (processed.get('wt-2') ?? 0) < total; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((processed.get('wt-1') ?? 0) + (processed.get('wt-2') ?? 0)).toBeGreaterThanOrEqual(total);
+    expect(processed.get('wt-1')).toBeGreaterThan(0);
+    expect(processed.get('wt-2')).toBeGreaterThan(0);
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.logs.filter((l) => l.includes('"worker stopped"'))).toHaveLength(2);
+    sub.unsubscribe();
+  }, 120_000);
+});
