@@ -10,9 +10,8 @@
  *   flags: --cidr <cidr>  --concurrency 512  --rounds 2  --threads 2
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CLI, ROOT } from './lib/cli.js';
 import {
   type Column,
   formatCount,
@@ -24,8 +23,6 @@ import {
   measureChild,
 } from './lib/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 const RATIO_TARGET = 1.7;
 
 const { values } = parseArgs({
