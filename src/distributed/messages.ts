@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
+import { argsInput } from '../checks/validate-args.js';
 import { type Result, STATUSES } from '../engine/result.js';
 import { resultFor } from '../engine/result-for.js';
 import { intToIpv4, ipv4ToInt } from '../targets/ip.js';
@@ -108,17 +109,21 @@ export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
 /**
  * Validated check arguments as plain JSON for the wire: the worker re-validates them with the check's own
- * schema, so transformed values must go back to their input form. A RegExp (e.g. `expectBanner`) becomes
- * its `/source/flags` literal, which the regex arguments accept. A Date becomes its ISO string.
+ * schema, so they travel in their input form: the input `validateCheckArgs` validated them from. Arguments
+ * validated some other way travel as JSON of the output, where a RegExp becomes its `/source/flags` literal
+ * and a Date its ISO string (other transformed values would not validate again).
  */
 export function argsToWire(args: unknown): unknown {
   if (args === undefined) return {};
+  const input = argsInput(args);
   return JSON.parse(
-    JSON.stringify(args, function (this: Record<string, unknown>, key: string, value: unknown) {
-      const raw = this[key];
-      if (raw instanceof RegExp) return `/${raw.source}/${raw.flags}`;
-      return value;
-    }),
+    input !== undefined
+      ? JSON.stringify(input)
+      : JSON.stringify(args, function (this: Record<string, unknown>, key: string, value: unknown) {
+          const raw = this[key];
+          if (raw instanceof RegExp) return `/${raw.source}/${raw.flags}`;
+          return value;
+        }),
   );
 }
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { validateCheckArgs } from '../../src/checks/validate-args.js';
 import { DistMessageError } from '../../src/distributed/errors.js';
 import {
   argsToWire,
@@ -64,6 +66,22 @@ describe('dist wire format', () => {
   it('sends validated args back in their input form', () => {
     expect(argsToWire({ port: 22, expectBanner: /^SSH-/i })).toEqual({ port: 22, expectBanner: '/^SSH-/i' });
     expect(argsToWire(undefined)).toEqual({});
+  });
+
+  it('sends arguments validated by validateCheckArgs as their input: every built-in check validates them again', () => {
+    const inputs: Record<string, Record<string, unknown>> = {
+      dns: { server: '127.0.0.1:5353', expect: '127.0.0.1', type: 'A' },
+      http: { headers: ['x-a: 1'], expectStatus: '2xx', expectBody: '^ok' },
+      ssh: { command: 'true', agent: 'yes' },
+      tcp: { port: 22, expectBanner: '^SSH-' },
+    };
+    const registry = createBuiltinRegistry();
+    for (const [name, input] of Object.entries(inputs)) {
+      const check = registry.get(name);
+      const wire = argsToWire(validateCheckArgs(check, input));
+      expect(wire).toEqual(input);
+      expect(() => check.args.parse(wire), name).not.toThrow();
+    }
   });
 
   it('derives every name from the prefix and refuses run ids that are not subject tokens', () => {
