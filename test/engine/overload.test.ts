@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineCheck } from '../../src/checks/check.js';
+import { defineCheck, type Observation } from '../../src/checks/check.js';
 import { httpArgs, httpCheck } from '../../src/checks/http/index.js';
 import { formatOverload } from '../../src/cli/format-summary.js';
 import { renderOverloadMetrics } from '../../src/engine/overload.js';
@@ -107,48 +107,45 @@ describe('a deadline the loop was blocked past', () => {
   });
 
   it('a timeout the check saw itself, after the loop was blocked for a quarter of its budget, is re-run', async () => {
-    let calls = 0;
     // Like the dns check: it reports `timeout` itself when none of its own attempts got a reply; here its
     // wait was spent with the loop blocked (800 ms of a 2 s budget), so the reply may have been waiting.
-    const check = defineCheck({
-      name: 'self-timing',
-      description: 'test',
-      args: z.object({}),
-      timeoutMs: 2000,
-      async run() {
-        calls++;
-        if (calls > 1) return { status: 'pass', message: 'answered' };
-        await sleep(10);
-        blockLoop(800);
-        await sleep(120); // the loop monitor's sampler runs and sees the gap
-        return { status: 'timeout', message: 'no reply' };
-      },
+    const { result, progress } = await runSelfTiming(async (call) => {
+      if (call > 1) return { status: 'pass', message: 'answered' };
+      await sleep(10);
+      blockLoop(800);
+      await sleep(120); // the loop monitor's sampler runs and sees the gap
+      return { status: 'timeout', message: 'no reply' };
     });
-    const run = startRun({ check, args: {}, targets: one(), timeoutMs: 2000 });
-    const results: Result[] = [];
-    for await (const r of run.results()) results.push(r);
-    expect(results[0]).toMatchObject({ status: 'pass', attempts: 2 });
-    expect(run.progress().overload).toMatchObject({ rechecks: 1 });
+    expect(result).toMatchObject({ status: 'pass', attempts: 2 });
+    expect(progress.overload).toMatchObject({ rechecks: 1 });
   });
 
   it('a timeout the check saw itself with the loop free stands', async () => {
-    const check = defineCheck({
-      name: 'self-timing',
-      description: 'test',
-      args: z.object({}),
-      timeoutMs: 2000,
-      async run() {
-        await sleep(150);
-        return { status: 'timeout', message: 'no reply' };
-      },
+    const { result } = await runSelfTiming(async () => {
+      await sleep(150);
+      return { status: 'timeout', message: 'no reply' };
     });
-    const run = startRun({ check, args: {}, targets: one(), timeoutMs: 2000 });
-    const results: Result[] = [];
-    for await (const r of run.results()) results.push(r);
-    // (A re-run happens only when this busy machine itself blocked the loop for 500 ms of those 150.)
-    expect(results[0]).toMatchObject({ status: 'timeout', message: 'no reply' });
+    expect(result).toMatchObject({ status: 'timeout', message: 'no reply' });
   });
 });
+
+/** One target through a check that decides its own timeout (`run` is told which call this is), 2 s budget. */
+async function runSelfTiming(
+  run: (call: number) => Promise<Observation>,
+): Promise<{ result: Result | undefined; progress: RunProgress }> {
+  let calls = 0;
+  const check = defineCheck({
+    name: 'self-timing',
+    description: 'test',
+    args: z.object({}),
+    timeoutMs: 2000,
+    run: () => run(++calls),
+  });
+  const execution = startRun({ check, args: {}, targets: one(), timeoutMs: 2000 });
+  const results: Result[] = [];
+  for await (const r of execution.results()) results.push(r);
+  return { result: results[0], progress: execution.progress() };
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const one = () =>
