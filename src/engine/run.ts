@@ -116,7 +116,11 @@ export function startRun(spec: RunSpec): RunExecution {
     });
 
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
-  const classify = (err: unknown, deadline: Deadline, attemptStartMs: number): Observation | StalledAttempt => {
+  const classify = (
+    err: unknown,
+    deadline: Deadline,
+    attemptStartMs: number,
+  ): Observation | StalledAttempt => {
     const { signal } = deadline;
     const reason = signal.aborted ? signal.reason : err;
     if (reason instanceof LateResultError) {
