@@ -22,18 +22,6 @@ export type {
 } from './monitor-store.js';
 export { escapeLike, ipv4Cidr, type ResultFilter } from './result-filter.js';
 export { type RetentionHandle, startRetention } from './retention.js';
-export { openStore } from './store.js';
+// openStore and the store's types (store.ts re-exports them for its ~15 direct importers).
+export * from './store.js';
 export { targetKey } from './target-key.js';
-export {
-  DIFF_KINDS,
-  type DiffChange,
-  type DiffKind,
-  type DiffSummary,
-  type OpenStoreOptions,
-  RUN_STATES,
-  type RunQuery,
-  type RunRecord,
-  type RunState,
-  type Store,
-  type StoredGroup,
-} from './types.js';
