@@ -153,3 +153,20 @@ export async function download(path, filename, signal) {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/**
+ * Runs a form's write (`work`) with its submit button disabled; a refusal for want of a token with role operate
+ * (401/403) or any other error is shown in `error`. Nothing is shown once `signal` aborted (the view is gone).
+ */
+export async function operateSubmit({ submit, error, signal }, work) {
+  submit.disabled = true;
+  try {
+    await work();
+  } catch (err) {
+    if (signal.aborted) return;
+    error.textContent =
+      err.status === 401 || err.status === 403 ? 'An API token with role operate is needed.' : err.message;
+  } finally {
+    submit.disabled = false;
+  }
+}

@@ -1,6 +1,6 @@
 // The monitors page (#/monitors): every monitor with its state counts; pause, resume and delete; a form that
 // defines a new one (POST /api/v1/monitors). Monitors of the config file are read-only here: the row says so.
-import { api } from '../api.js';
+import { api, operateSubmit } from '../api.js';
 import { append, h, replace } from '../dom.js';
 import { CHECKS, num, when } from '../format.js';
 import { intervalText, monitorHref, stateBar, stateChips } from '../monitoring.js';
@@ -111,17 +111,10 @@ function createForm(ctx) {
       upAfter: Number(upAfter.value || 1),
     };
     if (timeout.value.trim()) body.timeout = timeout.value.trim();
-    submit.disabled = true;
-    try {
+    await operateSubmit({ submit, error, signal: ctx.signal }, async () => {
       const created = await api('/monitors', { method: 'POST', body, signal: ctx.signal });
       location.hash = monitorHref(created.name);
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      error.textContent =
-        err.status === 401 || err.status === 403 ? 'An API token with role operate is needed.' : err.message;
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return form;
 }

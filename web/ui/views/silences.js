@@ -1,7 +1,7 @@
 // Silences (#/silences?all=true): those in force or to come (all with all=true); end one now; a form that
 // creates one (POST /api/v1/silences), prefilled from the URL (`new=1&monitor=&matcher=&target=`, as an
 // alert's "Silence" link gives).
-import { api, query } from '../api.js';
+import { api, operateSubmit, query } from '../api.js';
 import { append, h } from '../dom.js';
 import { when } from '../format.js';
 import { monitorHref } from '../monitoring.js';
@@ -97,20 +97,13 @@ function createForm(ctx, onCreated) {
       createdBy: by.value.trim(),
     };
     if (monitor.value.trim()) body.monitor = monitor.value.trim();
-    submit.disabled = true;
-    try {
+    await operateSubmit({ submit, error, signal: ctx.signal }, async () => {
       await api('/silences', { method: 'POST', body, signal: ctx.signal });
       form.reset();
       matchers.value = '';
       targets.value = '';
       onCreated();
-    } catch (err) {
-      if (ctx.signal.aborted) return;
-      error.textContent =
-        err.status === 401 || err.status === 403 ? 'An API token with role operate is needed.' : err.message;
-    } finally {
-      submit.disabled = false;
-    }
+    });
   });
   return form;
 }
