@@ -6,8 +6,11 @@ import {
   encodeQuery,
   isDnsRecordType,
   isTruncated,
+  matchQuestion,
+  QUESTION_EXACT,
+  QUESTION_MISMATCH,
   questionLength,
-  replyMatchesQuery,
+  questionNameOf,
 } from './codec.js';
 import { DnsClientClosedError, DnsNoReplyError, DnsQueryError, DnsTcpError } from './errors.js';
 import { canonicalAddress, type DnsServer, formatDnsServer } from './server-spec.js';
@@ -158,6 +161,8 @@ class Pending implements WheelEntry {
     readonly core: ClientCore,
     readonly query: Buffer,
     readonly qLen: number,
+    /** The question's name as the decoder prints it (`questionNameOf`). */
+    readonly qName: string,
     readonly server: DnsServer,
     readonly maxAttempts: number,
     readonly timeoutMs: number,
@@ -198,6 +203,14 @@ class ClientCore {
   lastWindow = 0;
   tcpOpen = new Set<Pending>();
   rtts = new Map<string, RttEstimate>();
+  /**
+   * The server asked last and its estimate: bulk callers pass one server object for every query, so its
+   * identity (fields re-checked, the caller may change them) spares a key string and a map lookup.
+   */
+  lastServer: DnsServer | undefined = undefined;
+  lastAddress = '';
+  lastPort = 0;
+  lastRtt: RttEstimate | undefined = undefined;
   closed = false;
   closing: Promise<void> = Promise.resolve();
 
@@ -240,6 +253,7 @@ class ClientCore {
       this,
       query,
       questionLength(query),
+      questionNameOf(q.name),
       server,
       1 + Math.max(0, q.retries ?? this.opts.retries),
       q.timeoutMs ?? this.opts.timeoutMs,
@@ -258,6 +272,8 @@ class ClientCore {
   }
 
   rttOf(server: DnsServer): RttEstimate {
+    if (server === this.lastServer && server.address === this.lastAddress && server.port === this.lastPort)
+      return this.lastRtt!;
     const key = `${server.address}|${server.port}`;
     let rtt = this.rtts.get(key);
     if (rtt === undefined) {
@@ -279,6 +295,10 @@ class ClientCore {
       };
       this.rtts.set(key, rtt);
     }
+    this.lastServer = server;
+    this.lastAddress = server.address;
+    this.lastPort = server.port;
+    this.lastRtt = rtt;
     return rtt;
   }
 
@@ -414,26 +434,25 @@ class ClientCore {
       return;
     }
     const entry = slot.pending.get(msg.readUInt16BE(0));
-    if (
-      entry === undefined ||
-      rinfo.port !== entry.server.port ||
-      rinfo.address !== entry.server.address ||
-      !replyMatchesQuery(msg, entry.query, entry.qLen)
-    ) {
+    const match =
+      entry === undefined || rinfo.port !== entry.server.port || rinfo.address !== entry.server.address
+        ? QUESTION_MISMATCH
+        : matchQuestion(msg, entry.query, entry.qLen);
+    if (match === QUESTION_MISMATCH) {
       this.stats.unmatched++;
       return;
     }
     if (isTruncated(msg)) {
-      this.startTcp(entry);
+      this.startTcp(entry!);
       return;
     }
-    this.complete(entry, msg);
+    this.complete(entry!, msg, match);
   }
 
-  complete(entry: Pending, msg: Buffer): void {
+  complete(entry: Pending, msg: Buffer, match: number): void {
     let decoded: ReturnType<typeof decodeReply>;
     try {
-      decoded = decodeReply(msg);
+      decoded = decodeReply(msg, match === QUESTION_EXACT ? entry.qName : undefined);
     } catch {
       // Garbage that echoes our id and question: ignore it like a spoof; a real reply may still come.
       this.stats.malformed++;
@@ -544,12 +563,12 @@ class ClientCore {
         if (received.length < 2 + len) return;
         const msg = received.subarray(2, 2 + len);
         received = received.subarray(2 + len);
-        if (
-          len >= 12 &&
-          msg.readUInt16BE(0) === entry.id &&
-          replyMatchesQuery(msg, entry.query, entry.qLen)
-        ) {
-          this.complete(entry, msg);
+        const match =
+          len >= 12 && msg.readUInt16BE(0) === entry.id
+            ? matchQuestion(msg, entry.query, entry.qLen)
+            : QUESTION_MISMATCH;
+        if (match !== QUESTION_MISMATCH) {
+          this.complete(entry, msg, match);
           if (entry.state === DONE) return;
         } else {
           this.stats.unmatched++;
@@ -591,6 +610,7 @@ class ClientCore {
     this.slots6 = [];
     this.hotSlots = [];
     this.rtts.clear();
+    this.lastServer = this.lastRtt = undefined;
     return this.closing;
   }
 }

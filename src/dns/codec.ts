@@ -26,6 +26,17 @@ const FLAG_RD = 0x0100;
 /** EDNS0 OPT pseudo-record: root name, type 41, class = UDP payload size, ttl 0, no options. */
 const OPT_LEN = 11;
 
+/** A name as `encodeQuery` puts it on the wire: without its trailing dot (`''` for the root). */
+function wireName(name: string): string {
+  return name.endsWith('.') ? name.slice(0, -1) : name;
+}
+
+/** A query name as the decoders print it once it is on the wire: no trailing dot, `.` for the root. */
+export function questionNameOf(name: string): string {
+  const fqdn = wireName(name);
+  return fqdn === '' ? '.' : fqdn;
+}
+
 /**
  * Encodes a question-only query (one question, class IN, an EDNS0 OPT record when `udpPayloadSize > 0`).
  * Hand-written: it is on the hot path of bulk resolution and ~8x faster than `dns-packet.encode`.
@@ -38,7 +49,7 @@ export function encodeQuery(
   recursionDesired: boolean,
   udpPayloadSize: number,
 ): Buffer {
-  const fqdn = name.endsWith('.') ? name.slice(0, -1) : name;
+  const fqdn = wireName(name);
   const nameLen = fqdn === '' ? 1 : fqdn.length + 2;
   if (nameLen > 255)
     throw new DnsQueryError(`name too long (${fqdn.length} characters): ${fqdn.slice(0, 40)}...`);
@@ -92,24 +103,32 @@ export function questionLength(query: Buffer): number {
   return off + 1 + 4 - 12;
 }
 
+/** `matchQuestion`: not a reply to the query / its question differs in ASCII case only / byte for byte. */
+export const QUESTION_MISMATCH = 0;
+export const QUESTION_CASE_DIFFERS = 1;
+export const QUESTION_EXACT = 2;
+
 /**
  * Whether `reply` is a response (QR set) whose single question equals the query's, byte for byte except ASCII
- * case. No allocation: this runs for every datagram, matched or not. A compressed question name (legal, never
- * seen in practice) does not match: such a reply is ignored like any other that does not echo the question.
+ * case (`QUESTION_EXACT` when not even the case differs: the reply's question name then decodes to the
+ * query's). No allocation: this runs for every datagram, matched or not. A compressed question name (legal,
+ * never seen in practice) does not match: such a reply is ignored like any other that does not echo the question.
  */
-export function replyMatchesQuery(reply: Buffer, query: Buffer, qLen: number): boolean {
-  if (reply.length < 12 + qLen) return false;
-  if ((reply[2]! & 0x80) === 0) return false;
-  if (reply[4] !== 0 || reply[5] !== 1) return false;
+export function matchQuestion(reply: Buffer, query: Buffer, qLen: number): number {
+  if (reply.length < 12 + qLen) return QUESTION_MISMATCH;
+  if ((reply[2]! & 0x80) === 0) return QUESTION_MISMATCH;
+  if (reply[4] !== 0 || reply[5] !== 1) return QUESTION_MISMATCH;
+  let match = QUESTION_EXACT;
   for (let i = 12, end = 12 + qLen; i < end; i++) {
     let a = reply[i]!;
     let b = query[i]!;
     if (a === b) continue;
     if (a >= 65 && a <= 90) a += 32;
     if (b >= 65 && b <= 90) b += 32;
-    if (a !== b) return false;
+    if (a !== b) return QUESTION_MISMATCH;
+    match = QUESTION_CASE_DIFFERS;
   }
-  return true;
+  return match;
 }
 
 /** The TC (truncated) bit of a reply. */
@@ -120,9 +139,11 @@ export function isTruncated(reply: Buffer): boolean {
 /**
  * Decodes a reply and normalises its records (OPT dropped): by hand when every record is of a type
  * fleetprobe asks for (the common case), else with dns-packet. Throws on a malformed packet.
+ * `questionName`: `questionNameOf(name)` of the query, given only when the reply's question is the query's
+ * byte for byte (`QUESTION_EXACT`).
  */
-export function decodeReply(reply: Buffer): DecodedReply {
-  return decodeReplyFast(reply) ?? decodeReplyWithDnsPacket(reply);
+export function decodeReply(reply: Buffer, questionName?: string): DecodedReply {
+  return decodeReplyFast(reply, questionName) ?? decodeReplyWithDnsPacket(reply);
 }
 
 /** Decodes a reply with dns-packet and normalises its records (OPT records dropped). */

@@ -232,6 +232,22 @@ describe('DnsClient against a misbehaving server', () => {
     }
   });
 
+  it('names an answer as the reply spells it when the reply changes the case of the question', async () => {
+    const bad = await startMisbehavingServer('case-swapped-compressed');
+    const client = new DnsClient();
+    try {
+      const res = await client.query({
+        name: 'Mixed.Case.test.',
+        type: 'A',
+        server: { address: '127.0.0.1', port: bad.port },
+      });
+      expect(res.answers).toEqual([{ name: 'mIXED.cASE.TEST', type: 'A', ttl: 5, data: ANSWER_ADDRESS }]);
+    } finally {
+      await client.close();
+      await bad.close();
+    }
+  });
+
   it('aborting mid-query rejects with the reason and frees the id, the window slot and the timer', async () => {
     const bad = await startMisbehavingServer('silent');
     const client = new DnsClient({ timeoutMs: 60_000 });

@@ -15,7 +15,9 @@ export type Misbehaviour =
   /** Answers with the TC bit; nothing listens on TCP (connect refused). */
   | 'truncate-no-tcp'
   /** Garbage with the right id and no question, then the right reply. */
-  | 'garbage-then-answer';
+  | 'garbage-then-answer'
+  /** The right reply, its question's letters in swapped case, its answer's name a pointer at the question. */
+  | 'case-swapped-compressed';
 
 export interface MisbehavingServer {
   readonly port: number;
@@ -40,6 +42,26 @@ function reply(query: packet.DecodedPacket, overrides: Partial<packet.Packet> = 
   });
 }
 
+/** Built by hand: dns-packet never compresses names. */
+function caseSwappedCompressedReply(query: Buffer): Buffer {
+  let end = 12;
+  while (query[end] !== 0) end += query[end]! + 1;
+  end += 5; // root label, type, class
+  const out = Buffer.alloc(end + 16);
+  query.copy(out, 0, 0, end);
+  out.writeUInt16BE(0x8500, 2); // QR, AA, RD
+  out.writeUInt16BE(1, 6); // one answer, no authority, no additional
+  out.writeUInt16BE(0, 8);
+  out.writeUInt16BE(0, 10);
+  for (let i = 13; i < end - 5; i++) {
+    const c = out[i]!;
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) out[i] = c ^ 0x20;
+  }
+  Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4]).copy(out, end);
+  for (const [k, octet] of ANSWER_ADDRESS.split('.').entries()) out[end + 12 + k] = Number(octet);
+  return out;
+}
+
 /** A UDP (+TCP, same port) DNS server on 127.0.0.1 that misbehaves as told. */
 export async function startMisbehavingServer(mode: Misbehaviour): Promise<MisbehavingServer> {
   let udp = dgram.createSocket('udp4');
@@ -57,6 +79,10 @@ export async function startMisbehavingServer(mode: Misbehaviour): Promise<Misbeh
     if (mode === 'silent') return;
     if (mode === 'truncate-tcp-silent' || mode === 'truncate-no-tcp') {
       send(reply(q, { answers: [], flags: packet.TRUNCATED_RESPONSE }));
+      return;
+    }
+    if (mode === 'case-swapped-compressed') {
+      send(caseSwappedCompressedReply(msg));
       return;
     }
     if (mode === 'garbage-then-answer') {

@@ -1,10 +1,15 @@
 import packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import {
+  decodeReply,
   decodeReplyWithDnsPacket,
   encodeQuery,
+  matchQuestion,
+  QUESTION_CASE_DIFFERS,
+  QUESTION_EXACT,
+  QUESTION_MISMATCH,
   questionLength,
-  replyMatchesQuery,
+  questionNameOf,
 } from '../../src/dns/codec.js';
 import { decodeReplyFast } from '../../src/dns/fast-decode.js';
 import {
@@ -92,10 +97,40 @@ describe('codec', () => {
     const qLen = questionLength(query);
     const reply = (name: string, type: 'A' | 'AAAA' = 'A', qr = true) =>
       packet.encode({ type: qr ? 'response' : 'query', id: 7, questions: [{ name, type }] });
-    expect(replyMatchesQuery(reply('H1.FLEET.test'), query, qLen)).toBe(true);
-    expect(replyMatchesQuery(reply('h2.fleet.test'), query, qLen)).toBe(false);
-    expect(replyMatchesQuery(reply('h1.fleet.test', 'AAAA'), query, qLen)).toBe(false);
-    expect(replyMatchesQuery(reply('h1.fleet.test', 'A', false), query, qLen)).toBe(false);
+    expect(matchQuestion(reply('h1.fleet.test'), query, qLen)).toBe(QUESTION_EXACT);
+    expect(matchQuestion(reply('H1.FLEET.test'), query, qLen)).toBe(QUESTION_CASE_DIFFERS);
+    expect(matchQuestion(reply('h2.fleet.test'), query, qLen)).toBe(QUESTION_MISMATCH);
+    expect(matchQuestion(reply('h1.fleet.test', 'AAAA'), query, qLen)).toBe(QUESTION_MISMATCH);
+    expect(matchQuestion(reply('h1.fleet.test', 'A', false), query, qLen)).toBe(QUESTION_MISMATCH);
+  });
+
+  it('names compressed to the question decode the same with the question name given as without', () => {
+    const PTR_Q = [0xc0, 12]; // a pointer at the question's name
+    const label = (text: string) => [text.length, ...Buffer.from(text, 'latin1')];
+    const record = (name: number[], type: number, rdata: number[]) => [
+      ...name,
+      ...[0, type, 0, 1, 0, 0, 0, 5, rdata.length >> 8, rdata.length & 0xff],
+      ...rdata,
+    ];
+    for (const name of ['x.t', 'x.t.', 'Deep.Sub.Example.test', '.']) {
+      const question = encodeQuery(1, name, 'A', true, 0);
+      const body = [
+        ...record(PTR_Q, 1, [127, 0, 0, 255]),
+        ...record([...label('www'), ...PTR_Q], 5, [...label('x'), ...PTR_Q]),
+        ...record(PTR_Q, 15, [0, 10, ...label('mx'), ...PTR_Q]),
+        ...record(PTR_Q, 2, [...label('ns'), ...PTR_Q]),
+      ];
+      const reply = Buffer.concat([question, Buffer.from(body)]);
+      reply.writeUInt16BE(0x8500, 2); // QR, AA, RD
+      reply.writeUInt16BE(3, 6); // three answers, one authority
+      reply.writeUInt16BE(1, 8);
+      const plain = decodeReplyWithDnsPacket(reply);
+      expect(plain.answers.map((a) => a.name)).toContain(name === '.' ? 'www' : `www.${questionNameOf(name)}`);
+      expect(decodeReply(reply)).toEqual(plain);
+      expect(decodeReplyFast(reply, questionNameOf(name))).toEqual(plain);
+    }
+    expect(questionNameOf('x.t.')).toBe('x.t');
+    expect(questionNameOf('.')).toBe('.');
   });
 
   it('the hand decoder agrees with dns-packet, and declines what it does not know', () => {

@@ -1,5 +1,5 @@
 import { isFleetprobeError } from '../../core/errors.js';
-import { DnsNoReplyError, DnsQueryError, DnsTcpError } from '../../dns/errors.js';
+import { DnsNoReplyError, DnsTcpError } from '../../dns/errors.js';
 import { reverseName } from '../../dns/reverse.js';
 import { type DnsServer, formatDnsServer } from '../../dns/server-spec.js';
 import { getSharedDnsClient } from '../../dns/shared-client.js';
@@ -53,7 +53,8 @@ export const dnsCheck = defineCheck({
         data: { name, type: args.type },
       };
     }
-    const base = { name, type: args.type, server: formatDnsServer(server) };
+    const type = args.type;
+    const asked = serverText(server);
     // Spread the attempts over the deadline: first + retries, each twice as long as the one before.
     const remainingMs = Math.max(0, ctx.deadline - Date.now());
     const timeoutMs = Math.max(50, Math.floor((remainingMs * 0.8) / (2 ** (args.retries + 1) - 1)));
@@ -61,7 +62,7 @@ export const dnsCheck = defineCheck({
     try {
       res = await getSharedDnsClient().query({
         name,
-        type: args.type,
+        type,
         server,
         signal,
         timeoutMs,
@@ -73,21 +74,21 @@ export const dnsCheck = defineCheck({
         return {
           status: 'timeout',
           message: `no reply after ${err.attempts} attempts`,
-          data: { name: base.name, type: base.type, server: base.server, attempts: err.attempts },
+          data: { name, type, server: asked, attempts: err.attempts },
         };
       }
       if (err instanceof DnsTcpError)
-        return { status: 'error', message: err.message, data: { ...base, tcp: true } };
-      if (err instanceof DnsQueryError) return { status: 'error', message: err.message, data: base };
-      if (isFleetprobeError(err)) return { status: 'error', message: err.message, data: base };
+        return { status: 'error', message: err.message, data: { name, type, server: asked, tcp: true } };
+      if (isFleetprobeError(err))
+        return { status: 'error', message: err.message, data: { name, type, server: asked } };
       throw err;
     }
-    // A literal, not `{ ...base, rcode, ... }`: a spread followed by more keys leaves V8 a slow object that
-    // costs ~10 µs more per result to build and to serialise (measured); the keys keep the same order.
+    // A literal, never a spread followed by more keys: that leaves V8 a slow object that costs ~10 µs more
+    // per result to build and to serialise (measured). The keys' order is the output's.
     const data = {
-      name: base.name,
-      type: base.type,
-      server: base.server,
+      name,
+      type,
+      server: asked,
       rcode: res.rcode,
       answers: res.answers,
       authorityCount: res.authorities.length,
@@ -98,6 +99,18 @@ export const dnsCheck = defineCheck({
     return judge(target, args, res.rcode, res.answers, data);
   },
 });
+
+/** The server formatted last: bulk resolution asks one server (one `args.server` object) for every target. */
+const lastServer = { address: '', port: 0, text: '' };
+
+function serverText(server: DnsServer): string {
+  if (server.address !== lastServer.address || server.port !== lastServer.port) {
+    lastServer.address = server.address;
+    lastServer.port = server.port;
+    lastServer.text = formatDnsServer(server);
+  }
+  return lastServer.text;
+}
 
 function questionName(target: Target, args: DnsArgs): string | undefined {
   if (args.name !== undefined) return args.name;
@@ -130,18 +143,25 @@ function judge(
     return { status: FAIL_RCODES.has(rcode) ? 'fail' : 'error', message: rcode, data };
   }
   if (rcode !== 'NOERROR') return { status: 'pass', message: rcode, data };
-  const ofType = answers.filter((a) => a.type === args.type);
-  if (ofType.length === 0) {
+  // The answers of the asked type, the first MESSAGE_ANSWERS of them for the message: one pass, no arrays.
+  let count = 0;
+  let shown = '';
+  for (let i = 0; i < answers.length; i++) {
+    const a = answers[i]!;
+    if (a.type !== args.type) continue;
+    if (count < MESSAGE_ANSWERS) shown = count === 0 ? a.data : `${shown} ${a.data}`;
+    count++;
+  }
+  if (count === 0) {
     return { status: 'fail', message: `NODATA: NOERROR without ${args.type} records`, data };
   }
-  const values = ofType.map((a) => a.data);
-  const shown = values.slice(0, MESSAGE_ANSWERS).join(' ') + (values.length > MESSAGE_ANSWERS ? ' ...' : '');
+  if (count > MESSAGE_ANSWERS) shown += ' ...';
   if (args.expect !== undefined) {
     const want = expectation(target, args.expect);
     if (want === undefined) {
       return { status: 'error', message: 'expect=<address> but the target has no address', data };
     }
-    if (!values.some(want.test)) {
+    if (!answers.some((a) => a.type === args.type && want.test(a.data))) {
       // One reason whatever each target expected and got: the `expect=<address>` case folds into one group.
       return {
         status: 'fail',
