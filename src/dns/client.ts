@@ -13,6 +13,7 @@ import {
   questionNameOf,
 } from './codec.js';
 import { DnsClientClosedError, DnsNoReplyError, DnsQueryError, DnsTcpError } from './errors.js';
+import { IdTable } from './id-table.js';
 import { canonicalAddress, type DnsServer, formatDnsServer } from './server-spec.js';
 import { TimerWheel, type WheelEntry } from './timer-wheel.js';
 import type { DnsAnswer } from './types.js';
@@ -132,7 +133,7 @@ const RTT_MIN_SAMPLES = 16;
 
 interface UdpSlot {
   socket: dgram.Socket;
-  pending: Map<number, Pending>;
+  pending: IdTable<Pending>;
   nextId: number;
   /** Connected to one server: send without an address. */
   connected: boolean;
@@ -370,7 +371,7 @@ class ClientCore {
     });
     const slot: UdpSlot = {
       socket,
-      pending: new Map(),
+      pending: new IdTable<Pending>(),
       nextId: (Math.random() * 0x10000) | 0,
       connected: false,
     };

@@ -12,6 +12,7 @@ import {
   questionNameOf,
 } from '../../src/dns/codec.js';
 import { decodeReplyFast } from '../../src/dns/fast-decode.js';
+import { IdTable } from '../../src/dns/id-table.js';
 import {
   AimdWindow,
   canonicalAddress,
@@ -168,6 +169,21 @@ describe('codec', () => {
     });
     expect(decodeReplyFast(srv)).toBeUndefined();
     expect(decodeReplyWithDnsPacket(srv).answers[0]?.data).toBe('1 2 3 t.t');
+  });
+});
+
+describe('IdTable', () => {
+  it('holds one value per 16-bit id, counts them and lists them', () => {
+    const t = new IdTable<string>();
+    expect(t.values()).toEqual([]);
+    t.set(0, 'a');
+    t.set(0xffff, 'b');
+    t.set(0xffff, 'c'); // replaces
+    expect([t.size, t.get(0), t.get(0xffff), t.has(1), t.get(1)]).toEqual([2, 'a', 'c', false, undefined]);
+    t.delete(0);
+    t.delete(0); // twice: no effect
+    t.delete(7); // never set
+    expect([t.size, t.has(0), t.values()]).toEqual([1, false, ['c']]);
   });
 });
 
