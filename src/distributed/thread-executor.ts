@@ -9,6 +9,7 @@ import { type ExecuteSpec, type Executor, LocalExecutor } from '../engine/execut
 import { overloadTotals } from '../engine/overload.js';
 import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
+import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
 import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
 import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
@@ -105,7 +106,7 @@ interface Part {
 
 /** A run in progress, as main sees it: result batches waiting for the consumer, each thread's part. */
 class RunState {
-  readonly queue: { slot: Slot; results: Result[]; final: boolean }[] = [];
+  readonly queue: { slot: Slot; results: ResultLines; final: boolean }[] = [];
   readonly parts = new Map<Slot, Part>();
   readonly counts = emptyCounts();
   readonly startedAt = Date.now();
@@ -148,10 +149,10 @@ class RunState {
     if (!part || this.dropped) return;
     switch (m.t) {
       case 'results':
-        part.outstanding -= m.results.length;
+        part.outstanding -= m.results.ends.length;
         if (m.progress) this.#progress(part, m.progress);
         if (m.final) part.final = true;
-        if (m.results.length > 0 || m.final) this.queue.push({ slot, results: m.results, final: m.final });
+        if (m.results.ends.length > 0 || m.final) this.queue.push({ slot, results: m.results, final: m.final });
         this.notify();
         break;
       case 'progress':
@@ -384,7 +385,8 @@ export class ThreadExecutor implements Executor {
         const batch = state.queue.shift();
         if (batch) {
           if (!batch.final) batch.slot.post({ t: 'ack', runId });
-          for (const result of batch.results) {
+          // Parsed when taken, not when received: batches waiting for a slow consumer stay one string each.
+          for (const result of decodeResultLines(batch.results)) {
             state.counts[result.status]++;
             state.done++;
             yield result;

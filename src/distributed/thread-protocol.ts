@@ -1,12 +1,13 @@
-import type { Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
+import type { ResultLines } from '../sinks/result-line.js';
 import type { WireTarget } from './messages.js';
 import type { RateGrant } from './rate.js';
 import type { ShardHead } from './shard-runner.js';
 
 /**
  * The messages between the thread executor (main thread) and its worker threads, over each thread's
- * MessagePort (structured clone: results travel as objects, which costs the main thread less than JSON).
+ * MessagePort. Results travel as their JSONL text (`ResultLines`): serialising a result once in its thread
+ * costs less than cloning the object over and serialising it again in main, where the line is written as is.
  *
  * A run on a thread is one engine (`runShard`) whose targets are the shards main sends it, in order: the tail
  * of one shard overlaps the head of the next, and the thread's in-flight limit and adaptive concurrency hold
@@ -38,7 +39,7 @@ export type FromThread =
   | {
       readonly t: 'results';
       readonly runId: string;
-      readonly results: Result[];
+      readonly results: ResultLines;
       /** The last batch of this run on this thread. */
       readonly final: boolean;
       readonly progress: RunProgress | undefined;

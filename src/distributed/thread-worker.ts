@@ -10,6 +10,7 @@ import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost }
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import type { RunExecution } from '../engine/types.js';
+import { encodeResultLines } from '../sinks/result-line.js';
 import type { Target } from '../targets/target.js';
 import { decodeTargets, type WireTarget } from './messages.js';
 import { type RateGrant, RateGrantClient } from './rate.js';
@@ -107,7 +108,8 @@ class ThreadRun {
     let batch: Result[] = [];
     const send = (final: boolean) => {
       this.#credit--;
-      post({ t: 'results', runId: this.runId, results: batch, final, progress: this.exec?.progress() });
+      const results = encodeResultLines(batch);
+      post({ t: 'results', runId: this.runId, results, final, progress: this.exec?.progress() });
       batch = [];
     };
     const timer = setInterval(() => {

@@ -1,5 +1,6 @@
 import { reasonOf } from '../engine/reason.js';
 import type { Result } from '../engine/result.js';
+import { resultLine } from './result-line.js';
 
 /** A terminal output format: an optional header, one chunk of text per result, an optional footer. */
 export interface ResultFormat {
@@ -8,7 +9,7 @@ export interface ResultFormat {
 }
 
 export const jsonlFormat: ResultFormat = {
-  line: (r) => `${JSON.stringify(r)}\n`,
+  line: resultLine,
 };
 
 function csvField(value: string): string {

@@ -4,6 +4,7 @@ import { tcpCheck } from '../../src/checks/tcp/index.js';
 import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
 import type { ExecuteSpec } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
+import { resultLine } from '../../src/sinks/result-line.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
 import type { Target } from '../../src/targets/target.js';
 
@@ -75,6 +76,8 @@ describe('ThreadExecutor', () => {
       expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
       expect(results.filter((r) => r.status === 'error')).toHaveLength(199);
       expect(results.every((r) => r.run === 'thread-merge-1' && r.port === port)).toBe(true);
+      // Each result came over as its JSONL line: the line written is the result's own JSON.
+      for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
       const progress = ex.progress('thread-merge-1');
       expect(progress).toMatchObject({ done: 200, inFlight: 0, counts: { pass: 1, error: 199 } });
       expect(progress?.overload?.concurrencyCeiling).toBe(32);
