@@ -51,8 +51,12 @@ export async function* syntheticResults(
   for await (const t of targets) yield syntheticResult(head.runId, head.check, t, status, message, ports);
 }
 
-async function* iterate(targets: Iterable<Target> | AsyncIterable<Target>): AsyncGenerator<Target> {
-  yield* targets;
+/** The targets as an async iterable: as they are when they already are one (a layer less per target). */
+function iterate(targets: Iterable<Target> | AsyncIterable<Target>): AsyncIterable<Target> {
+  if (Symbol.asyncIterator in targets) return targets;
+  return (async function* () {
+    yield* targets;
+  })();
 }
 
 /**
