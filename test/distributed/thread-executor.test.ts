@@ -105,6 +105,8 @@ describe('ThreadExecutor', () => {
       const cancelled = results.filter((r) => r.status === 'cancelled').length;
       expect(cancelled).toBeGreaterThan(0);
       expect(cancelled).toBeLessThan(list.length - 59);
+      // Lines from the threads and the cancelled results made here alike: each the JSON of its result.
+      for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
       expect(ex.progress('thread-merge-2')?.done).toBe(600);
     } finally {
       await ex.close();
