@@ -152,7 +152,8 @@ class RunState {
         part.outstanding -= m.results.ends.length;
         if (m.progress) this.#progress(part, m.progress);
         if (m.final) part.final = true;
-        if (m.results.ends.length > 0 || m.final) this.queue.push({ slot, results: m.results, final: m.final });
+        if (m.results.ends.length > 0 || m.final)
+          this.queue.push({ slot, results: m.results, final: m.final });
         this.notify();
         break;
       case 'progress':
