@@ -1,8 +1,7 @@
-import { availableParallelism } from 'node:os';
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { closeSharedDnsClient } from '../dns/index.js';
-import { parseDurationMs, parseIntOption } from './parse-options.js';
+import { parseDurationMs } from './parse-options.js';
 
 let userChecksLoaded = false;
 
@@ -33,10 +32,4 @@ export async function closeSharedResources(): Promise<void> {
 export function leaseTtlMs(): number | undefined {
   const text = process.env.FLEETPROBE_LEASE;
   return text ? parseDurationMs(text, 'FLEETPROBE_LEASE') : undefined;
-}
-
-/** `--threads`: 1..256, default the cores available. */
-export function parseThreads(text: string | undefined): number {
-  if (text === undefined) return Math.min(256, availableParallelism());
-  return parseIntOption(text, '--threads', 1, 256);
 }

@@ -11,8 +11,9 @@ import { DEFAULT_DB, DEFAULT_LISTEN, startServer } from '../server/start.js';
 import { openSearchIndexSink, searchIndexConfig } from '../sinks/search/open.js';
 import { isLabelKey } from '../targets/labels.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
-import { leaseTtlMs, parseThreads } from './runtime.js';
+import { leaseTtlMs } from './runtime.js';
 import { reloadOnSighup } from './server-config.js';
+import { parseThreads } from './threads-option.js';
 
 interface ServerFlags {
   listen: string;

@@ -7,7 +7,8 @@ import { threadModule } from '../core/thread-module.js';
 import { assertPrefix } from '../distributed/names.js';
 import { startWorker } from '../distributed/worker.js';
 import { parseDurationMs, parseIntOption } from './parse-options.js';
-import { buildRegistry, closeSharedResources, parseThreads } from './runtime.js';
+import { buildRegistry, closeSharedResources } from './runtime.js';
+import { parseThreads } from './threads-option.js';
 import type { WorkerThreadCommand, WorkerThreadData } from './worker-thread.js';
 
 interface WorkerFlags {

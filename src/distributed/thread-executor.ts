@@ -1,10 +1,9 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
-import { threadModule } from '../core/thread-module.js';
 import { type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
 import { overloadTotals } from '../engine/overload.js';
 import { emptyCounts, type Result } from '../engine/result.js';
@@ -15,6 +14,13 @@ import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
 import type { ShardHead } from './shard-runner.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
+import {
+  DEFAULT_IN_PROCESS_BELOW,
+  type StartedThread,
+  sameThreadData,
+  startThread,
+  threadLogLevel,
+} from './thread-start.js';
 
 /** A worker thread of the executor failed (crashed, exited): its runs fail rather than lose results. */
 export class ThreadExecutorError extends FleetprobeError {
@@ -35,11 +41,17 @@ export interface ThreadExecutorOptions {
   readonly shardSize?: number;
   /**
    * Runs with fewer targets than this (when the total is known) stay in this process: starting a thread
-   * (loading the checks) costs 0.3-1 s, more than such a run gains. Default 2000.
+   * (loading the checks) costs 0.3-1 s, more than such a run gains. Default `DEFAULT_IN_PROCESS_BELOW` (2000).
    */
   readonly inProcessBelow?: number;
   /** pino level of the threads' logs (stderr). Default: `log`'s level, else `warn`. */
   readonly logLevel?: string;
+  /**
+   * Threads started before the executor (`startThread`, while the CLI validates the targets): used as its
+   * first threads when started with the same `ThreadData`, else terminated. Terminated too when the next
+   * run stays in this process.
+   */
+  readonly started?: readonly StartedThread[];
 }
 
 const ENDED_KEPT = 16;
@@ -52,15 +64,9 @@ class Slot {
   dead: ThreadExecutorError | undefined;
   readonly #onDead: (slot: Slot) => void;
 
-  constructor(data: ThreadData, onDead: (slot: Slot) => void) {
+  constructor(worker: Worker, onDead: (slot: Slot) => void) {
     this.#onDead = onDead;
-    const entry = threadModule(import.meta.url, './thread-worker.js');
-    this.worker = new Worker(entry.url, {
-      argv: entry.argv,
-      workerData: data,
-      // No smaller young generation: 8 MB saved ~50 MB RSS per thread but cost 20-30% more CPU per result.
-    });
-    this.worker.unref();
+    this.worker = worker;
     this.worker.on('message', (m: FromThread) => {
       for (const run of this.runs) if (run.id === m.runId) run.onMessage(this, m);
     });
@@ -264,6 +270,10 @@ export class ThreadExecutor implements Executor {
   readonly #local: LocalExecutor;
   readonly #builtins = createBuiltinRegistry();
   readonly #slots: Slot[] = [];
+  /** Threads started early and not used yet (`started`). */
+  readonly #spare: StartedThread[] = [];
+  /** Terminations of threads never used, awaited by `close`. */
+  readonly #stopping: Promise<number>[] = [];
   readonly #live = new Map<string, RunState>();
   readonly #ended = new Map<string, RunProgress>();
   #closed = false;
@@ -275,11 +285,15 @@ export class ThreadExecutor implements Executor {
     this.#threads = opts.threads;
     this.#log = opts.log ?? pino({ level: 'silent' });
     this.#data = {
-      logLevel: opts.logLevel ?? (opts.log?.level && opts.log.level !== 'silent' ? opts.log.level : 'warn'),
+      logLevel: opts.logLevel ?? threadLogLevel(opts.log?.level),
       ...(opts.resolver !== undefined ? { resolver: opts.resolver } : {}),
     };
+    for (const t of opts.started ?? []) {
+      if (this.#spare.length < this.#threads && sameThreadData(t.data, this.#data)) this.#spare.push(t);
+      else this.#stopping.push(t.worker.terminate());
+    }
     this.#shardSize = opts.shardSize;
-    this.#inProcessBelow = opts.inProcessBelow ?? 2000;
+    this.#inProcessBelow = opts.inProcessBelow ?? DEFAULT_IN_PROCESS_BELOW;
     this.#local = new LocalExecutor({
       ...(opts.log ? { log: opts.log } : {}),
       ...(opts.resolve ? { resolve: opts.resolve } : {}),
@@ -303,6 +317,7 @@ export class ThreadExecutor implements Executor {
   ): AsyncGenerator<Result, void, undefined> {
     if (this.#closed) throw new ThreadExecutorError('thread executor is closed');
     if (this.#runsHere(spec.check, spec.total)) {
+      this.#terminateSpare(); // started for a run that turned out to stay here: stop them loading
       yield* this.#local.execute(run, spec, signal);
       return;
     }
@@ -476,7 +491,8 @@ export class ThreadExecutor implements Executor {
     const idle = unused.find((s) => s.runs.size === 0);
     if (idle) return idle;
     if (this.#slots.length < this.#threads) {
-      const slot = new Slot(this.#data, (dead) => {
+      const worker = this.#takeSpare() ?? startThread(this.#data).worker;
+      const slot = new Slot(worker, (dead) => {
         const i = this.#slots.indexOf(dead);
         if (i >= 0) this.#slots.splice(i, 1);
         if (!this.#closed) this.#log.error({ err: dead.dead }, 'worker thread lost');
@@ -492,11 +508,25 @@ export class ThreadExecutor implements Executor {
     return this.#live.get(runId)?.progress() ?? this.#ended.get(runId) ?? this.#local.progress(runId);
   }
 
+  /** A thread started early that is still alive, if any. */
+  #takeSpare(): Worker | undefined {
+    for (let t = this.#spare.shift(); t; t = this.#spare.shift()) {
+      if (t.usable) return t.worker;
+      this.#stopping.push(t.worker.terminate());
+    }
+    return undefined;
+  }
+
+  #terminateSpare(): void {
+    for (const t of this.#spare.splice(0)) this.#stopping.push(t.worker.terminate());
+  }
+
   /** Terminates the threads (runs in progress on them fail). */
   async close(): Promise<void> {
     this.#closed = true;
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.fail(new ThreadExecutorError('thread executor closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    this.#terminateSpare();
+    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.#stopping]);
   }
 }

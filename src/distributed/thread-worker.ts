@@ -4,9 +4,9 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
-import { createBuiltinRegistry } from '../checks/builtins.js';
+import { loadBuiltinCheck } from '../checks/builtin-loaders.js';
+import { CheckRegistry } from '../checks/registry.js';
 import { CancelledError } from '../core/errors.js';
-import { closeSharedDnsClient, getSharedDnsClient, parseDnsServer, resolveHost } from '../dns/index.js';
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import type { RunExecution } from '../engine/types.js';
@@ -14,7 +14,7 @@ import { encodeResultLines } from '../sinks/result-line.js';
 import type { Target } from '../targets/target.js';
 import { decodeTargets, type WireTarget } from './messages.js';
 import { type RateGrant, RateGrantClient } from './rate.js';
-import { runShard } from './shard-runner.js';
+import { runShard, type ShardHead } from './shard-runner.js';
 import {
   BATCH_CREDIT,
   BATCH_DELAY_MS,
@@ -27,9 +27,20 @@ import {
 
 const port = parentPort as MessagePort;
 const data = workerData as ThreadData;
-const registry = createBuiltinRegistry();
+/** The built-in checks of the runs this thread got, each loaded by its first run (start-up loads none). */
+const registry = new CheckRegistry();
 const log = pino({ level: data.logLevel }, pino.destination(2)).child({ thread: true });
-const resolver = data.resolver ? parseDnsServer(data.resolver) : undefined;
+/** The DNS client's modules, loaded by the first run that may use them (`--resolver`, the dns check). */
+let dns: typeof import('../dns/index.js') | undefined;
+
+async function prepare(head: ShardHead): Promise<void> {
+  if (!registry.has(head.check)) {
+    const check = await loadBuiltinCheck(head.check);
+    // An unknown name stays unknown: the shard runner turns it into error results.
+    if (check && !registry.has(check.name)) registry.register(check);
+  }
+  if (data.resolver !== undefined || head.check === 'dns') dns ??= await import('../dns/index.js');
+}
 
 const post = (m: FromThread) => port.postMessage(m);
 
@@ -146,8 +157,12 @@ async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
   runs.set(m.runId, run);
   progressTimer ??= setInterval(reportProgress, PROGRESS_EVERY_MS);
   try {
+    await prepare(m.head);
     // Built per run: the shared DNS client is closed whenever the thread has no run.
-    const resolve = resolver ? resolveHost(getSharedDnsClient(), resolver) : undefined;
+    const resolve =
+      dns && data.resolver !== undefined
+        ? dns.resolveHost(dns.getSharedDnsClient(), dns.parseDnsServer(data.resolver))
+        : undefined;
     const shard = runShard(m.head, run.targets(), {
       registry,
       engine: startRun,
@@ -169,7 +184,7 @@ async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
     if (runs.size === 0) {
       clearInterval(progressTimer);
       progressTimer = undefined;
-      await closeSharedDnsClient();
+      await dns?.closeSharedDnsClient();
     }
   }
 }

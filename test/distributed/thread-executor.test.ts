@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpCheck } from '../../src/checks/tcp/index.js';
 import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
+import { type StartedThread, startThread } from '../../src/distributed/thread-start.js';
 import type { ExecuteSpec } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
 import { resultLine } from '../../src/sinks/result-line.js';
@@ -177,4 +178,83 @@ describe('ThreadExecutor', () => {
       await ex.close();
     }
   }, 30_000);
+
+  describe('threads started early (startThread)', () => {
+    const data = { logLevel: 'warn' };
+    const exited = (t: StartedThread) => new Promise<void>((r) => t.worker.once('exit', () => r()));
+
+    it('uses them as its threads and terminates them on close', async () => {
+      const started = [startThread(data), startThread(data)];
+      const ex = new ThreadExecutor({ threads: 2, shardSize: 16, inProcessBelow: 0, started });
+      const gone = started.map(exited);
+      try {
+        const list = addresses(100);
+        const results: Result[] = [];
+        for await (const r of ex.execute({ id: 'early-1' }, spec(list), new AbortController().signal)) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        expect(ex.threadCount).toBe(2);
+        expect(started.every((t) => t.usable)).toBe(true);
+      } finally {
+        await ex.close();
+      }
+      await Promise.all(gone);
+      expect(started.some((t) => t.usable)).toBe(false);
+    }, 60_000);
+
+    it('terminates threads started with other data, or beyond its thread count', async () => {
+      const other = startThread({ logLevel: 'debug' });
+      const extra = [startThread(data), startThread(data)];
+      const gone = [exited(other), exited(extra[1]!)];
+      const ex = new ThreadExecutor({
+        threads: 1,
+        shardSize: 16,
+        inProcessBelow: 0,
+        started: [other, ...extra],
+      });
+      try {
+        await Promise.all(gone); // before any run
+        expect(extra[0]!.usable).toBe(true);
+      } finally {
+        await ex.close();
+      }
+    }, 30_000);
+
+    it('terminates them when the run stays in this thread', async () => {
+      const started = [startThread(data), startThread(data)];
+      const gone = started.map(exited);
+      const ex = new ThreadExecutor({ threads: 2, started });
+      try {
+        const list = addresses(20); // below the default threshold
+        const results: Result[] = [];
+        for await (const r of ex.execute({ id: 'early-small' }, spec(list), new AbortController().signal)) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        await Promise.all(gone);
+        expect(ex.threadCount).toBe(0);
+      } finally {
+        await ex.close();
+      }
+    }, 30_000);
+
+    it('starts a new thread in place of one that exited before the run', async () => {
+      const dead = startThread(data);
+      await dead.worker.terminate();
+      expect(dead.usable).toBe(false);
+      const ex = new ThreadExecutor({ threads: 1, shardSize: 16, inProcessBelow: 0, started: [dead] });
+      try {
+        const list = addresses(40);
+        const results: Result[] = [];
+        for await (const r of ex.execute({ id: 'early-dead' }, spec(list), new AbortController().signal)) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        expect(ex.threadCount).toBe(1);
+      } finally {
+        await ex.close();
+      }
+    }, 30_000);
+  });
 });
