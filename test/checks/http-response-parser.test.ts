@@ -52,6 +52,7 @@ describe('ResponseParser', () => {
     expect(body).toBe('hello');
     expect(parser.complete).toBe(true);
     expect(doneAt).toBeGreaterThan(0);
+    expect(parser.trailers.size).toBe(0);
   });
 
   it.each(STEPS)('decodes a chunked body with extensions and trailers, split every %i bytes', (step) => {

@@ -68,7 +68,11 @@ export class ResponseParser {
   minorVersion = 1;
   /** Final response headers; names lower-case. */
   readonly headers = new Map<string, string>();
-  readonly trailers = new Map<string, string>();
+  /** Trailers of a chunked body; names lower-case. */
+  get trailers(): Map<string, string> {
+    this.#trailers ??= new Map();
+    return this.#trailers;
+  }
   /** True once the final (non-1xx) response's headers are parsed. */
   headersComplete = false;
   /** True once the whole body is read (not set for a close-delimited body until `finish()`). */
@@ -79,6 +83,8 @@ export class ResponseParser {
   contentLength = -1;
   chunked = false;
 
+  /** Created on first use: most responses have none. */
+  #trailers: Map<string, string> | undefined;
   readonly #head: boolean;
   readonly #maxHeaderBytes: number;
   readonly #onBody: ((buf: Buffer, start: number, end: number) => void) | undefined;
