@@ -41,6 +41,19 @@ export class Channel<T> implements AsyncIterable<T> {
     return this.#pushWhenRoom(item);
   }
 
+  /**
+   * Buffers `item` if there is room, or drops it if the consumer has gone away (as `push` resolving `false`
+   * would): true. False when the buffer is full: nothing was done, `push` waits for room.
+   */
+  tryPush(item: T): boolean {
+    if (this.#closed) return true;
+    if (this.size >= this.capacity) return false;
+    if (this.#ended) throw new Error('Channel.push after end()');
+    this.#buffer.push(item);
+    this.#wakePuller();
+    return true;
+  }
+
   async #pushWhenRoom(item: T): Promise<boolean> {
     while (!this.#closed && this.size >= this.capacity) {
       await new Promise<void>((resolve) => this.#pushWaiters.push(resolve));

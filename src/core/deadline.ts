@@ -19,6 +19,8 @@ export interface Deadline {
    * its chance, so the engine re-runs it once before calling it a timeout.
    */
   readonly timerLateMs: number | undefined;
+  /** Whether the signal has aborted (`signal.aborted` without the cost of AbortSignal's checked getter). */
+  readonly aborted: boolean;
   /** Milliseconds left (never negative). */
   remainingMs(): number;
   /**
@@ -68,7 +70,7 @@ export class DeadlineGroup {
    */
   recycle(deadline: Deadline): void {
     deadline.dispose();
-    if (!(deadline instanceof TimerDeadline) || deadline.signal.aborted) return;
+    if (!(deadline instanceof TimerDeadline) || deadline.aborted) return;
     if (this.#spare.length >= MAX_SPARE_CONTROLLERS || this.#parent.aborted) return;
     if (getEventListeners(deadline.signal, 'abort').length > 0) return;
     this.#spare.push(deadline.controller);
@@ -107,6 +109,7 @@ class TimerDeadline implements Deadline {
   #verdict: NodeJS.Immediate | undefined;
   #timerLateMs: number | undefined;
   #watcher: (() => void) | undefined;
+  #aborted = false;
 
   constructor(
     timeoutMs: number,
@@ -122,6 +125,7 @@ class TimerDeadline implements Deadline {
     this.#group = group;
     this.#ownsGroup = ownsGroup;
     if (parent?.aborted) {
+      this.#aborted = true;
       this.#controller.abort(parent.reason ?? new CancelledError());
     } else {
       group?.add(this);
@@ -138,13 +142,17 @@ class TimerDeadline implements Deadline {
     return this.#timerLateMs;
   }
 
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
   remainingMs(): number {
     return Math.max(0, this.at - Date.now());
   }
 
   watch(watcher: (() => void) | undefined): void {
     this.#watcher = watcher;
-    if (watcher && this.signal.aborted) this.#notify();
+    if (watcher && this.#aborted) this.#notify();
   }
 
   #notify(): void {
@@ -178,7 +186,8 @@ class TimerDeadline implements Deadline {
 
   /** @internal aborts the signal (the deadline's verdict, or the parent's reason), then the watcher. */
   abortWith(reason: unknown): void {
-    if (this.signal.aborted) return;
+    if (this.#aborted) return;
+    this.#aborted = true;
     this.#controller.abort(reason);
     this.#notify();
   }

@@ -30,7 +30,7 @@ export function blockedShareMs(timeoutMs: number): number {
  * - `stands`: in time, or settled within the grace after the abort (the check decided at its deadline).
  */
 export function answerTiming(deadline: Deadline, nowMs = Date.now()): 'stands' | 'late' | 'read-after-stall' {
-  if (deadline.signal.aborted) return 'stands';
+  if (deadline.aborted) return 'stands';
   if (deadline.timerLateMs !== undefined) return 'read-after-stall';
   return nowMs > deadline.at ? 'late' : 'stands';
 }

@@ -29,43 +29,61 @@ export function raceDeadline(
   deadline: Deadline,
   checkName: string,
 ): Promise<Observation> {
-  const { signal } = deadline;
+  return new Promise<Observation>((resolve, reject) => {
+    raceDeadlineTo(run, deadline, checkName, (err, observation) => {
+      if (observation !== undefined) resolve(observation);
+      else reject(err);
+    });
+  });
+}
+
+/** How an attempt ended: an error (the check's, the deadline's, the cancel's), else the valid observation. */
+export type RaceSettled = (err: unknown, observation: Observation | undefined) => void;
+
+/** `raceDeadline` reporting to `settled` (called exactly once) instead of through a promise: the engine's path. */
+export function raceDeadlineTo(
+  run: () => Promise<Observation>,
+  deadline: Deadline,
+  checkName: string,
+  settled: RaceSettled,
+): void {
   let pending: Promise<Observation>;
   try {
     pending = Promise.resolve(run());
   } catch (err) {
     pending = Promise.reject(err);
   }
-  return new Promise<Observation>((resolve, reject) => {
-    let graceTimer: NodeJS.Timeout | undefined;
-    const onAbort = () => {
-      graceTimer = setTimeout(() => reject(signal.reason), SETTLE_GRACE_MS);
-    };
-    deadline.watch(onAbort);
-    const settle = () => {
-      deadline.watch(undefined);
-      if (graceTimer) clearTimeout(graceTimer);
-    };
-    pending.then(
-      (value) => {
-        settle();
-        // Past the deadline before its timer could run: the loop was busy until the check returned.
-        if (answerTiming(deadline) === 'late') {
-          reject(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at));
-          return;
-        }
-        try {
-          resolve(validateObservation(value, checkName));
-        } catch (err) {
-          reject(err);
-        }
-      },
-      (err: unknown) => {
-        settle();
-        reject(err);
-      },
-    );
+  let done = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const finish = (err: unknown, observation: Observation | undefined) => {
+    if (done) return;
+    done = true;
+    deadline.watch(undefined);
+    if (graceTimer) clearTimeout(graceTimer);
+    settled(err, observation);
+  };
+  deadline.watch(() => {
+    graceTimer = setTimeout(() => finish(deadline.signal.reason, undefined), SETTLE_GRACE_MS);
   });
+  pending.then(
+    (value) => {
+      if (done) return;
+      // Past the deadline before its timer could run: the loop was busy until the check returned.
+      if (answerTiming(deadline) === 'late') {
+        finish(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at), undefined);
+        return;
+      }
+      let observation: Observation;
+      try {
+        observation = validateObservation(value, checkName);
+      } catch (err) {
+        finish(err, undefined);
+        return;
+      }
+      finish(undefined, observation);
+    },
+    (err: unknown) => finish(err, undefined),
+  );
 }
 
 /** The check returned after its deadline without the deadline timer having fired: it blocked the event loop. */

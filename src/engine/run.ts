@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import type { CheckContext, Observation } from '../checks/check.js';
+import pino, { type Logger } from 'pino';
+import type { Check, CheckContext, Observation } from '../checks/check.js';
 import { AdaptiveConcurrency } from '../core/adaptive-concurrency.js';
-import { Channel } from '../core/channel.js';
+import { Channel, type ChannelIterator } from '../core/channel.js';
 import { type Deadline, DeadlineGroup } from '../core/deadline.js';
 import { CancelledError, DeadlineError, describeError } from '../core/errors.js';
 import { isoTime } from '../core/iso-time.js';
-import { loopMonitor } from '../core/loop-monitor.js';
+import { type LoopMonitor, loopMonitor } from '../core/loop-monitor.js';
 import { RateLimiter } from '../core/rate-limiter.js';
-import { Scheduler } from '../core/scheduler.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import {
@@ -21,8 +20,8 @@ import {
   overloadTotals,
   stallLateMs,
 } from './overload.js';
-import { LateResultError, raceDeadline } from './race-deadline.js';
-import { emptyCounts, type Result, type Status } from './result.js';
+import { LateResultError, raceDeadlineTo } from './race-deadline.js';
+import { emptyCounts, type Result, type Status, type StatusCounts } from './result.js';
 import { resultFor } from './result-for.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
@@ -43,69 +42,112 @@ class StalledAttempt {
   ) {}
 }
 
+const CANCELLED = { message: 'cancelled' } as const;
+
 /**
- * Starts a run: targets -> scheduler -> check -> results, one result per target, in completion order.
- * Memory is bounded by the concurrency: the scheduler queue and the result channel are both bounded,
- * so a slow consumer slows the run down instead of piling results up.
+ * Starts a run: targets -> check -> results, one result per target, in completion order. At most the
+ * concurrency limit of targets are in flight (the source is not read further meanwhile) and the result channel
+ * is bounded, so a slow consumer slows the run down instead of piling results up.
  */
 export function startRun(spec: RunSpec): RunExecution {
-  const id = spec.id ?? randomUUID();
-  const check = spec.check;
-  const concurrency = Math.min(spec.concurrency ?? DEFAULT_CONCURRENCY, spec.check.maxInFlight ?? Infinity);
-  const timeoutMs = spec.timeoutMs ?? check.timeoutMs;
-  const retries = spec.retries ?? 0;
-  const resolve = spec.resolve ?? systemResolve;
-  const log = spec.log ?? silentLog;
-  const rate = spec.ratePerSec ? new RateLimiter(spec.ratePerSec) : undefined;
+  return new EngineRun(spec);
+}
 
-  const cancel = new AbortController();
-  const deadlines = new DeadlineGroup(cancel.signal);
-  const onParentAbort = () => cancel.abort(spec.signal?.reason ?? new CancelledError());
-  const counts = emptyCounts();
-  const startedAt = Date.now();
-  let done = 0;
-  let inFlight = 0;
-  let started = false;
-  const overload: OverloadCounters = { rechecks: 0, overloadErrors: 0, answersReadAfterStall: 0 };
-  let stalls = 0;
-  let longestStallMs = 0;
-  const lateMsLimit = stallLateMs(timeoutMs);
-  const blockedMsLimit = blockedShareMs(timeoutMs);
-  const monitor = loopMonitor();
-  /** A timeout after the loop was blocked for a large share of the attempt: not trusted (see blockedShareMs). */
-  const blockedTimeout = (observation: Observation, attemptStartMs: number): Observation | StalledAttempt => {
-    const blockedMs = monitor.blockedMsSince(attemptStartMs);
-    return blockedMs >= blockedMsLimit ? new StalledAttempt(observation, 'blocked', blockedMs) : observation;
-  };
-  let adaptive: AdaptiveConcurrency | undefined;
+/**
+ * One run. The per-target path is written without async functions: a target costs one `TargetJob`, the
+ * check's own promise and one reaction on it, instead of a chain of async frames (each a promise and its
+ * reactions), since it runs once per target, hundreds of thousands of times a run.
+ */
+class EngineRun implements RunExecution {
+  readonly id: string;
+  readonly spec: RunSpec;
+  readonly check: Check<unknown>;
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly resolve: (name: string, signal: AbortSignal) => Promise<string[]>;
+  readonly log: Logger;
+  readonly rate: RateLimiter | undefined;
+  readonly cancelController = new AbortController();
+  readonly deadlines: DeadlineGroup;
+  readonly counts: StatusCounts = emptyCounts();
+  readonly startedAt = Date.now();
+  readonly overload: OverloadCounters = { rechecks: 0, overloadErrors: 0, answersReadAfterStall: 0 };
+  readonly lateMsLimit: number;
+  readonly blockedMsLimit: number;
+  readonly monitor: LoopMonitor = loopMonitor();
+  readonly channel: Channel<Result>;
+  /** Whether a check's signal may go to a later check (see `Check.releasesSignal`). */
+  readonly recycleSignals: boolean;
+  done = 0;
+  inFlight = 0;
+  /** The in-flight limit now (the adaptive controller moves it under `concurrency`). */
+  limit: number;
+  /** Set once cancelled (`cancel`: the run's signal, a failing source, a consumer that stopped). */
+  cancelled = false;
+  #started = false;
+  #stalls = 0;
+  #longestStallMs = 0;
+  #adaptive: AdaptiveConcurrency | undefined;
+  /** The producer waiting for a free slot, or for every job to end. */
+  #roomWaiter: (() => void) | undefined;
+  #idleWaiter: (() => void) | undefined;
 
-  const progress = (): RunProgress => ({
-    id,
-    check: check.name,
-    startedAt,
-    total: spec.total,
-    done,
-    inFlight,
-    counts: { ...counts },
-    overload: {
-      ...overload,
-      stalls,
-      longestStallMs: Math.round(longestStallMs),
-      concurrencyLimit: adaptive?.limit ?? concurrency,
-      concurrencyCeiling: concurrency,
-      lowestConcurrency: adaptive?.lowest ?? concurrency,
-    },
-  });
+  constructor(spec: RunSpec) {
+    this.spec = spec;
+    this.id = spec.id ?? randomUUID();
+    this.check = spec.check;
+    this.concurrency = Math.min(spec.concurrency ?? DEFAULT_CONCURRENCY, spec.check.maxInFlight ?? Infinity);
+    this.limit = this.concurrency;
+    this.timeoutMs = spec.timeoutMs ?? spec.check.timeoutMs;
+    this.retries = spec.retries ?? 0;
+    this.resolve = spec.resolve ?? systemResolve;
+    this.log = spec.log ?? silentLog;
+    this.rate = spec.ratePerSec ? new RateLimiter(spec.ratePerSec) : undefined;
+    this.deadlines = new DeadlineGroup(this.cancelController.signal);
+    this.lateMsLimit = stallLateMs(this.timeoutMs);
+    this.blockedMsLimit = blockedShareMs(this.timeoutMs);
+    this.channel = new Channel<Result>(this.concurrency);
+    this.recycleSignals = spec.check.releasesSignal === true;
+  }
 
-  const makeResult = (
+  readonly #onParentAbort = () => this.cancel(this.spec.signal?.reason ?? new CancelledError());
+
+  progress(): RunProgress {
+    const adaptive = this.#adaptive;
+    return {
+      id: this.id,
+      check: this.check.name,
+      startedAt: this.startedAt,
+      total: this.spec.total,
+      done: this.done,
+      inFlight: this.inFlight,
+      counts: { ...this.counts },
+      overload: {
+        ...this.overload,
+        stalls: this.#stalls,
+        longestStallMs: Math.round(this.#longestStallMs),
+        concurrencyLimit: adaptive?.limit ?? this.concurrency,
+        concurrencyCeiling: this.concurrency,
+        lowestConcurrency: adaptive?.lowest ?? this.concurrency,
+      },
+    };
+  }
+
+  cancel(reason?: unknown): void {
+    this.cancelled = true;
+    this.cancelController.abort(reason ?? new CancelledError());
+  }
+
+  makeResult(
     target: Target,
     status: Status,
-    observed: { message: string; reason?: string | undefined },
+    observed: { readonly message: string; readonly reason?: string | undefined },
     data: Record<string, unknown>,
     t0: number,
     attempts: number,
-  ): Result =>
-    resultFor(id, check, spec.args, target, {
+  ): Result {
+    return resultFor(this.id, this.check, this.spec.args, target, {
       status,
       message: observed.message,
       reason: observed.reason,
@@ -114,15 +156,35 @@ export function startRun(spec: RunSpec): RunExecution {
       startedAt: isoTime(performance.timeOrigin + t0),
       attempts,
     });
+  }
+
+  /** A result for a target that never ran. */
+  cancelledResult(target: Target): Result {
+    return this.makeResult(target, 'cancelled', CANCELLED, {}, performance.now(), 0);
+  }
+
+  /** Counts `result` and buffers it; true when done, false when the caller must wait for `channel.push`. */
+  tryDeliver(result: Result): boolean {
+    this.counts[result.status]++;
+    this.done++;
+    return this.channel.tryPush(result);
+  }
+
+  deliver(result: Result): Promise<unknown> | undefined {
+    return this.tryDeliver(result) ? undefined : this.channel.push(result);
+  }
+
+  /** A timeout after the loop was blocked for a large share of the attempt: not trusted (see blockedShareMs). */
+  blockedTimeout(observation: Observation, attemptStartMs: number): Observation | StalledAttempt {
+    const blockedMs = this.monitor.blockedMsSince(attemptStartMs);
+    return blockedMs >= this.blockedMsLimit
+      ? new StalledAttempt(observation, 'blocked', blockedMs)
+      : observation;
+  }
 
   /** Maps whatever a check threw to a status: which deadline fired, or cancel, or an error. */
-  const classify = (
-    err: unknown,
-    deadline: Deadline,
-    attemptStartMs: number,
-  ): Observation | StalledAttempt => {
-    const { signal } = deadline;
-    const reason = signal.aborted ? signal.reason : err;
+  classify(err: unknown, deadline: Deadline, attemptStartMs: number): Observation | StalledAttempt {
+    const reason = deadline.aborted ? deadline.signal.reason : err;
     if (reason instanceof LateResultError) {
       const observation: Observation = {
         status: 'timeout',
@@ -135,187 +197,384 @@ export function startRun(spec: RunSpec): RunExecution {
     if (reason instanceof DeadlineError) {
       const observation: Observation = { status: 'timeout', message: `timeout after ${reason.timeoutMs} ms` };
       const lateMs = deadline.timerLateMs ?? 0;
-      return lateMs >= lateMsLimit
+      return lateMs >= this.lateMsLimit
         ? new StalledAttempt(observation, 'deadline', lateMs)
-        : blockedTimeout(observation, attemptStartMs);
+        : this.blockedTimeout(observation, attemptStartMs);
     }
-    if (cancel.signal.aborted) return { status: 'error', message: 'cancelled' }; // checkTarget records `cancelled`
+    if (this.cancelled) return { status: 'error', message: 'cancelled' }; // the job records `cancelled`
     return { status: 'error', message: describeError(err) };
-  };
+  }
 
-  const attemptOnce = async (target: Target): Promise<Observation | StalledAttempt> => {
-    const attemptStartMs = performance.now();
-    const deadline = deadlines.create(timeoutMs);
-    // Whether the signal may go to a later check: the check promised to let go of it, and nothing else
-    // (a resolver) was given it.
-    let recycle = check.releasesSignal === true;
-    try {
-      deadline.signal.throwIfAborted();
-      let subject = target;
-      if (subject.address === undefined && check.needsAddress !== false && subject.name !== undefined) {
-        recycle = false;
-        const addresses = await resolve(subject.name, deadline.signal);
-        const address = addresses[0];
-        if (address === undefined) return { status: 'error', message: `no address for ${subject.name}` };
-        subject = { ...subject, address };
-      }
-      const ctx: CheckContext = {
-        signal: deadline.signal,
-        deadline: deadline.at,
-        timeoutMs,
-        log,
-        resolve,
-      };
-      // Never start a check whose signal has already fired: a listener added now would never be called.
-      deadline.signal.throwIfAborted();
-      // Raced against the deadline and validated. An observation the check returns within the settle grace
-      // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
-      // still flowing at the deadline).
-      const observation = await raceDeadline(() => check.run(subject, spec.args, ctx), deadline, check.name);
-      if (answerTiming(deadline) === 'read-after-stall') {
-        overload.answersReadAfterStall++;
-        overloadTotals.answersReadAfterStall++;
-      }
-      const observed =
-        subject === target
-          ? observation
-          : { ...observation, data: { address: subject.address, ...observation.data } };
-      // A timeout the check saw itself (dns: no reply to any of its attempts) is judged as a fired deadline is.
-      return observed.status === 'timeout' ? blockedTimeout(observed, attemptStartMs) : observed;
-    } catch (err) {
-      return classify(err, deadline, attemptStartMs);
-    } finally {
-      if (recycle) deadlines.recycle(deadline);
-      else deadline.dispose();
+  /** A slot freed: wakes the producer waiting for one (or for the last job to end). */
+  jobEnded(): void {
+    this.inFlight--;
+    const room = this.#roomWaiter;
+    if (room !== undefined && this.inFlight < this.limit) {
+      this.#roomWaiter = undefined;
+      room();
     }
-  };
-
-  const checkTarget = async (target: Target): Promise<Result> => {
-    const t0 = performance.now();
-    let attempts = 0;
-    let rerun = false;
-    let observation: Observation;
-    for (;;) {
-      attempts++;
-      const outcome = await attemptOnce(target);
-      if (cancel.signal.aborted) {
-        const data = outcome instanceof StalledAttempt ? outcome.observation.data : outcome.data;
-        return makeResult(target, 'cancelled', { message: 'cancelled' }, data ?? {}, t0, attempts);
-      }
-      if (outcome instanceof StalledAttempt) {
-        // The loop was blocked past the deadline: the target may never have had its chance. Once more,
-        // outside the count of `retries`; stalled again, the client is the bottleneck, not the target.
-        if (!rerun) {
-          rerun = true;
-          overload.rechecks++;
-          overloadTotals.rechecks++;
-          continue;
-        }
-        // Stalled for half the budget or more on the re-run too: the target never had its chance, the client
-        // is the bottleneck. A shorter stall left the target most of its time: its `timeout`. A check that
-        // returned late twice most likely blocks the loop itself: its `timeout` too.
-        if (outcome.kind !== 'late-result' && isClientOverload(outcome.lateMs, timeoutMs)) {
-          overload.overloadErrors++;
-          overloadTotals.overloadErrors++;
-          observation = { status: 'error', message: new ClientOverloadError().message };
-        } else observation = outcome.observation;
-      } else observation = outcome;
-      const retryable = observation.status === 'error' || observation.status === 'timeout';
-      if (!retryable || attempts - (rerun ? 1 : 0) > retries) break;
+    const idle = this.#idleWaiter;
+    if (idle !== undefined && this.inFlight === 0) {
+      this.#idleWaiter = undefined;
+      idle();
     }
-    return makeResult(target, observation.status, observation, observation.data ?? {}, t0, attempts);
-  };
+  }
 
-  const channel = new Channel<Result>(concurrency);
-  // Not async: a push into a channel with room costs no promise (one result per target goes through here).
-  const deliver = (result: Result): Promise<boolean> => {
-    counts[result.status]++;
-    done++;
-    return channel.push(result);
-  };
-
-  const produce = async (): Promise<void> => {
-    const scheduler = new Scheduler({
-      limit: concurrency,
-      pendingLimit: 0,
-      onError: (err) => log.error({ err }, 'engine job failed'), // checkTarget never throws; a bug if it does
+  #room(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#roomWaiter = resolve;
     });
+  }
+
+  #idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idleWaiter = resolve;
+    });
+  }
+
+  /** Changes the in-flight limit: lowering it lets running jobs finish, raising it lets the producer on. */
+  #setLimit(limit: number): void {
+    this.limit = limit;
+    const room = this.#roomWaiter;
+    if (room !== undefined && this.inFlight < limit) {
+      this.#roomWaiter = undefined;
+      room();
+    }
+  }
+
+  async #produce(): Promise<void> {
+    const { monitor, spec, channel } = this;
     const releaseMonitor = monitor.acquire();
     const unsubscribe = monitor.onStall((stallMs) => {
-      stalls++;
-      if (stallMs > longestStallMs) longestStallMs = stallMs;
+      this.#stalls++;
+      if (stallMs > this.#longestStallMs) this.#longestStallMs = stallMs;
     });
     if (spec.adaptiveConcurrency !== false) {
-      adaptive = new AdaptiveConcurrency({
-        ceiling: concurrency,
-        highLagMs: highLagMs(timeoutMs),
+      this.#adaptive = new AdaptiveConcurrency({
+        ceiling: this.concurrency,
+        highLagMs: highLagMs(this.timeoutMs),
         lagMs: () => monitor.takeLagMs(),
-        onChange: (limit) => scheduler.setLimit(limit),
+        onChange: (limit) => this.#setLimit(limit),
       });
-      adaptive.start();
+      this.#adaptive.start();
     }
     let sourceError: unknown;
     try {
-      await check.prepare?.(cancel.signal).catch((err: unknown) => log.warn({ err }, 'check not prepared'));
+      await this.check
+        .prepare?.(this.cancelController.signal)
+        .catch((err: unknown) => this.log.warn({ err }, 'check not prepared'));
       for await (const target of spec.targets) {
         if (channel.closed) break;
-        if (cancel.signal.aborted) {
-          await deliver(makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0));
+        if (this.cancelled) {
+          await this.deliver(this.cancelledResult(target));
           continue;
         }
-        if (rate) {
+        if (this.rate) {
           try {
-            await rate.acquire(cancel.signal);
+            await this.rate.acquire(this.cancelController.signal);
           } catch {
-            await deliver(
-              makeResult(target, 'cancelled', { message: 'cancelled' }, {}, performance.now(), 0),
-            );
+            await this.deliver(this.cancelledResult(target));
             continue;
           }
         }
-        await scheduler.spawn(async () => {
-          inFlight++;
-          try {
-            await deliver(await checkTarget(target));
-          } finally {
-            inFlight--;
-          }
-        });
+        while (this.inFlight >= this.limit) await this.#room();
+        this.inFlight++;
+        new TargetJob(this, target).start();
       }
     } catch (err) {
       sourceError = err;
-      cancel.abort(err);
+      this.cancel(err);
     } finally {
-      await scheduler.close();
-      adaptive?.stop();
+      await this.#idle();
+      this.#adaptive?.stop();
       unsubscribe();
       releaseMonitor();
       channel.end(sourceError);
     }
+  }
+
+  results(): AsyncGenerator<Result, void, undefined> {
+    if (this.#started) return failed(new Error('RunExecution.results() can be iterated only once'));
+    this.#started = true;
+    return new RunResults(this);
+  }
+
+  /** Starts producing (at the first `next()` of `results()`, as a generator's body would start). */
+  start(): Promise<void> {
+    const signal = this.spec.signal;
+    if (signal?.aborted) this.#onParentAbort();
+    else signal?.addEventListener('abort', this.#onParentAbort, { once: true });
+    return this.#produce();
+  }
+
+  /** Ends the run's side of a `results()` iteration: cancels the rest if the consumer stopped early. */
+  async finish(producing: Promise<void>, finished: boolean): Promise<void> {
+    if (!finished) this.cancel(new CancelledError('result consumer stopped'));
+    this.spec.signal?.removeEventListener('abort', this.#onParentAbort);
+    await producing;
+    this.deadlines.dispose();
+  }
+}
+
+/**
+ * The results of a run, as an async generator would give them but written by hand: an item already buffered
+ * costs the channel's one promise, not the several of a generator's `yield*`.
+ */
+class RunResults implements AsyncGenerator<Result, void, undefined> {
+  readonly #run: EngineRun;
+  readonly #items: ChannelIterator<Result>;
+  #producing: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(run: EngineRun) {
+    this.#run = run;
+    this.#items = run.channel[Symbol.asyncIterator]();
+  }
+
+  #close(finished: boolean): Promise<void> {
+    // Never started: like a generator returned before its first step, nothing ran and nothing is left.
+    this.#closing ??= this.#producing ? this.#run.finish(this.#producing, finished) : Promise.resolve();
+    return this.#closing;
+  }
+
+  next(): Promise<IteratorResult<Result, void>> {
+    if (this.#closing) return this.#closing.then(() => DONE);
+    this.#producing ??= this.#run.start();
+    if (this.#run.channel.size > 0) return this.#items.next();
+    return this.#items.next().then(
+      (item) => (item.done ? this.#close(true).then(() => item) : item),
+      (err: unknown) =>
+        this.#close(false).then(() => {
+          throw err;
+        }),
+    );
+  }
+
+  return(): Promise<IteratorResult<Result, void>> {
+    void this.#items.return();
+    return this.#close(false).then(() => DONE);
+  }
+
+  throw(err: unknown): Promise<IteratorResult<Result, void>> {
+    void this.#items.return();
+    return this.#close(false).then(() => {
+      throw err;
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+const DONE: IteratorResult<never, void> = { value: undefined, done: true };
+
+/** An iteration that fails at its first step (as an async generator throwing at once would). */
+async function* failed(err: unknown): AsyncGenerator<never, void, undefined> {
+  throw err;
+}
+
+/**
+ * One target's way through the engine: its attempts (each raced against its deadline), then its one result.
+ * Callbacks, not async functions: see EngineRun.
+ */
+class TargetJob {
+  readonly #run: EngineRun;
+  readonly #target: Target;
+  readonly #t0 = performance.now();
+  #attempts = 0;
+  /** Whether the one re-run after a stall has been spent. */
+  #rerun = false;
+  #deadline: Deadline | undefined;
+  #attemptStartMs = 0;
+  /** Whether this attempt's signal may go to a later check: it was given to nothing but a recycling check. */
+  #recycle = false;
+  /** The target with the address resolved from its name, when the check needs one. */
+  #subject: Target;
+  #ended = false;
+
+  constructor(run: EngineRun, target: Target) {
+    this.#run = run;
+    this.#target = target;
+    this.#subject = target;
+  }
+
+  start(): void {
+    try {
+      this.#attempt();
+    } catch (err) {
+      this.#failed(err);
+    }
+  }
+
+  /**
+   * A throw from the engine's own code (a check's lands in `classify`) is a bug; the target still gets its
+   * one result and its slot back.
+   */
+  #failed(err: unknown): void {
+    const run = this.#run;
+    run.log.error({ err }, 'engine job failed');
+    this.#deadline?.dispose();
+    this.#deadline = undefined;
+    if (this.#ended) return;
+    const message = { message: `engine failure: ${describeError(err)}` };
+    this.#end(run.makeResult(this.#target, 'error', message, {}, this.#t0, this.#attempts));
+  }
+
+  #attempt(): void {
+    const run = this.#run;
+    this.#attempts++;
+    this.#attemptStartMs = performance.now();
+    const deadline = run.deadlines.create(run.timeoutMs);
+    this.#deadline = deadline;
+    this.#recycle = run.recycleSignals;
+    if (deadline.aborted) {
+      this.#attempted(run.classify(deadline.signal.reason, deadline, this.#attemptStartMs));
+      return;
+    }
+    const target = this.#target;
+    if (target.address === undefined && run.check.needsAddress !== false && target.name !== undefined) {
+      this.#recycle = false;
+      const name = target.name;
+      run.resolve(name, deadline.signal).then(
+        (addresses) => {
+          const address = addresses[0];
+          try {
+            if (address === undefined)
+              this.#attempted({ status: 'error', message: `no address for ${name}` });
+            else this.#runCheck({ ...target, address });
+          } catch (err) {
+            this.#failed(err);
+          }
+        },
+        (err: unknown) => {
+          try {
+            this.#attempted(run.classify(err, deadline, this.#attemptStartMs));
+          } catch (bug) {
+            this.#failed(bug);
+          }
+        },
+      );
+      return;
+    }
+    this.#runCheck(target);
+  }
+
+  #runCheck(subject: Target): void {
+    const run = this.#run;
+    const deadline = this.#deadline as Deadline;
+    this.#subject = subject;
+    // Never start a check whose signal has already fired: a listener added now would never be called.
+    if (deadline.aborted) {
+      this.#attempted(run.classify(deadline.signal.reason, deadline, this.#attemptStartMs));
+      return;
+    }
+    const ctx: CheckContext = {
+      signal: deadline.signal,
+      deadline: deadline.at,
+      timeoutMs: run.timeoutMs,
+      log: run.log,
+      resolve: run.resolve,
+    };
+    // Raced against the deadline and validated. An observation the check returns within the settle grace
+    // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
+    // still flowing at the deadline).
+    raceDeadlineTo(() => run.check.run(subject, run.spec.args, ctx), deadline, run.check.name, this.#checked);
+  }
+
+  readonly #checked = (err: unknown, observation: Observation | undefined): void => {
+    try {
+      this.#judge(err, observation);
+    } catch (bug) {
+      this.#failed(bug);
+    }
   };
 
-  return {
-    id,
-    progress,
-    cancel(reason?: unknown) {
-      cancel.abort(reason ?? new CancelledError());
-    },
-    async *results() {
-      if (started) throw new Error('RunExecution.results() can be iterated only once');
-      started = true;
-      if (spec.signal?.aborted) onParentAbort();
-      else spec.signal?.addEventListener('abort', onParentAbort, { once: true });
-      const producing = produce();
-      let finished = false;
-      try {
-        yield* channel;
-        finished = true;
-      } finally {
-        if (!finished) cancel.abort(new CancelledError('result consumer stopped'));
-        spec.signal?.removeEventListener('abort', onParentAbort);
-        await producing;
-        deadlines.dispose();
+  #judge(err: unknown, observation: Observation | undefined): void {
+    const run = this.#run;
+    if (observation === undefined) {
+      this.#attempted(run.classify(err, this.#deadline as Deadline, this.#attemptStartMs));
+      return;
+    }
+    if (answerTiming(this.#deadline as Deadline) === 'read-after-stall') {
+      run.overload.answersReadAfterStall++;
+      overloadTotals.answersReadAfterStall++;
+    }
+    const subject = this.#subject;
+    const observed =
+      subject === this.#target
+        ? observation
+        : { ...observation, data: { address: subject.address, ...observation.data } };
+    // A timeout the check saw itself (dns: no reply to any of its attempts) is judged as a fired deadline is.
+    this.#attempted(
+      observed.status === 'timeout' ? run.blockedTimeout(observed, this.#attemptStartMs) : observed,
+    );
+  }
+
+  /** One attempt ended: again, or the result. */
+  #attempted(outcome: Observation | StalledAttempt): void {
+    const run = this.#run;
+    const deadline = this.#deadline as Deadline;
+    if (this.#recycle) run.deadlines.recycle(deadline);
+    else deadline.dispose();
+    this.#deadline = undefined;
+    if (run.cancelled) {
+      const data = outcome instanceof StalledAttempt ? outcome.observation.data : outcome.data;
+      this.#end(run.makeResult(this.#target, 'cancelled', CANCELLED, data ?? {}, this.#t0, this.#attempts));
+      return;
+    }
+    let observation: Observation;
+    if (outcome instanceof StalledAttempt) {
+      // The loop was blocked past the deadline: the target may never have had its chance. Once more,
+      // outside the count of `retries`; stalled again, the client is the bottleneck, not the target.
+      if (!this.#rerun) {
+        this.#rerun = true;
+        run.overload.rechecks++;
+        overloadTotals.rechecks++;
+        this.#attempt();
+        return;
       }
-    },
-  };
+      // Stalled for half the budget or more on the re-run too: the target never had its chance, the client
+      // is the bottleneck. A shorter stall left the target most of its time: its `timeout`. A check that
+      // returned late twice most likely blocks the loop itself: its `timeout` too.
+      if (outcome.kind !== 'late-result' && isClientOverload(outcome.lateMs, run.timeoutMs)) {
+        run.overload.overloadErrors++;
+        overloadTotals.overloadErrors++;
+        observation = { status: 'error', message: new ClientOverloadError().message };
+      } else observation = outcome.observation;
+    } else observation = outcome;
+    const retryable = observation.status === 'error' || observation.status === 'timeout';
+    if (retryable && this.#attempts - (this.#rerun ? 1 : 0) <= run.retries) {
+      this.#attempt();
+      return;
+    }
+    this.#end(
+      run.makeResult(
+        this.#target,
+        observation.status,
+        observation,
+        observation.data ?? {},
+        this.#t0,
+        this.#attempts,
+      ),
+    );
+  }
+
+  /** Delivers the result (waiting for room in the channel if need be), then frees the slot. */
+  #end(result: Result): void {
+    this.#ended = true;
+    const run = this.#run;
+    if (run.tryDeliver(result)) {
+      run.jobEnded();
+      return;
+    }
+    run.channel.push(result).then(
+      () => run.jobEnded(),
+      (err: unknown) => {
+        run.log.error({ err }, 'engine job failed'); // push rejects only after end(): a bug
+        run.jobEnded();
+      },
+    );
+  }
 }
