@@ -295,13 +295,13 @@ class EngineRun implements RunExecution {
   }
 
   results(): AsyncGenerator<Result, void, undefined> {
-    if (this.#started) return failed(new Error('RunExecution.results() can be iterated only once'));
-    this.#started = true;
     return new RunResults(this);
   }
 
   /** Starts producing (at the first `next()` of `results()`, as a generator's body would start). */
   start(): Promise<void> {
+    if (this.#started) throw new Error('RunExecution.results() can be iterated only once');
+    this.#started = true;
     const signal = this.spec.signal;
     if (signal?.aborted) this.#onParentAbort();
     else signal?.addEventListener('abort', this.#onParentAbort, { once: true });
@@ -340,7 +340,14 @@ class RunResults implements AsyncGenerator<Result, void, undefined> {
 
   next(): Promise<IteratorResult<Result, void>> {
     if (this.#closing) return this.#closing.then(() => DONE);
-    this.#producing ??= this.#run.start();
+    if (this.#producing === undefined) {
+      try {
+        this.#producing = this.#run.start();
+      } catch (err) {
+        this.#closing = Promise.resolve();
+        return Promise.reject(err);
+      }
+    }
     if (this.#run.channel.size > 0) return this.#items.next();
     return this.#items.next().then(
       (item) => (item.done ? this.#close(true).then(() => item) : item),
@@ -369,11 +376,6 @@ class RunResults implements AsyncGenerator<Result, void, undefined> {
 }
 
 const DONE: IteratorResult<never, void> = { value: undefined, done: true };
-
-/** An iteration that fails at its first step (as an async generator throwing at once would). */
-async function* failed(err: unknown): AsyncGenerator<never, void, undefined> {
-  throw err;
-}
 
 /**
  * One target's way through the engine: its attempts (each raced against its deadline), then its one result.
