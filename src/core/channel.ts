@@ -9,7 +9,11 @@ export class Channel<T> implements AsyncIterable<T> {
   #buffer: T[] = [];
   #head = 0;
   #pushWaiters: (() => void)[] = [];
-  #pullWaiter: (() => void) | undefined;
+  /** The consumer waiting on an empty buffer: the next item (or the end) settles its `next()` directly. */
+  #puller: ((item: IteratorResult<T, void>) => void) | undefined;
+  #pullerFails: ((err: unknown) => void) | undefined;
+  /** The consumer reached the end or stopped. */
+  #finished = false;
   #ended = false;
   #error: unknown;
   #closed = false;
@@ -34,8 +38,7 @@ export class Channel<T> implements AsyncIterable<T> {
     if (this.#closed) return PUSHED_NOT;
     if (this.size < this.capacity) {
       if (this.#ended) return Promise.reject(new Error('Channel.push after end()'));
-      this.#buffer.push(item);
-      this.#wakePuller();
+      this.#put(item);
       return PUSHED;
     }
     return this.#pushWhenRoom(item);
@@ -49,9 +52,20 @@ export class Channel<T> implements AsyncIterable<T> {
     if (this.#closed) return true;
     if (this.size >= this.capacity) return false;
     if (this.#ended) throw new Error('Channel.push after end()');
-    this.#buffer.push(item);
-    this.#wakePuller();
+    this.#put(item);
     return true;
+  }
+
+  /** Hands `item` to a waiting consumer, else buffers it. */
+  #put(item: T): void {
+    const puller = this.#puller;
+    if (puller === undefined) {
+      this.#buffer.push(item);
+      return;
+    }
+    this.#puller = undefined;
+    this.#pullerFails = undefined;
+    puller({ value: item, done: false });
   }
 
   async #pushWhenRoom(item: T): Promise<boolean> {
@@ -60,8 +74,7 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     if (this.#closed) return false;
     if (this.#ended) throw new Error('Channel.push after end()');
-    this.#buffer.push(item);
-    this.#wakePuller();
+    this.#put(item);
     return true;
   }
 
@@ -69,13 +82,29 @@ export class Channel<T> implements AsyncIterable<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
-    this.#wakePuller();
+    const puller = this.#puller;
+    const fails = this.#pullerFails;
+    if (puller === undefined || fails === undefined) return;
+    // A consumer waits only on an empty buffer: this is its end.
+    this.#puller = undefined;
+    this.#pullerFails = undefined;
+    this.#finish();
+    if (error !== undefined) fails(error);
+    else puller(END);
   }
 
-  #wakePuller(): void {
-    const waiter = this.#pullWaiter;
-    this.#pullWaiter = undefined;
-    waiter?.();
+  /** The consumer is done (reached the end, or stopped): pushes from now on are not delivered. */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#closed = true;
+    this.#buffer = [];
+    this.#head = 0;
+    this.#wakePushers();
+    const puller = this.#puller;
+    this.#puller = undefined;
+    this.#pullerFails = undefined;
+    puller?.(END);
   }
 
   #wakePushers(): void {
@@ -100,39 +129,31 @@ export class Channel<T> implements AsyncIterable<T> {
    * `finally` would.
    */
   [Symbol.asyncIterator](): ChannelIterator<T> {
-    let finished = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      this.#closed = true;
-      this.#buffer = [];
-      this.#head = 0;
-      this.#wakePushers();
-    };
-    const next = (): Promise<IteratorResult<T, void>> => {
-      if (finished) return ITERATION_DONE;
-      if (this.size > 0) {
-        const item = this.#take();
-        // One slot freed: wake one producer. Waking all of them (up to the concurrency) for every item
-        // costs ~10x the CPU per result once the consumer is the slower side.
-        this.#pushWaiters.shift()?.();
-        return Promise.resolve({ value: item, done: false });
-      }
-      if (this.#ended) {
-        finish();
-        return this.#error !== undefined ? Promise.reject(this.#error) : ITERATION_DONE;
-      }
-      return new Promise<void>((resolve) => {
-        this.#pullWaiter = resolve;
-      }).then(next);
-    };
-    return {
-      next,
-      return: () => {
-        finish();
-        return ITERATION_DONE;
-      },
-    };
+    return { next: () => this.#next(), return: () => this.#return() };
+  }
+
+  #next(): Promise<IteratorResult<T, void>> {
+    if (this.#finished) return ITERATION_DONE;
+    if (this.size > 0) {
+      const item = this.#take();
+      // One slot freed: wake one producer. Waking all of them (up to the concurrency) for every item
+      // costs ~10x the CPU per result once the consumer is the slower side.
+      this.#pushWaiters.shift()?.();
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.#ended) {
+      this.#finish();
+      return this.#error !== undefined ? Promise.reject(this.#error) : ITERATION_DONE;
+    }
+    return new Promise<IteratorResult<T, void>>((resolve, reject) => {
+      this.#puller = resolve;
+      this.#pullerFails = reject;
+    });
+  }
+
+  #return(): Promise<IteratorResult<T, void>> {
+    this.#finish();
+    return ITERATION_DONE;
   }
 }
 
@@ -142,6 +163,7 @@ export interface ChannelIterator<T> extends AsyncIterator<T, void, undefined> {
   return(value?: undefined): Promise<IteratorResult<T, void>>;
 }
 
+const END: IteratorResult<never, void> = { value: undefined, done: true };
 const PUSHED: Promise<boolean> = Promise.resolve(true);
 const PUSHED_NOT: Promise<boolean> = Promise.resolve(false);
 const ITERATION_DONE: Promise<IteratorResult<never, void>> = Promise.resolve({

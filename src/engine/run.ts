@@ -290,6 +290,9 @@ class EngineRun implements RunExecution {
       this.#adaptive?.stop();
       unsubscribe();
       releaseMonitor();
+      spec.signal?.removeEventListener('abort', this.#onParentAbort);
+      this.deadlines.dispose();
+      // Last: a consumer that sees the end finds the run over.
       channel.end(sourceError);
     }
   }
@@ -308,12 +311,10 @@ class EngineRun implements RunExecution {
     return this.#produce();
   }
 
-  /** Ends the run's side of a `results()` iteration: cancels the rest if the consumer stopped early. */
-  async finish(producing: Promise<void>, finished: boolean): Promise<void> {
-    if (!finished) this.cancel(new CancelledError('result consumer stopped'));
-    this.spec.signal?.removeEventListener('abort', this.#onParentAbort);
+  /** A consumer that stopped early: cancels the rest and waits for the run to wind down. */
+  async stopped(producing: Promise<void>): Promise<void> {
+    this.cancel(new CancelledError('result consumer stopped'));
     await producing;
-    this.deadlines.dispose();
   }
 }
 
@@ -325,47 +326,40 @@ class RunResults implements AsyncGenerator<Result, void, undefined> {
   readonly #run: EngineRun;
   readonly #items: ChannelIterator<Result>;
   #producing: Promise<void> | undefined;
-  #closing: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
 
   constructor(run: EngineRun) {
     this.#run = run;
     this.#items = run.channel[Symbol.asyncIterator]();
   }
 
-  #close(finished: boolean): Promise<void> {
-    // Never started: like a generator returned before its first step, nothing ran and nothing is left.
-    this.#closing ??= this.#producing ? this.#run.finish(this.#producing, finished) : Promise.resolve();
-    return this.#closing;
-  }
-
   next(): Promise<IteratorResult<Result, void>> {
-    if (this.#closing) return this.#closing.then(() => DONE);
+    if (this.#stopping) return this.#stopping.then(() => DONE);
     if (this.#producing === undefined) {
       try {
         this.#producing = this.#run.start();
       } catch (err) {
-        this.#closing = Promise.resolve();
+        this.#stopping = Promise.resolve();
         return Promise.reject(err);
       }
     }
-    if (this.#run.channel.size > 0) return this.#items.next();
-    return this.#items.next().then(
-      (item) => (item.done ? this.#close(true).then(() => item) : item),
-      (err: unknown) =>
-        this.#close(false).then(() => {
-          throw err;
-        }),
-    );
+    // The run ends its channel last, after everything else: its end (or its error) needs no more work here.
+    return this.#items.next();
+  }
+
+  #stop(): Promise<void> {
+    void this.#items.return();
+    // Never started: like a generator returned before its first step, nothing ran and nothing is left.
+    this.#stopping ??= this.#producing ? this.#run.stopped(this.#producing) : Promise.resolve();
+    return this.#stopping;
   }
 
   return(): Promise<IteratorResult<Result, void>> {
-    void this.#items.return();
-    return this.#close(false).then(() => DONE);
+    return this.#stop().then(() => DONE);
   }
 
   throw(err: unknown): Promise<IteratorResult<Result, void>> {
-    void this.#items.return();
-    return this.#close(false).then(() => {
+    return this.#stop().then(() => {
       throw err;
     });
   }
