@@ -50,4 +50,59 @@ describe('deadlines', () => {
     expect(d.signal.reason).toBeInstanceOf(DeadlineError);
     group.dispose();
   });
+
+  it('a group fires its deadlines in time order on one timer, whatever order they were made in', async () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    const fired: number[] = [];
+    const make = (ms: number) => {
+      const d = group.create(ms);
+      d.signal.addEventListener('abort', () => fired.push(ms));
+      return d;
+    };
+    const all = [make(300), make(100), make(200), make(100)];
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(fired).toEqual([100, 100]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fired).toEqual([100, 100, 200, 300]);
+    for (const d of all) d.dispose();
+    group.dispose();
+  });
+
+  it('a group with no deadline left holds no timer (nothing keeps the process up)', async () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    const a = group.create(1000);
+    const b = group.create(1000);
+    a.dispose();
+    expect(vi.getTimerCount()).toBe(1);
+    b.dispose();
+    expect(vi.getTimerCount()).toBe(0);
+    group.dispose();
+  });
+
+  it('a deadline disposed before its time never fires, the others still do', async () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    const first = group.create(100);
+    const second = group.create(200);
+    first.dispose();
+    await vi.advanceTimersByTimeAsync(250);
+    expect(first.signal.aborted).toBe(false);
+    expect(second.signal.reason).toBeInstanceOf(DeadlineError);
+    second.dispose();
+    group.dispose();
+  });
+
+  it('a cancel between a deadline timer and its verdict wins (the check sees the cancel reason)', () => {
+    const parent = new AbortController();
+    const group = new DeadlineGroup(parent.signal);
+    const d = group.create(100);
+    vi.advanceTimersByTime(100); // the timer ran; the verdict waits for the check phase
+    expect(d.timerLateMs).toBe(0);
+    expect(d.signal.aborted).toBe(false);
+    const reason = new CancelledError();
+    parent.abort(reason);
+    expect(d.signal.reason).toBe(reason);
+    d.dispose();
+    group.dispose();
+  });
 });
