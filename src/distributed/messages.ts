@@ -223,10 +223,18 @@ export class WireTargetsBuilder {
   }
 }
 
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 /** Expands wire targets back into `Target`s, lazily. */
 export function* decodeTargets(entries: readonly WireTarget[]): Generator<Target> {
   for (const e of entries) {
-    const labels = Object.freeze({ ...(e.l ?? {}) });
+    // Most targets have no labels: they share one frozen empty object instead of a copy each.
+    const labels = e.l === undefined || isEmpty(e.l) ? NO_LABELS : Object.freeze({ ...e.l });
     if ('r' in e && e.r) {
       const start = canonicalIpv4(e.r[0]) ?? 0;
       for (let i = 0; i < e.r[1]; i++) {
