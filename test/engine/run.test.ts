@@ -193,4 +193,38 @@ describe('startRun', () => {
     await collect(run.results());
     await expect(collect(run.results())).rejects.toThrow(/only once/);
   });
+
+  it('a failure in the engine itself still gives the target its one result (error) and frees its slot', async () => {
+    const check = scriptedCheck(async (t) => {
+      if (t.address !== '127.0.0.1') return { status: 'pass', message: 'ok' };
+      // Reading `data.port` (the result's port) throws: a stand-in for a bug between the check and the result.
+      const data = {
+        get port(): number {
+          throw new Error('bad data');
+        },
+      };
+      return { status: 'pass', message: 'ok', data };
+    });
+    const results = await collect(
+      startRun({ check, args: {}, targets: targets(4), concurrency: 1 }).results(),
+    );
+    expect(results).toHaveLength(4);
+    const broken = results.find((r) => r.target === '127.0.0.1');
+    expect(broken).toMatchObject({ status: 'error', attempts: 1 });
+    expect(broken!.message).toMatch(/^engine failure: .*bad data/);
+  });
+
+  it('results() returned before its first step runs nothing', async () => {
+    let calls = 0;
+    const check = scriptedCheck(async () => {
+      calls++;
+      return { status: 'pass', message: 'ok' };
+    });
+    const tracker = { read: 0, closed: false };
+    const iterator = startRun({ check, args: {}, targets: targets(10, tracker) }).results();
+    expect(await iterator.return(undefined)).toEqual({ value: undefined, done: true });
+    expect(await iterator.next()).toEqual({ value: undefined, done: true });
+    expect(calls).toBe(0);
+    expect(tracker.read).toBe(0);
+  });
 });
