@@ -105,4 +105,21 @@ describe('deadlines', () => {
     d.dispose();
     group.dispose();
   });
+
+  it('recycles the signal of a deadline that ended clean, never one with a listener left or aborted', () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    const clean = group.create(1000);
+    const listener = () => {};
+    clean.signal.addEventListener('abort', listener);
+    clean.signal.removeEventListener('abort', listener);
+    group.recycle(clean);
+    const reused = group.create(1000);
+    expect(reused.signal).toBe(clean.signal);
+    reused.signal.addEventListener('abort', listener);
+    group.recycle(reused);
+    const fresh = group.create(1000);
+    expect(fresh.signal).not.toBe(reused.signal);
+    fresh.dispose();
+    group.dispose();
+  });
 });
