@@ -168,11 +168,14 @@ const kEvents = Object.getOwnPropertySymbols(new AbortController().signal).find(
   (key) => key.description === 'kEvents',
 );
 
+/** node's listener map: its own Map subclass, not `instanceof` this realm's Map. */
+type ListenerMap = { has?(type: string): boolean } | undefined;
+
 /** Whether `signal` still has an `abort` listener. */
 function hasAbortListener(signal: AbortSignal): boolean {
-  const events: unknown =
-    kEvents === undefined ? undefined : (signal as unknown as Record<symbol, unknown>)[kEvents];
-  if (events instanceof Map) return events.has('abort');
+  const events =
+    kEvents === undefined ? undefined : (signal as unknown as Record<symbol, ListenerMap>)[kEvents];
+  if (typeof events?.has === 'function') return events.has('abort');
   return getEventListeners(signal, 'abort').length > 0;
 }
 
