@@ -38,6 +38,21 @@ describe('dist wire format', () => {
     expect([...decodeTargets(b.entries)]).toEqual(targets);
   });
 
+  it('counts the JSON bytes of a shard as it grows (entries with and without labels)', () => {
+    const targets: Target[] = [
+      { name: 'n1.bench.test', labels: {} },
+      { address: '2001:db8::1', port: 8443, labels: {} },
+      { address: '10.0.1.3', name: 'h3', labels: {} },
+      { address: '10.0.2.1', port: 22, labels: {} },
+      { name: 'h1.example', labels: { region: 'eu' } },
+      { name: 'h2.example', port: 53, labels: {} },
+    ];
+    const b = new WireTargetsBuilder();
+    for (const t of targets) b.push(t);
+    const exact = b.entries.reduce((bytes, e) => bytes + JSON.stringify(e).length + 8, 2);
+    expect(b.bytes).toBe(exact);
+  });
+
   it('rejects a malformed shard or result batch with a coded error', () => {
     const subject = 'fleetprobe.shards.r1';
     expect(() => decodeMessage(shardSchema, subject, new TextEncoder().encode('{nope'))).toThrow(
