@@ -51,9 +51,9 @@ export class DeadlineGroup {
   /** The deadlines waiting for their time, earliest first (a doubly-linked list through the deadlines). */
   #head: TimerDeadline | undefined;
   #tail: TimerDeadline | undefined;
-  /** The timer, set for `#timerAt` (epoch ms): the first deadline's time, or earlier. */
+  /** The timer, set for `#timerDue` (`performance.now()` ms): the first deadline's time, or earlier. */
   #timer: NodeJS.Timeout | undefined;
-  #timerAt = 0;
+  #timerDue = 0;
   /** Deadlines whose time came and whose verdict waits for the check phase (a cancel still overrides it). */
   readonly #firing = new Set<TimerDeadline>();
   readonly #onAbort = () => {
@@ -103,7 +103,7 @@ export class DeadlineGroup {
   /** @internal puts `d` in the list by its time (from the end: usually its place). */
   add(d: TimerDeadline): void {
     let after = this.#tail;
-    while (after !== undefined && after.at > d.at) after = after.prev;
+    while (after !== undefined && after.due > d.due) after = after.prev;
     d.prev = after;
     d.next = after === undefined ? this.#head : after.next;
     if (d.next === undefined) this.#tail = d;
@@ -111,7 +111,7 @@ export class DeadlineGroup {
     if (after === undefined) this.#head = d;
     else after.next = d;
     d.listed = true;
-    if (this.#timer === undefined || d.at < this.#timerAt) this.#arm(d.at);
+    if (this.#timer === undefined || d.due < this.#timerDue) this.#arm(d.due);
   }
 
   /** @internal takes `d` out of the list (the timer stays set for a later deadline unless none is left). */
@@ -133,23 +133,23 @@ export class DeadlineGroup {
     }
   }
 
-  #arm(at: number): void {
+  #arm(due: number): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = setTimeout(onGroupTimer, Math.max(1, at - Date.now()), this);
+    this.#timerDue = due;
+    this.#timer = setTimeout(onGroupTimer, Math.max(1, due - performance.now()), this);
   }
 
   /** @internal the timer ran: fires every deadline whose time has come, then waits for the next. */
   expire(): void {
     this.#timer = undefined;
-    const now = Date.now();
-    for (let d = this.#head; d !== undefined && d.at <= now; d = this.#head) {
+    const now = performance.now();
+    for (let d = this.#head; d !== undefined && d.due <= now; d = this.#head) {
       this.remove(d);
       d.firing = true;
       this.#firing.add(d);
       d.fire(now);
     }
-    if (this.#head !== undefined && this.#timer === undefined) this.#arm(this.#head.at);
+    if (this.#head !== undefined && this.#timer === undefined) this.#arm(this.#head.due);
   }
 
   /** Removes the listener on the parent; deadlines created earlier no longer follow it (their timer runs on). */
@@ -191,6 +191,11 @@ class TimerDeadline implements Deadline {
   readonly signal: AbortSignal;
   readonly at: number;
   readonly timeoutMs: number;
+  /**
+   * @internal when it fires, on the monotonic clock (`performance.now()`, as timers run: a step of the wall
+   * clock neither fires it early nor holds it back); `at` is the same time on the wall clock.
+   */
+  readonly due: number;
   /** @internal the group's list. */
   prev: TimerDeadline | undefined;
   next: TimerDeadline | undefined;
@@ -214,6 +219,7 @@ class TimerDeadline implements Deadline {
     this.#controller = controller;
     this.signal = controller.signal;
     this.at = Date.now() + timeoutMs;
+    this.due = performance.now() + timeoutMs;
     this.timeoutMs = timeoutMs;
     this.#group = group;
     this.#ownsGroup = ownsGroup;
@@ -260,9 +266,9 @@ class TimerDeadline implements Deadline {
     if (this.#ownsGroup) this.#group.dispose();
   }
 
-  /** @internal the deadline's time came (its group's timer ran at `nowMs`). */
+  /** @internal the deadline's time came (its group's timer ran at `nowMs`, `performance.now()`). */
   fire(nowMs: number): void {
-    this.#timerLateMs = Math.max(0, nowMs - this.at);
+    this.#timerLateMs = Math.max(0, nowMs - this.due);
     // The timers phase runs before the poll phase. After the loop was blocked, an answer that arrived in
     // time is still unread in its socket: abort in the check phase, after the poll phase has read it.
     this.#verdict = setImmediate(onDeadlineVerdict, this);

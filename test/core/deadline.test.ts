@@ -3,7 +3,7 @@ import { createDeadline, DeadlineGroup } from '../../src/core/deadline.js';
 import { CancelledError, DeadlineError } from '../../src/core/errors.js';
 
 describe('deadlines', () => {
-  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }));
+  beforeEach(() => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] }));
   afterEach(() => vi.useRealTimers());
 
   it('fires with a DeadlineError naming its timeout', async () => {
@@ -120,6 +120,23 @@ describe('deadlines', () => {
     const fresh = group.create(1000);
     expect(fresh.signal).not.toBe(reused.signal);
     fresh.dispose();
+    group.dispose();
+  });
+
+  it('fires on the monotonic clock: a step of the wall clock neither fires it early nor holds it back', async () => {
+    const group = new DeadlineGroup(new AbortController().signal);
+    const ahead = group.create(100);
+    vi.setSystemTime(Date.now() + 60_000); // NTP steps the wall clock forward
+    await vi.advanceTimersByTimeAsync(50);
+    expect(ahead.signal.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(ahead.signal.reason).toBeInstanceOf(DeadlineError);
+    const behind = group.create(100);
+    vi.setSystemTime(Date.now() - 60_000); // and back
+    await vi.advanceTimersByTimeAsync(100);
+    expect(behind.signal.reason).toBeInstanceOf(DeadlineError);
+    ahead.dispose();
+    behind.dispose();
     group.dispose();
   });
 });
