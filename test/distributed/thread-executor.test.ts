@@ -179,6 +179,42 @@ describe('ThreadExecutor', () => {
     }
   }, 30_000);
 
+  it('fails the run with FP_THREAD_EXECUTOR when a thread dies mid-run, and runs again after', async () => {
+    const started = [startThread({ logLevel: 'warn' }), startThread({ logLevel: 'warn' })];
+    const ex = new ThreadExecutor({ threads: 2, shardSize: 16, inProcessBelow: 0, started });
+    try {
+      const list = addresses(600);
+      const results: Result[] = [];
+      let failure: unknown;
+      try {
+        // Paced at 100/s: the run takes 6 s, so the thread is killed mid-run for sure.
+        for await (const r of ex.execute(
+          { id: 'thread-dies' },
+          spec(list, { ratePerSec: 100 }),
+          new AbortController().signal,
+        )) {
+          results.push(r);
+          if (results.length === 30) void started[0]!.worker.terminate();
+        }
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure).toMatchObject({ code: 'FP_THREAD_EXECUTOR' });
+      expect((failure as Error).message).toMatch(/worker thread exited/);
+      expect(results.length).toBeLessThan(list.length);
+      expect(new Set(results.map((r) => r.target)).size).toBe(results.length); // never a duplicate
+
+      const list2 = addresses(100);
+      const again: Result[] = [];
+      for await (const r of ex.execute({ id: 'thread-dies-2' }, spec(list2), new AbortController().signal)) {
+        again.push(r);
+      }
+      expectOnePerTarget(again, list2);
+    } finally {
+      await ex.close();
+    }
+  }, 60_000);
+
   describe('threads started early (startThread)', () => {
     const data = { logLevel: 'warn' };
     const exited = (t: StartedThread) => new Promise<void>((r) => t.worker.once('exit', () => r()));
