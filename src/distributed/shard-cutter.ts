@@ -1,4 +1,5 @@
 import type { Target } from '../targets/target.js';
+import { targetBatches } from '../targets/target-batches.js';
 import { type WireTarget, WireTargetsBuilder } from './messages.js';
 
 export interface CutShard {
@@ -11,17 +12,20 @@ export interface CutShard {
  * Cuts a target stream into shards of at most `shardSize` targets and about `maxBytes` encoded bytes,
  * lazily: one shard is held at a time. Deterministic: the same targets in the same order give the same
  * shards, which is what lets a restarted coordinator re-cut a run and skip the shards already done.
- * Not re-entrant: one consumer at a time (the publisher, then, after a cancel, the coordinator).
+ * Not re-entrant: one consumer at a time (the publisher, then, after a cancel, the coordinator). Takes the
+ * targets in batches when the stream offers them (`targetBatches`); a batch may span shards.
  */
 export class ShardCutter {
-  readonly #iterator: AsyncIterator<Target>;
+  readonly #iterator: AsyncGenerator<readonly Target[], void, undefined>;
+  #batch: readonly Target[] = [];
+  #pos = 0;
   readonly #shardSize: number;
   readonly #maxBytes: number;
   #seq = 0;
   #done = false;
 
   constructor(targets: AsyncIterable<Target>, shardSize: number, maxBytes: number) {
-    this.#iterator = targets[Symbol.asyncIterator]();
+    this.#iterator = targetBatches(targets);
     this.#shardSize = shardSize;
     this.#maxBytes = maxBytes;
   }
@@ -35,12 +39,17 @@ export class ShardCutter {
     if (this.#done) return undefined;
     const builder = new WireTargetsBuilder();
     while (builder.count < this.#shardSize && builder.bytes < this.#maxBytes) {
-      const r = await this.#iterator.next();
-      if (r.done) {
-        this.#done = true;
-        break;
+      if (this.#pos === this.#batch.length) {
+        const r = await this.#iterator.next();
+        if (r.done) {
+          this.#done = true;
+          break;
+        }
+        this.#batch = r.value;
+        this.#pos = 0;
+        continue; // an empty batch
       }
-      builder.push(r.value);
+      builder.push(this.#batch[this.#pos++]!);
     }
     if (builder.count === 0) return undefined;
     return { seq: this.#seq++, count: builder.count, targets: builder.entries };
@@ -50,6 +59,7 @@ export class ShardCutter {
   async close(): Promise<void> {
     if (this.#done) return;
     this.#done = true;
-    await this.#iterator.return?.();
+    this.#batch = [];
+    await this.#iterator.return();
   }
 }

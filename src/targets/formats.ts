@@ -1,6 +1,6 @@
 import { BadEntry } from './bad-entry.js';
 import { addLabel, EMPTY_LABELS, freezeLabels, isLabelKey, parseLabelList } from './labels.js';
-import { isHostname, type ParsedSpec, parsePort, parseSpecText } from './spec.js';
+import { isHostname, NO_FIELDS, type ParsedSpec, parsePort, parseSpecText } from './spec.js';
 
 /** Formats of a targets file. */
 export const TARGET_FILE_FORMATS = ['txt', 'csv', 'jsonl'] as const;
@@ -43,8 +43,9 @@ const WHITESPACE = /[ \t]+/;
 export function parseTxtLine(line: string): ParsedSpec | undefined {
   const text = line.trim();
   if (text === '' || text.charCodeAt(0) === 35 /* # */) return undefined;
-  const space = text.search(WHITESPACE);
-  if (space === -1) return parseSpecText(text, {});
+  let space = 1;
+  while (space < text.length && text.charCodeAt(space) !== 32 && text.charCodeAt(space) !== 9) space++;
+  if (space === text.length) return parseSpecText(text, NO_FIELDS);
   const tokens = text.slice(space).trim().split(WHITESPACE);
   const labels: Record<string, string> = {};
   for (const token of tokens) {

@@ -9,9 +9,10 @@ import { FleetprobeError, TargetParseError } from '../core/errors.js';
 import { readTargetFile, type TargetFile } from './file-entries.js';
 import { formatOfPath, type TargetFileFormat } from './formats.js';
 import { EMPTY_LABELS } from './labels.js';
-import { expandSpec, isHostname, type ParsedSpec, specCount } from './spec.js';
+import { isHostname, type ParsedSpec, specCount } from './spec.js';
 import { type ResolveFn, systemResolve } from './system-resolver.js';
 import type { Target } from './target.js';
+import { type BatchedTargets, specBatches, TARGET_BATCHES } from './target-batches.js';
 import { parseTargetInput, type TargetInput } from './target-input.js';
 
 /** `targets()` was called on a source after `close()`. */
@@ -48,9 +49,10 @@ export interface TargetSource {
   /**
    * Streams the targets in order: specs, then files (in the order given), then resolved domains. Files
    * are re-read and blocks re-expanded lazily on each call; breaking out closes the open file. Throws
-   * `TargetSourceClosedError` after `close()`, the signal's reason when aborted.
+   * `TargetSourceClosedError` after `close()`, the signal's reason when aborted. The stream also offers
+   * its targets in batches (`TARGET_BATCHES`), with the same rules.
    */
-  targets(signal?: AbortSignal): AsyncGenerator<Target, void, undefined>;
+  targets(signal?: AbortSignal): AsyncGenerator<Target, void, undefined> & BatchedTargets;
   close(): Promise<void>;
 }
 
@@ -96,7 +98,14 @@ export async function openTargets(options: OpenTargetsOptions): Promise<TargetSo
       } else {
         file = { path, display: path, format: formatOfPath(path) };
       }
-      for await (const entry of readTargetFile(file, signal)) count += specCount(entry);
+      let singles = 0; // counted as a number: a BigInt addition per line would cost more than the parse
+      for await (const entries of readTargetFile(file, signal)) {
+        for (const entry of entries) {
+          if (entry.kind === 'target') singles++;
+          else count += specCount(entry);
+        }
+      }
+      count += BigInt(singles);
       sources.push({ kind: 'file', file });
     }
     const domains = options.resolveDomains ?? [];
@@ -126,26 +135,37 @@ class ValidatedSource implements TargetSource {
     this.total = count <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(count) : undefined;
   }
 
-  async *targets(signal?: AbortSignal): AsyncGenerator<Target, void, undefined> {
-    if (this.#closed) throw new TargetSourceClosedError();
+  targets(signal?: AbortSignal): AsyncGenerator<Target, void, undefined> & BatchedTargets {
     const sig = signal && this.signal ? AbortSignal.any([signal, this.signal]) : (signal ?? this.signal);
+    return Object.assign(this.#each(sig), { [TARGET_BATCHES]: () => this.#batches(sig) });
+  }
+
+  async *#each(sig: AbortSignal | undefined): AsyncGenerator<Target, void, undefined> {
+    for await (const batch of this.#batches(sig)) {
+      for (const target of batch) {
+        if (sig?.aborted) throw sig.reason;
+        yield target;
+      }
+    }
+  }
+
+  async *#batches(sig: AbortSignal | undefined): AsyncGenerator<readonly Target[], void, undefined> {
+    if (this.#closed) throw new TargetSourceClosedError();
     for (const source of this.sources) {
-      if (source.kind === 'file') {
-        for await (const entry of readTargetFile(source.file, sig)) {
-          if (entry.kind === 'target') {
-            yield entry.target; // the common case, without a generator per line
-            continue;
-          }
-          for (const target of entry.expand()) {
-            if (sig?.aborted) throw sig.reason;
-            yield target;
-          }
+      if (source.kind === 'list') {
+        if (sig?.aborted) throw sig.reason;
+        yield source.targets;
+      } else if (source.kind === 'spec') {
+        for (const batch of specBatches([source.spec])) {
+          if (sig?.aborted) throw sig.reason;
+          yield batch;
         }
       } else {
-        const targets = source.kind === 'spec' ? expandSpec(source.spec) : source.targets;
-        for (const target of targets) {
-          if (sig?.aborted) throw sig.reason;
-          yield target;
+        for await (const entries of readTargetFile(source.file, sig)) {
+          for (const batch of specBatches(entries)) {
+            if (sig?.aborted) throw sig.reason;
+            yield batch;
+          }
         }
       }
       if (this.#closed) throw new TargetSourceClosedError();

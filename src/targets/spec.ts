@@ -1,7 +1,7 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { TargetParseError } from '../core/errors.js';
 import { BadEntry } from './bad-entry.js';
-import { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt } from './ip.js';
+import { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt, isIpv4Text } from './ip.js';
 import { EMPTY_LABELS } from './labels.js';
 import type { Target } from './target.js';
 
@@ -98,6 +98,9 @@ export interface SpecFields {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
+/** No extra fields (shared: a spec without any costs no object). */
+export const NO_FIELDS: SpecFields = Object.freeze({});
+
 /**
  * Parses one target spec given on the command line: `10.0.0.1`, `2001:db8::1`, `[2001:db8::1]:8443`,
  * `host.example`, `host.example:22`, `127.0.0.1:8080`, `192.0.2.0/28`, `2001:db8::/120`.
@@ -107,7 +110,7 @@ export interface SpecFields {
  */
 export function parseTargetSpec(spec: string, where: string): ParsedSpec {
   try {
-    return parseSpecText(spec.trim(), {});
+    return parseSpecText(spec.trim(), NO_FIELDS);
   } catch (err) {
     if (err instanceof BadEntry) throw new TargetParseError(where, err.message);
     throw err;
@@ -135,7 +138,6 @@ export function parseSpecText(text: string, fields: SpecFields): ParsedSpec {
     return single(host.toLowerCase(), undefined, portText, fields, labels);
   }
   if (text.includes('/')) return parseBlock(text, text, undefined, fields, labels);
-  if (isIPv4(text)) return single(text, undefined, undefined, fields, labels);
   const firstColon = text.indexOf(':');
   if (firstColon !== -1) {
     if (text.indexOf(':', firstColon + 1) !== -1) {
@@ -145,7 +147,7 @@ export function parseSpecText(text: string, fields: SpecFields): ParsedSpec {
     host = text.slice(0, firstColon);
     portText = text.slice(firstColon + 1);
   }
-  if (isIPv4(host)) return single(host, undefined, portText, fields, labels);
+  if (isIpv4Text(host)) return single(host, undefined, portText, fields, labels);
   if (looksNumeric(host)) throw new BadEntry(`"${host}" is not a valid IPv4 address`);
   if (!isHostname(host)) throw new BadEntry(`"${host}" is not a valid hostname`);
   if (fields.name !== undefined) throw new BadEntry(`"${host}" is a name: give an IP address or block`);
@@ -161,14 +163,22 @@ function single(
 ): SingleSpec {
   const port = mergePort(portText, fields.port);
   name ??= fields.name;
-  // Only present keys are set: JSON output stays small and `toEqual` in tests stays exact.
-  const target: { address?: string; name?: string; port?: number; labels: Readonly<Record<string, string>> } =
-    {
+  // Only present keys are set: JSON output stays small and `toEqual` in tests stays exact. The usual
+  // shapes are built whole (one allocation, no property added later).
+  let target: Target;
+  if (port === undefined && (address === undefined || name === undefined)) {
+    if (address !== undefined) target = { labels, address };
+    else if (name !== undefined) target = { labels, name };
+    else target = { labels };
+  } else {
+    const t: { address?: string; name?: string; port?: number; labels: Readonly<Record<string, string>> } = {
       labels,
     };
-  if (address !== undefined) target.address = address;
-  if (name !== undefined) target.name = name;
-  if (port !== undefined) target.port = port;
+    if (address !== undefined) t.address = address;
+    if (name !== undefined) t.name = name;
+    if (port !== undefined) t.port = port;
+    target = t;
+  }
   return { kind: 'target', target };
 }
 
@@ -191,7 +201,7 @@ function parseBlock(
   const slash = block.indexOf('/');
   const addr = block.slice(0, slash);
   const prefixText = block.slice(slash + 1);
-  if (isIPv4(addr)) {
+  if (isIpv4Text(addr)) {
     const prefix = parsePrefix(prefixText, 32, text);
     const size = 2 ** (32 - prefix);
     const first = Math.floor(ipv4ToInt(addr) / size) * size;

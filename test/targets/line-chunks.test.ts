@@ -1,0 +1,137 @@
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TargetParseError } from '../../src/core/errors.js';
+import { openTargets, type Target } from '../../src/targets/index.js';
+import { isIpv4Text } from '../../src/targets/ip.js';
+import { CHUNK_BYTES, readLineChunks } from '../../src/targets/line-chunks.js';
+import { TARGET_BATCHES, targetBatches } from '../../src/targets/target-batches.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fp-line-chunks-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function linesOf(name: string, data: string | Buffer): Promise<string[]> {
+  const path = join(dir, name);
+  await writeFile(path, data);
+  const handle = await open(path, 'r');
+  try {
+    const out: string[] = [];
+    for await (const lines of readLineChunks(handle)) out.push(...lines);
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readlineLines(data: string | Buffer): Promise<string[]> {
+  const out: string[] = [];
+  const rl = createInterface({ input: Readable.from([Buffer.from(data)]), crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of rl) out.push(line);
+  return out;
+}
+
+describe('readLineChunks', () => {
+  it('splits lines as readline does: LF, CRLF, lone CR, blank lines, no empty last line', async () => {
+    for (const text of ['', '\n', 'a', 'a\n', 'a\r\nb\rc\n\nd', 'a\r\r\nb\r', '\n\n x \n', 'é\r\n€\n']) {
+      expect(await linesOf('small.txt', text)).toEqual(await readlineLines(text));
+    }
+  });
+
+  it('joins lines, CRLF and UTF-8 characters cut by a chunk boundary', async () => {
+    const pad = 'x'.repeat(CHUNK_BYTES - 1);
+    const cases = [
+      `${pad}\r\nnext\n`, // CR the last byte of a chunk, its LF the first of the next
+      `${pad}\rnext\n`, // a lone CR at the boundary
+      `${pad.slice(1)}é€end\nnext`, // multi-byte characters across the boundary
+      `${'ab\n'.repeat(CHUNK_BYTES)}last`, // many chunks, a line cut at each boundary
+    ];
+    for (const text of cases) expect(await linesOf('big.txt', text)).toEqual(await readlineLines(text));
+  });
+});
+
+describe('targets files read in chunks', () => {
+  it('names the line of an error in a later chunk', async () => {
+    const path = join(dir, 'late-error.txt');
+    const good = Array.from({ length: 30_000 }, (_, i) => `n${i}.bench.test`);
+    await writeFile(path, `${good.join('\r\n')}\r\n# comment\n\nbad_name\n`);
+    const err = await openTargets({ files: [path] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetParseError);
+    expect((err as TargetParseError).message).toContain(`${path}:30003`);
+  });
+
+  it('batches give the targets of the stream itself, blocks expanded in order', async () => {
+    const path = join(dir, 'mixed.txt');
+    const lines = ['10.9.0.0/20 role=edge', 'a.example:22', '10.0.0.1', '2001:db8::/126'];
+    for (let i = 0; i < 20_000; i++) lines.push(`h${i}.example region=eu`);
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const source = await openTargets({ specs: ['10.1.0.0/30'], files: [path] });
+    try {
+      const each: Target[] = [];
+      for await (const t of source.targets()) each.push(t);
+      const batched: Target[] = [];
+      for await (const batch of source.targets()[TARGET_BATCHES]()) batched.push(...batch);
+      expect(batched).toEqual(each);
+      expect(each.length).toBe(source.total);
+      expect(each.slice(0, 6).map((t) => t.address)).toEqual([
+        '10.1.0.0',
+        '10.1.0.1',
+        '10.1.0.2',
+        '10.1.0.3',
+        '10.9.0.0',
+        '10.9.0.1',
+      ]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it('targetBatches of a plain async iterable gives one target per batch', async () => {
+    async function* plain() {
+      yield { address: '10.0.0.1', labels: {} };
+      yield { name: 'a.example', labels: {} };
+    }
+    const out: (readonly Target[])[] = [];
+    for await (const batch of targetBatches(plain())) out.push(batch);
+    expect(out).toEqual([[{ address: '10.0.0.1', labels: {} }], [{ name: 'a.example', labels: {} }]]);
+  });
+});
+
+describe('isIpv4Text', () => {
+  it('decides as net.isIPv4', () => {
+    const samples = [
+      '0.0.0.0',
+      '255.255.255.255',
+      '1.2.3.4',
+      '10.0.0.01',
+      '01.2.3.4',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.',
+      '.1.2.3.4',
+      '1.2.3.4.5',
+      '1..2.3',
+      '1.2.3.1000',
+      '1.2.3.4 ',
+      '1.2.3.a',
+      '١.2.3.4',
+      '',
+      '999.999.999.999',
+      '249.250.199.100',
+    ];
+    for (let i = 0; i < 2000; i++) {
+      const parts = Array.from({ length: 3 + (i % 3) }, (_, j) => String((i * 37 + j * 101) % 300));
+      if (i % 7 === 0) parts[1] = `0${parts[1]}`;
+      samples.push(parts.join('.'));
+    }
+    for (const s of samples) expect(isIpv4Text(s), s).toBe(isIPv4(s));
+  });
+});
