@@ -2,8 +2,8 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { isIPv4 } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetParseError } from '../../src/core/errors.js';
 import { openTargets, type Target } from '../../src/targets/index.js';
@@ -34,7 +34,10 @@ async function linesOf(name: string, data: string | Buffer): Promise<string[]> {
 
 async function readlineLines(data: string | Buffer): Promise<string[]> {
   const out: string[] = [];
-  const rl = createInterface({ input: Readable.from([Buffer.from(data)]), crlfDelay: Number.POSITIVE_INFINITY });
+  const rl = createInterface({
+    input: Readable.from([Buffer.from(data)]),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   for await (const line of rl) out.push(line);
   return out;
 }
