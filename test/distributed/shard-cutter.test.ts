@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CutShard, ShardCutter } from '../../src/distributed/shard-cutter.js';
 import { openTargets, type Target } from '../../src/targets/index.js';
+import { fdsOn } from '../helpers/fds.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,15 +20,6 @@ async function cutAll(targets: AsyncIterable<Target>, size: number, bytes: numbe
   for (let s = await cutter.next(); s; s = await cutter.next()) shards.push(s);
   expect(cutter.exhausted).toBe(true);
   return shards;
-}
-
-async function fdsOn(path: string): Promise<number> {
-  let n = 0;
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (target === path) n++;
-  }
-  return n;
 }
 
 describe('ShardCutter', () => {

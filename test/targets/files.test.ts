@@ -1,10 +1,11 @@
-import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetParseError } from '../../src/core/errors.js';
 import { formatOfPath } from '../../src/targets/formats.js';
 import { expandSpec, openTargets, readTargetFile, type Target } from '../../src/targets/index.js';
+import { fdsOn } from '../helpers/fds.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -36,16 +37,6 @@ async function parseError(path: string): Promise<TargetParseError> {
     return err as TargetParseError;
   }
   throw new Error(`expected ${path} to be rejected`);
-}
-
-/** The fds of this process that point at `path` (Linux /proc). */
-async function fdsOn(path: string): Promise<number> {
-  let n = 0;
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (target === path) n++;
-  }
-  return n;
 }
 
 describe('text files', () => {

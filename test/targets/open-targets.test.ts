@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,6 +10,7 @@ import {
   type Target,
   TargetSourceClosedError,
 } from '../../src/targets/index.js';
+import { fdsOn } from '../helpers/fds.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -29,14 +30,6 @@ async function all(iterable: AsyncIterable<Target>): Promise<Target[]> {
   const out: Target[] = [];
   for await (const t of iterable) out.push(t);
   return out;
-}
-
-async function fdsOn(path: string): Promise<number> {
-  let n = 0;
-  for (const fd of await readdir('/proc/self/fd')) {
-    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === path) n++;
-  }
-  return n;
 }
 
 const fakeDns: Record<string, string[] | Error> = {
