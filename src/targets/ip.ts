@@ -3,35 +3,6 @@
  * validated with `net.isIPv4` / `net.isIPv6`; these functions do no validation of their own.
  */
 
-/**
- * Whether `text` is a dotted-quad IPv4 address, exactly as `net.isIPv4` decides (octets 0-255, no leading
- * zeros), without its regular expression: this runs once per line of a targets file.
- */
-export function isIpv4Text(text: string): boolean {
-  const n = text.length;
-  if (n < 7 || n > 15) return false;
-  let octets = 0;
-  let value = 0;
-  let digits = 0;
-  let first = 0;
-  for (let i = 0; i <= n; i++) {
-    const c = i === n ? 46 : text.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || (digits > 1 && first === 48) || value > 255) return false;
-      octets++;
-      value = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 0) first = c;
-      if (++digits > 3) return false;
-      value = value * 10 + c - 48;
-    } else {
-      return false;
-    }
-  }
-  return octets === 4;
-}
-
 /** `a.b.c.d` -> unsigned 32-bit integer (a Number, 0..2^32-1). */
 export function ipv4ToInt(address: string): number {
   let value = 0;

@@ -1,7 +1,7 @@
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { TargetParseError } from '../core/errors.js';
 import { BadEntry } from './bad-entry.js';
-import { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt, isIpv4Text } from './ip.js';
+import { bigIntToIpv6, intToIpv4, ipv4ToInt, ipv6ToBigInt } from './ip.js';
 import { EMPTY_LABELS } from './labels.js';
 import type { Target } from './target.js';
 
@@ -147,7 +147,7 @@ export function parseSpecText(text: string, fields: SpecFields): ParsedSpec {
     host = text.slice(0, firstColon);
     portText = text.slice(firstColon + 1);
   }
-  if (isIpv4Text(host)) return single(host, undefined, portText, fields, labels);
+  if (isIPv4(host)) return single(host, undefined, portText, fields, labels);
   if (looksNumeric(host)) throw new BadEntry(`"${host}" is not a valid IPv4 address`);
   if (!isHostname(host)) throw new BadEntry(`"${host}" is not a valid hostname`);
   if (fields.name !== undefined) throw new BadEntry(`"${host}" is a name: give an IP address or block`);
@@ -201,7 +201,7 @@ function parseBlock(
   const slash = block.indexOf('/');
   const addr = block.slice(0, slash);
   const prefixText = block.slice(slash + 1);
-  if (isIpv4Text(addr)) {
+  if (isIPv4(addr)) {
     const prefix = parsePrefix(prefixText, 32, text);
     const size = 2 ** (32 - prefix);
     const first = Math.floor(ipv4ToInt(addr) / size) * size;
