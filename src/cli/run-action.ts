@@ -21,30 +21,12 @@ import {
   parsePositiveNumber,
 } from './parse-options.js';
 import { runLogLevel } from './run-early.js';
+import type { RunFlags } from './run-flags.js';
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal } from './run-terminal.js';
 import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
 import { parseThreads } from './threads-option.js';
-
-export interface RunFlags {
-  targetsFile: string[];
-  resolve: string[];
-  resolver?: string;
-  arg: string[];
-  argsJson?: string;
-  concurrency: string;
-  timeout?: string;
-  retries: string;
-  rate?: string;
-  output?: string;
-  db?: string;
-  checkModule?: string;
-  searchIndex?: string;
-  searchIndexName?: string;
-  progress: boolean;
-  threads?: string;
-}
 
 /** The run command's action: validates everything, runs, prints; returns the exit status. */
 export async function runAction(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { RunFlags } from './run-action.js';
 import { startThreadsEarly } from './run-early.js';
+import type { RunFlags } from './run-flags.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

@@ -6,7 +6,7 @@ import {
   threadLogLevel,
 } from '../distributed/thread-start.js';
 import { parseTargetSpec, specCount } from '../targets/spec.js';
-import type { RunFlags } from './run-action.js';
+import type { RunFlags } from './run-flags.js';
 import { parseThreads } from './threads-option.js';
 
 /** The shortest line of a targets file that holds a target (`1.2.3.4\n`). */

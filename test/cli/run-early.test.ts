@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunFlags } from '../../src/cli/run-action.js';
 import { startThreadsEarly } from '../../src/cli/run-early.js';
+import type { RunFlags } from '../../src/cli/run-flags.js';
 import type { StartedThread } from '../../src/distributed/thread-start.js';
 
 const flags = (over: Partial<RunFlags> = {}): RunFlags => ({
