@@ -11,37 +11,24 @@ import { answerTiming } from './overload.js';
  */
 export const SETTLE_GRACE_MS = 250;
 
-/**
- * Runs one check attempt so that it can never outlive its deadline, whatever its code does:
- * - a check that never settles, or ignores its signal, is abandoned `SETTLE_GRACE_MS` after the signal
- *   aborts; the returned promise rejects with `deadline.signal.reason` (DeadlineError or the cancel reason);
- * - a check that returned after its deadline before the deadline timer could run (the loop was blocked until
- *   it returned) rejects with a LateResultError: it finished late (the engine re-runs it once when the
- *   lateness looks like a stall of the loop rather than of the target);
- * - an answer read in the poll phase between the deadline's timer and its verdict (`createDeadline` defers
- *   the abort by one loop turn) stands: it was waiting in the socket at the deadline;
- * - what it returns is validated (`validateObservation`): a malformed observation rejects with
- *   InvalidObservationError.
- * An abandoned check's late settlement is ignored (and never becomes an unhandled rejection).
- */
-export function raceDeadline(
-  run: () => Promise<Observation>,
-  deadline: Deadline,
-  checkName: string,
-): Promise<Observation> {
-  return new Promise<Observation>((resolve, reject) => {
-    raceDeadlineTo(run, deadline, checkName, (err, observation) => {
-      if (observation !== undefined) resolve(observation);
-      else reject(err);
-    });
-  });
-}
-
 /** How an attempt ended: an error (the check's, the deadline's, the cancel's), else the valid observation. */
 export type RaceSettled = (err: unknown, observation: Observation | undefined) => void;
 
-/** `raceDeadline` reporting to `settled` (called exactly once) instead of through a promise: the engine's path. */
-export function raceDeadlineTo(
+/**
+ * Runs one check attempt so that it can never outlive its deadline, whatever its code does:
+ * - a check that never settles, or ignores its signal, is abandoned `SETTLE_GRACE_MS` after the signal
+ *   aborts; it settles with `deadline.signal.reason` (DeadlineError or the cancel reason);
+ * - a check that returned after its deadline before the deadline timer could run (the loop was blocked until
+ *   it returned) settles with a LateResultError: it finished late (the engine re-runs it once when the
+ *   lateness looks like a stall of the loop rather than of the target);
+ * - an answer read in the poll phase between the deadline's timer and its verdict (`createDeadline` defers
+ *   the abort by one loop turn) stands: it was waiting in the socket at the deadline;
+ * - what it returns is validated (`validateObservation`): a malformed observation settles with
+ *   InvalidObservationError.
+ * `settled` is called exactly once (a callback, not a promise: the engine's per-attempt path). An abandoned
+ * check's late settlement is ignored (and never becomes an unhandled rejection).
+ */
+export function raceDeadline(
   run: () => Promise<Observation>,
   deadline: Deadline,
   checkName: string,

@@ -20,7 +20,7 @@ import {
   overloadTotals,
   stallLateMs,
 } from './overload.js';
-import { LateResultError, raceDeadlineTo } from './race-deadline.js';
+import { LateResultError, raceDeadline } from './race-deadline.js';
 import { emptyCounts, type Result, type Status, type StatusCounts } from './result.js';
 import { resultFor } from './result-for.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
@@ -480,7 +480,7 @@ class TargetJob {
     // Raced against the deadline and validated. An observation the check returns within the settle grace
     // stands even if the deadline fired meanwhile: the check decides (http's stream mode passes a body
     // still flowing at the deadline).
-    raceDeadlineTo(() => run.check.run(subject, run.spec.args, ctx), deadline, run.check.name, this.#checked);
+    raceDeadline(() => run.check.run(subject, run.spec.args, ctx), deadline, run.check.name, this.#checked);
   }
 
   readonly #checked = (err: unknown, observation: Observation | undefined): void => {

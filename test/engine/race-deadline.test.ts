@@ -1,8 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Observation } from '../../src/checks/check.js';
-import { createDeadline } from '../../src/core/deadline.js';
+import { createDeadline, type Deadline } from '../../src/core/deadline.js';
 import { CancelledError, DeadlineError, isFleetprobeError } from '../../src/core/errors.js';
-import { LateResultError, raceDeadline, SETTLE_GRACE_MS } from '../../src/engine/race-deadline.js';
+import {
+  LateResultError,
+  raceDeadline as raceDeadlineTo,
+  SETTLE_GRACE_MS,
+} from '../../src/engine/race-deadline.js';
 
 /** Time is the subject: fake timers (and a fake Date, which the deadline's `at` is measured in). */
 /** The deadline aborts one loop turn after its timer (a `setImmediate`): 1 ms in fake time. */
@@ -13,6 +17,20 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
+
+/** The engine's `raceDeadline` as a promise: settled with its one callback. */
+function raceDeadline(
+  run: () => Promise<Observation>,
+  deadline: Deadline,
+  checkName: string,
+): Promise<Observation> {
+  return new Promise<Observation>((resolve, reject) => {
+    raceDeadlineTo(run, deadline, checkName, (err, observation) => {
+      if (observation !== undefined) resolve(observation);
+      else reject(err);
+    });
+  });
+}
 
 /** Settles `promise` into a plain outcome without ever leaving a rejection unhandled. */
 function outcome<T>(promise: Promise<T>) {
