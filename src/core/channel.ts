@@ -12,10 +12,9 @@ export class Channel<T> implements AsyncIterable<T> {
   /** The consumer waiting on an empty buffer: the next item (or the end) settles its `next()` directly. */
   #puller: ((item: IteratorResult<T, void>) => void) | undefined;
   #pullerFails: ((err: unknown) => void) | undefined;
-  /** The consumer reached the end or stopped. */
-  #finished = false;
   #ended = false;
   #error: unknown;
+  /** The consumer reached the end or stopped. */
   #closed = false;
 
   constructor(capacity: number) {
@@ -82,21 +81,20 @@ export class Channel<T> implements AsyncIterable<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#error = error;
-    const puller = this.#puller;
+    // A consumer waits only on an empty buffer: this is its end (`#finish` hands it END; an error it throws).
+    if (this.#puller === undefined) return;
     const fails = this.#pullerFails;
-    if (puller === undefined || fails === undefined) return;
-    // A consumer waits only on an empty buffer: this is its end.
-    this.#puller = undefined;
-    this.#pullerFails = undefined;
+    if (error !== undefined) {
+      this.#puller = undefined;
+      this.#pullerFails = undefined;
+    }
     this.#finish();
-    if (error !== undefined) fails(error);
-    else puller(END);
+    if (error !== undefined) fails?.(error);
   }
 
   /** The consumer is done (reached the end, or stopped): pushes from now on are not delivered. */
   #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.#closed) return;
     this.#closed = true;
     this.#buffer = [];
     this.#head = 0;
@@ -133,7 +131,7 @@ export class Channel<T> implements AsyncIterable<T> {
   }
 
   #next(): Promise<IteratorResult<T, void>> {
-    if (this.#finished) return ITERATION_DONE;
+    if (this.#closed) return ITERATION_DONE;
     if (this.size > 0) {
       const item = this.#take();
       // One slot freed: wake one producer. Waking all of them (up to the concurrency) for every item

@@ -224,8 +224,7 @@ class TimerDeadline implements Deadline {
     this.#group = group;
     this.#ownsGroup = ownsGroup;
     if (group.parentAborted) {
-      this.#aborted = true;
-      this.#controller.abort(group.parentReason ?? new CancelledError());
+      this.abortWith(group.parentReason ?? new CancelledError());
     } else {
       group.add(this);
     }

@@ -152,7 +152,7 @@ export class Scheduler {
 
   #enqueue<T>(job: Job<T>): Promise<T> {
     const signal = this.#controller.signal;
-    // A free slot: the job's own promise, chained once (one `then` per job: a scheduler runs a job per target).
+    // A free slot: the job's own promise, chained once (one `then` per job, for callers with many small jobs).
     if (!signal.aborted && this.#running < this.#limit) return this.#observe(this.#start(job));
     const done = new Promise<T>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);

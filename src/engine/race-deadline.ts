@@ -12,7 +12,7 @@ import { answerTiming } from './overload.js';
 export const SETTLE_GRACE_MS = 250;
 
 /** How an attempt ended: an error (the check's, the deadline's, the cancel's), else the valid observation. */
-export type RaceSettled = (err: unknown, observation: Observation | undefined) => void;
+type RaceSettled = (err: unknown, observation: Observation | undefined) => void;
 
 /**
  * Runs one check attempt so that it can never outlive its deadline, whatever its code does:

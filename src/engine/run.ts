@@ -565,11 +565,12 @@ class TargetJob {
   #end(result: Result): void {
     this.#ended = true;
     const run = this.#run;
-    if (run.tryDeliver(result)) {
+    const delivering = run.deliver(result);
+    if (delivering === undefined) {
       run.jobEnded();
       return;
     }
-    run.channel.push(result).then(
+    delivering.then(
       () => run.jobEnded(),
       (err: unknown) => {
         run.log.error({ err }, 'engine job failed'); // push rejects only after end(): a bug
