@@ -3,6 +3,7 @@ import {
   DEFAULT_IN_PROCESS_BELOW,
   type StartedThread,
   startThread,
+  threadData,
   threadLogLevel,
 } from '../distributed/thread-start.js';
 import { parseTargetSpec, specCount } from '../targets/spec.js';
@@ -33,10 +34,7 @@ export function startThreadsEarly(specs: readonly string[], flags: RunFlags): St
   }
   if (threads < 2 || flags.checkModule !== undefined) return [];
   if (estimateTargets(specs, flags.targetsFile) < DEFAULT_IN_PROCESS_BELOW) return [];
-  const data = {
-    logLevel: threadLogLevel(runLogLevel()),
-    ...(flags.resolver !== undefined ? { resolver: flags.resolver } : {}),
-  };
+  const data = threadData(threadLogLevel(runLogLevel()), flags.resolver);
   return Array.from({ length: threads }, () => startThread(data));
 }
 

@@ -4,6 +4,7 @@ import { argsInput } from '../checks/validate-args.js';
 import { type Result, STATUSES } from '../engine/result.js';
 import { resultFor } from '../engine/result-for.js';
 import { intToIpv4, ipv4ToInt } from '../targets/ip.js';
+import { EMPTY_LABELS, freezeLabels } from '../targets/labels.js';
 import type { Target } from '../targets/target.js';
 import { DistMessageError } from './errors.js';
 
@@ -242,18 +243,11 @@ function digits(n: number): number {
   return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : String(n).length;
 }
 
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
-
-function isEmpty(o: object): boolean {
-  for (const _ in o) return false;
-  return true;
-}
-
 /** Expands wire targets back into `Target`s, lazily. */
 export function* decodeTargets(entries: readonly WireTarget[]): Generator<Target> {
   for (const e of entries) {
     // Most targets have no labels: they share one frozen empty object instead of a copy each.
-    const labels = e.l === undefined || isEmpty(e.l) ? NO_LABELS : Object.freeze({ ...e.l });
+    const labels = e.l === undefined ? EMPTY_LABELS : freezeLabels({ ...e.l });
     if ('r' in e && e.r) {
       const start = canonicalIpv4(e.r[0]) ?? 0;
       for (let i = 0; i < e.r[1]; i++) {

@@ -19,6 +19,7 @@ import {
   type StartedThread,
   sameThreadData,
   startThread,
+  threadData,
   threadLogLevel,
 } from './thread-start.js';
 
@@ -284,10 +285,7 @@ export class ThreadExecutor implements Executor {
     }
     this.#threads = opts.threads;
     this.#log = opts.log ?? pino({ level: 'silent' });
-    this.#data = {
-      logLevel: opts.logLevel ?? threadLogLevel(opts.log?.level),
-      ...(opts.resolver !== undefined ? { resolver: opts.resolver } : {}),
-    };
+    this.#data = threadData(opts.logLevel ?? threadLogLevel(opts.log?.level), opts.resolver);
     for (const t of opts.started ?? []) {
       if (this.#spare.length < this.#threads && sameThreadData(t.data, this.#data)) this.#spare.push(t);
       else this.#stopping.push(t.worker.terminate());

@@ -64,6 +64,11 @@ export function threadLogLevel(level: string | undefined): string {
   return level && level !== 'silent' ? level : 'warn';
 }
 
+/** What a thread is started with: its log level, and `--resolver` when given. */
+export function threadData(logLevel: string, resolver: string | undefined): ThreadData {
+  return { logLevel, ...(resolver !== undefined ? { resolver } : {}) };
+}
+
 /** Whether a thread started with `data` serves an executor whose threads get `wanted`. */
 export function sameThreadData(data: ThreadData, wanted: ThreadData): boolean {
   return data.logLevel === wanted.logLevel && data.resolver === wanted.resolver;
