@@ -5,4 +5,7 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import(process.argv[process.argv.length - 1]);
+const threadModule = await import(process.argv[process.argv.length - 1]);
+
+// A piscina pool (user checks) takes its task function from the entry's default export.
+export default threadModule.default;

@@ -3,6 +3,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { abortPromise } from '../../core/deadline.js';
 import { FleetprobeError } from '../../core/errors.js';
+import { threadModule } from '../../core/thread-module.js';
 import type { Target } from '../../targets/target.js';
 import type { CheckContext, Observation } from '../check.js';
 import {
@@ -36,25 +37,24 @@ export const THREAD_POOL_SIZE = availableParallelism();
 
 let pool: Piscina | undefined;
 
-function workerFilename(): string {
-  // From the built package this module is .js and so is its worker; from TypeScript sources (tsx, vitest)
-  // the worker starts from a plain-JS entry that registers tsx inside the thread.
-  const dev = import.meta.url.endsWith('.ts');
-  return new URL(dev ? './check-worker-dev.mjs' : './check-worker.js', import.meta.url).href;
-}
-
 /**
  * The process-wide pool for thread-isolated checks, created on first use: up to
  * `THREAD_POOL_SIZE` (`os.availableParallelism()`) threads, none kept when idle. Closed by `closeThreadPools()`.
  */
 export function getThreadPool(): Piscina {
-  pool ??= new Piscina({
-    filename: workerFilename(),
+  pool ??= createThreadPool();
+  return pool;
+}
+
+function createThreadPool(): Piscina {
+  const entry = threadModule(import.meta.url, './check-worker.js');
+  return new Piscina({
+    filename: entry.url.href,
+    argv: entry.argv,
     minThreads: 0,
     maxThreads: THREAD_POOL_SIZE,
     idleTimeout: THREAD_IDLE_TIMEOUT_MS,
   });
-  return pool;
 }
 
 /** Live worker threads of the pool (0 when there is no pool). For tests and diagnostics. */
