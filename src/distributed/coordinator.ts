@@ -37,6 +37,7 @@ import {
 import { RateGrantServer } from './rate.js';
 import { isShardDone, markShardDone, type RunCursor, RunCursorStore } from './run-cursor.js';
 import { ShardCutter } from './shard-cutter.js';
+import { chooseShardSize } from './shard-size.js';
 
 /**
  * The engine's `ExecuteSpec`, except that the check may be given by name: only its name (and default port,
@@ -142,10 +143,8 @@ class Notifier {
   }
 }
 
-function chooseShardSize(total: number | undefined, workers: number): number {
-  if (total === undefined) return 250;
-  return Math.max(16, Math.min(1000, Math.ceil(total / (8 * Math.max(1, workers)))));
-}
+/** The fewest targets per shard the coordinator chooses (unless `shardSize` is given). */
+const MIN_SHARD_SIZE = 16;
 
 export async function createJetStreamExecutor(options: JetStreamExecutorOptions): Promise<JetStreamExecutor> {
   const names: DistNames = distNames(options.prefix);
@@ -197,7 +196,8 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
           ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
           ...(spec.ratePerSec !== undefined ? { ratePerSec: spec.ratePerSec } : {}),
         },
-        shardSize: options.shardSize ?? chooseShardSize(spec.total, options.liveWorkers?.() ?? 4),
+        shardSize:
+          options.shardSize ?? chooseShardSize(spec.total, options.liveWorkers?.() ?? 4, MIN_SHARD_SIZE),
         maxShardBytes,
         nextSeq: 0,
         low: 0,
