@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import { abortPromise, delay } from '../core/deadline.js';
 import { CancelledError, describeError, FleetprobeError } from '../core/errors.js';
+import { Wakeup } from '../core/wakeup.js';
 import type { ExecuteSpec as EngineExecuteSpec } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
 import { DistError } from './errors.js';
@@ -118,31 +119,6 @@ export interface JetStreamExecutor {
   close(): Promise<void>;
 }
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve: () => void;
-}
-function deferred(): Deferred {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Wakes every waiter on `notify()`. */
-class Notifier {
-  #d = deferred();
-  wait(): Promise<void> {
-    return this.#d.promise;
-  }
-  notify(): void {
-    const d = this.#d;
-    this.#d = deferred();
-    d.resolve();
-  }
-}
-
 /** The fewest targets per shard the coordinator chooses (unless `shardSize` is given). */
 const MIN_SHARD_SIZE = 16;
 
@@ -217,7 +193,7 @@ export async function createJetStreamExecutor(options: JetStreamExecutorOptions)
     const cutter = new ShardCutter(spec.targets, cur.shardSize, cur.maxShardBytes);
     /** Shards published in this coordinator's life and not done: bounded by the window. */
     const outstanding = new Map<number, WireTarget[]>();
-    const wake = new Notifier();
+    const wake = new Wakeup();
     const stopPublishing = new AbortController();
     let publisherError: unknown;
     let allCut = false;
