@@ -60,17 +60,12 @@ export class RateGrantServer {
         if (err) return;
         try {
           decodeMessage(rateRequestSchema, msg.subject, msg.data);
-          msg.respond(encodeJson(this.reserve()));
+          msg.respond(encodeJson(this.#clock.reserve()));
         } catch (e) {
           log.warn({ err: describeError(e) }, 'bad rate request ignored');
         }
       },
     });
-  }
-
-  /** Reserves the next grant (exposed for tests). */
-  reserve(now = performance.now()): RateGrant {
-    return this.#clock.reserve(now);
   }
 
   close(): void {

@@ -1,14 +1,11 @@
-import type { NatsConnection } from '@nats-io/nats-core';
 import { describe, expect, it } from 'vitest';
-import { RateGrantServer } from '../../src/distributed/rate.js';
-import { silent } from './harness.js';
+import { GrantClock } from '../../src/distributed/rate.js';
 
-/** Only `reserve()` is under test here: the subscription is not (the NATS path runs in rate-and-lease). */
-const noNats = { subscribe: () => ({ unsubscribe() {} }) } as unknown as NatsConnection;
+// The clock that RateGrantServer (and the thread executor) answer from; the NATS path runs in rate-and-lease.
 
 describe('rate grants: one reservation clock per run', () => {
   it('hands out disjoint windows of 100 ms of the rate, back to back under demand', () => {
-    const bucket = new RateGrantServer(noNats, 'x.rate.r1', 200, silent);
+    const bucket = new GrantClock(200);
     const a = bucket.reserve(1000);
     const b = bucket.reserve(1000); // a second worker asking at the same moment waits for a's window
     const c = bucket.reserve(1050);
@@ -19,7 +16,7 @@ describe('rate grants: one reservation clock per run', () => {
   });
 
   it('does not bank an idle period as a burst, and grants at least one start at very low rates', () => {
-    const bucket = new RateGrantServer(noNats, 'x.rate.r2', 0.5, silent);
+    const bucket = new GrantClock(0.5);
     expect(bucket.reserve(0)).toMatchObject({ count: 1, startInMs: 0, intervalMs: 2000 });
     expect(bucket.reserve(0).startInMs).toBe(2000);
     expect(bucket.reserve(60_000).startInMs).toBe(0); // idle for a minute: still one start, now
