@@ -19,9 +19,9 @@ const WATCH_MS = 20;
  * Heap settings for a long run in this process. `--max-semi-space-size` is read only when V8 starts, so the
  * young generation is capped instead by watching it and turning its growth factor to 1 once it reaches the
  * cap (V8 reads that flag each time it grows the space). The flags are process-wide: worker threads get a fixed
- * young generation instead (distributed/thread-start.ts). Returns the stop of the watcher.
+ * young generation instead (distributed/thread-start.ts).
  */
-export function tuneHeapForRun(): () => void {
+export function tuneHeapForRun(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const watcher = setInterval(() => {
     const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
@@ -31,5 +31,4 @@ export function tuneHeapForRun(): () => void {
     }
   }, WATCH_MS);
   watcher.unref();
-  return () => clearInterval(watcher);
 }
