@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
 import { createJetStreamExecutor } from '../../src/distributed/coordinator.js';
@@ -6,12 +7,14 @@ import { distNames } from '../../src/distributed/names.js';
 import { requireService } from '../helpers/services.js';
 import {
   loopbackListener,
+  loopbackTargets,
   natsFixture,
   newRunId,
   silent,
   spawnWorker,
   stopWorkers,
   tcpRun,
+  testExecutor,
   type WorkerProcess,
 } from './harness.js';
 
@@ -91,5 +94,82 @@ describe.skipIf(!up)('worker --threads 2', () => {
     expect(await worker.exited).toBe(0);
     expect(worker.logs.filter((l) => l.includes('"worker stopped"'))).toHaveLength(2);
     sub.unsubscribe();
+  }, 120_000);
+});
+
+/** Before a run, every thread worker of `worker` has sent a heartbeat (each is pulling). */
+async function heartbeatsFrom(
+  nats: Awaited<ReturnType<typeof natsFixture>>,
+  expected: readonly string[],
+  start: () => Promise<WorkerProcess>,
+): Promise<WorkerProcess> {
+  const seen = new Set<string>();
+  const sub = nats.nc.subscribe(distNames(nats.prefix).heartbeatSubject, {
+    callback: (err, msg) => {
+      if (!err) seen.add(decodeMessage(heartbeatSchema, msg.subject, msg.data).name);
+    },
+  });
+  const worker = await start();
+  for (let i = 0; i < 200 && !expected.every((n) => seen.has(n)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  sub.unsubscribe();
+  expect([...seen].sort()).toEqual([...expected].sort());
+  return worker;
+}
+
+/**
+ * `fleetprobe worker --threads 2 --check-module <file.ts>`: each thread loads the user check itself, so a run
+ * of that check submitted through the coordinator gets one result per target, from the user check.
+ */
+describe.skipIf(!up)('worker --threads 2 --check-module', () => {
+  let nats: Awaited<ReturnType<typeof natsFixture>>;
+  let worker: WorkerProcess | undefined;
+  const checkModule = fileURLToPath(new URL('../fixtures/user-checks/good-check.ts', import.meta.url));
+
+  beforeAll(async () => {
+    nats = await natsFixture();
+  });
+  afterAll(async () => {
+    if (worker) await stopWorkers([worker]);
+    await nats?.cleanup();
+  });
+
+  it('runs the user check on every target', async () => {
+    worker = await heartbeatsFrom(nats, ['um-1', 'um-2'], () =>
+      spawnWorker(nats.prefix, 'um', [
+        '--threads',
+        '2',
+        '--heartbeat',
+        '200ms',
+        '--check-module',
+        checkModule,
+      ]),
+    );
+    const total = 300;
+    const executor = await testExecutor(nats);
+    // A redelivered shard may repeat results (the store keeps one row per target): count targets.
+    const seen = new Set<string>();
+    for await (const r of executor.execute(
+      { id: newRunId() },
+      {
+        check: { name: 'good-ts' },
+        args: { word: 'hi' },
+        targets: loopbackTargets('127.22.72.0', total),
+        total,
+        concurrency: 16,
+        timeoutMs: 5000,
+        retries: 0,
+      },
+      new AbortController().signal,
+    )) {
+      expect(r).toMatchObject({ check: 'good-ts', status: 'pass', message: `hi ${r.target}` });
+      seen.add(r.target);
+    }
+    await executor.close();
+    expect(seen.size).toBe(total);
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
   }, 120_000);
 });
