@@ -20,7 +20,7 @@ import {
   parseOutputFormat,
   parsePositiveNumber,
 } from './parse-options.js';
-import { runLogLevel } from './run-early.js';
+import { runInProcessBelow, runLogLevel } from './run-early.js';
 import type { RunFlags } from './run-flags.js';
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
@@ -69,7 +69,7 @@ export async function runAction(
     if (flags.db) db = await openDb(flags.db, log);
     const runId = randomUUID();
     const options: RunOptions = { concurrency, retries, timeoutMs, ratePerSec };
-    executor = await makeExecutor(threads, log, resolve, flags.resolver, started);
+    executor = await makeExecutor(threads, runInProcessBelow(flags), log, resolve, flags.resolver, started);
     const spec = { check, args, targets: source.targets(), total: source.total, ...options };
     const controller = new AbortController();
     let results: AsyncIterable<Result>;
@@ -173,10 +173,11 @@ type RunExecutor = Omit<Executor, 'progress'> & { progress(runId: string): RunPr
 
 /**
  * `--threads 1`: the engine in this thread (`LocalExecutor`); more: the run sharded over worker threads
- * (`ThreadExecutor`, loaded only then), which keeps user checks and small runs in this thread.
+ * (`ThreadExecutor`, loaded only then), which keeps user checks and runs under `inProcessBelow` in this thread.
  */
 async function makeExecutor(
   threads: number,
+  inProcessBelow: number,
   log: Logger,
   resolve: (name: string, signal: AbortSignal) => Promise<string[]>,
   resolver: string | undefined,
@@ -190,10 +191,10 @@ async function makeExecutor(
     resolve,
     ...(resolver !== undefined ? { resolver } : {}),
     started,
-    // Test-only: e2e tests shard runs smaller than the default threshold.
-    ...(process.env.FLEETPROBE_TEST_THREADS_BELOW
-      ? { inProcessBelow: Number(process.env.FLEETPROBE_TEST_THREADS_BELOW) }
-      : {}),
+    // Test-only: e2e tests shard runs smaller than the threshold.
+    inProcessBelow: process.env.FLEETPROBE_TEST_THREADS_BELOW
+      ? Number(process.env.FLEETPROBE_TEST_THREADS_BELOW)
+      : inProcessBelow,
   });
 }
 

@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startThreadsEarly } from '../../src/cli/run-early.js';
+import { DEFAULT_THREADS_FROM, runInProcessBelow, startThreadsEarly } from '../../src/cli/run-early.js';
 import type { RunFlags } from '../../src/cli/run-flags.js';
-import type { StartedThread } from '../../src/distributed/thread-start.js';
+import { parseThreads } from '../../src/cli/threads-option.js';
+import { DEFAULT_IN_PROCESS_BELOW, type StartedThread } from '../../src/distributed/thread-start.js';
 
 const flags = (over: Partial<RunFlags> = {}): RunFlags => ({
   targetsFile: [],
@@ -57,5 +58,22 @@ describe('startThreadsEarly', () => {
     expect(await started([], flags({ targetsFile: [path.join(dir, 'missing')] }))).toHaveLength(0);
     expect(await started(['not a target'], flags())).toHaveLength(0);
     expect(await started([], flags({ targetsFile: [big], threads: 'many' }))).toHaveLength(0);
+  });
+
+  it('without --threads starts none below DEFAULT_THREADS_FROM targets, and threads from there', async () => {
+    expect(await started([], flags({ targetsFile: [big], threads: undefined }))).toHaveLength(0);
+    expect(await started(['127.0.0.0/17'], flags({ threads: undefined }))).toHaveLength(0);
+    const cores = parseThreads(undefined);
+    expect(await started(['127.0.0.0/15'], flags({ threads: undefined }))).toHaveLength(
+      cores >= 2 ? cores : 0,
+    );
+  });
+});
+
+describe('runInProcessBelow', () => {
+  it('keeps runs under DEFAULT_THREADS_FROM in the main thread by default, under DEFAULT_IN_PROCESS_BELOW with --threads', () => {
+    expect(runInProcessBelow(flags({ threads: undefined }))).toBe(DEFAULT_THREADS_FROM);
+    expect(runInProcessBelow(flags({ threads: '2' }))).toBe(DEFAULT_IN_PROCESS_BELOW);
+    expect(DEFAULT_THREADS_FROM).toBeGreaterThan(20_000);
   });
 });
