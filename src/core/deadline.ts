@@ -1,14 +1,16 @@
 import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AbortHook, AbortListener } from './abort-hook.js';
 import { CancelledError, DeadlineError } from './errors.js';
 
 /**
  * A deadline for one piece of work: an AbortSignal that fires with a `DeadlineError` when `timeoutMs`
  * elapses (in the check phase of the loop turn whose timers phase saw it expire, so I/O already waiting is
  * read first), or with the parent's reason when the parent aborts first. Call `dispose()` when the work ends
- * so the timer and the parent listener do not outlive it.
+ * so the timer and the parent listener do not outlive it. It is its own signal's AbortHook (the listener
+ * runs after the signal's listeners, before the watcher); `dispose` removes the listener.
  */
-export interface Deadline {
+export interface Deadline extends AbortHook {
   readonly signal: AbortSignal;
   /** Epoch milliseconds at which the deadline fires. */
   readonly at: number;
@@ -208,6 +210,7 @@ class TimerDeadline implements Deadline {
   #verdict: NodeJS.Immediate | undefined;
   #timerLateMs: number | undefined;
   #watcher: (() => void) | undefined;
+  #listener: AbortListener | undefined;
   #aborted = false;
 
   constructor(
@@ -252,6 +255,10 @@ class TimerDeadline implements Deadline {
     if (watcher && this.#aborted) this.#notify();
   }
 
+  listen(listener: AbortListener | undefined): void {
+    this.#listener = listener;
+  }
+
   #notify(): void {
     const watcher = this.#watcher;
     this.#watcher = undefined;
@@ -261,6 +268,7 @@ class TimerDeadline implements Deadline {
   dispose(): void {
     if (this.#verdict) clearImmediate(this.#verdict);
     this.#watcher = undefined;
+    this.#listener = undefined;
     this.#group.remove(this);
     if (this.#ownsGroup) this.#group.dispose();
   }
@@ -285,7 +293,13 @@ class TimerDeadline implements Deadline {
     if (this.#aborted) return;
     this.#aborted = true;
     this.#controller.abort(reason);
-    this.#notify();
+    const listener = this.#listener;
+    this.#listener = undefined;
+    try {
+      listener?.handleEvent();
+    } finally {
+      this.#notify();
+    }
   }
 }
 

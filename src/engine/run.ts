@@ -472,6 +472,7 @@ class TargetJob {
     }
     const ctx: CheckContext = {
       signal: deadline.signal,
+      abortHook: deadline,
       deadline: deadline.at,
       timeoutMs: run.timeoutMs,
       log: run.log,

@@ -1,6 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Check } from '../../src/checks/check.js';
+import type { Check, CheckContext } from '../../src/checks/check.js';
 import { closeSharedDnsClient, dnsArgs, dnsCheck } from '../../src/checks/dns/index.js';
+import { CancelledError } from '../../src/core/errors.js';
+import { getSharedDnsClient } from '../../src/dns/shared-client.js';
 import type { Result } from '../../src/engine/result.js';
 import { startRun } from '../../src/engine/run.js';
 import { startSimDnsServer } from '../../src/sim/dns/index.js';
@@ -69,5 +72,47 @@ describe('dns check through the engine', () => {
     expect(status(HOST.wrongAddress)).toBe('fail');
     expect(status(HOST.healthy)).toBe('pass');
     expect(status(HOST.truncated)).toBe('pass');
+  });
+
+  it('hears its deadline through the engine’s abort hook: no listener on the signal; cancel frees the query', async () => {
+    // A fresh client: no round-trip estimate yet, so the silent name's first attempt waits seconds, not ~200 ms.
+    await closeSharedDnsClient();
+    const listenersInFlight: number[] = [];
+    const contexts: CheckContext[] = [];
+    const watched: Check<unknown> = {
+      ...(dnsCheck as Check<unknown>),
+      run(target, args, ctx) {
+        contexts.push(ctx);
+        const running = dnsCheck.run(target, args as never, ctx);
+        listenersInFlight.push(getEventListeners(ctx.signal, 'abort').length);
+        return running;
+      },
+    };
+    const cancel = new AbortController();
+    const run = startRun({
+      check: watched,
+      args: dnsArgs.parse({ server: `127.0.0.1:${sim.port}` }),
+      targets: (async function* () {
+        yield { name: model.host(HOST.healthy).name, labels: {} };
+        yield { name: model.host(HOST.noReply).name, labels: {} };
+      })(),
+      timeoutMs: 60_000,
+      concurrency: 2,
+      signal: cancel.signal,
+    });
+    const results: Result[] = [];
+    for await (const r of run.results()) {
+      results.push(r);
+      if (r.status === 'pass') {
+        // The healthy name answered; the silent one is still out: cancel the run under it.
+        expect(getSharedDnsClient().stats().inFlight).toBe(1);
+        cancel.abort(new CancelledError());
+      }
+    }
+    expect(results.map((r) => r.status)).toEqual(['pass', 'cancelled']);
+    expect(contexts.every((ctx) => ctx.abortHook !== undefined)).toBe(true);
+    expect(listenersInFlight).toEqual([0, 0]);
+    expect(getSharedDnsClient().stats().inFlight).toBe(0);
+    expect(getSharedDnsClient().pendingCount).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AbortHook, AbortListener } from '../../src/core/abort-hook.js';
 import { CancelledError } from '../../src/core/errors.js';
 import {
   DnsClient,
@@ -26,6 +27,26 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim.close();
 });
+
+/** An AbortHook over a fresh controller that records what it is asked to listen with. */
+function recordingHook(): {
+  hook: AbortHook;
+  listens: (AbortListener | undefined)[];
+  controller: AbortController;
+} {
+  const controller = new AbortController();
+  const listens: (AbortListener | undefined)[] = [];
+  const hook: AbortHook = {
+    signal: controller.signal,
+    get aborted() {
+      return controller.signal.aborted;
+    },
+    listen: (listener) => {
+      listens.push(listener);
+    },
+  };
+  return { hook, listens, controller };
+}
 
 /** Two loop turns: a closed handle leaves libuv's list in the close phase, after the check phase. */
 async function loopTurns(): Promise<void> {
@@ -269,6 +290,46 @@ describe('DnsClient against a misbehaving server', () => {
     } finally {
       await client.close();
       await bad.close();
+    }
+  });
+
+  it('an abortHook, instead of a signal: set while the query is out, aborting rejects and frees it', async () => {
+    const bad = await startMisbehavingServer('silent');
+    const client = new DnsClient({ timeoutMs: 60_000 });
+    try {
+      const { hook, listens, controller } = recordingHook();
+      const p = client.query({
+        name: 'slow.test',
+        type: 'A',
+        server: { address: '127.0.0.1', port: bad.port },
+        abortHook: hook,
+      });
+      while (bad.received() === 0) await new Promise((r) => setTimeout(r, 5));
+      expect(listens).toHaveLength(1);
+      const reason = new CancelledError();
+      controller.abort(reason);
+      listens[0]!.handleEvent();
+      await expect(p).rejects.toBe(reason);
+      expect(listens).toEqual([listens[0], undefined]);
+      expect(client.pendingCount).toBe(0);
+      expect(client.stats().inFlight).toBe(0);
+    } finally {
+      await client.close();
+      await bad.close();
+    }
+  });
+
+  it('an abortHook’s listener is removed when the query is answered, and the signal gets none', async () => {
+    const client = new DnsClient();
+    try {
+      const { hook, listens, controller } = recordingHook();
+      const res = await client.query({ name: 'h1.fleet.test', type: 'A', server, abortHook: hook });
+      expect(res.rcode).toBe('NOERROR');
+      expect(listens).toHaveLength(2);
+      expect(listens[1]).toBeUndefined();
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      await client.close();
     }
   });
 

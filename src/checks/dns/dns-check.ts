@@ -5,7 +5,7 @@ import { type DnsServer, formatDnsServer } from '../../dns/server-spec.js';
 import { getSharedDnsClient } from '../../dns/shared-client.js';
 import type { DnsAnswer } from '../../dns/types.js';
 import type { Target } from '../../targets/target.js';
-import { defineCheck, type Observation } from '../check.js';
+import { abortHookOf, defineCheck, type Observation } from '../check.js';
 import { type DnsArgs, type DnsExpectation, dnsArgs } from './dns-args.js';
 
 /** Rcodes that mean "the name is not there" (the server did its job): `fail`. Others are `error`. */
@@ -64,7 +64,7 @@ export const dnsCheck = defineCheck({
         name,
         type,
         server,
-        signal,
+        abortHook: abortHookOf(ctx),
         timeoutMs,
         retries: args.retries,
       });
