@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { type AbortHook, signalHook } from '../core/abort-hook.js';
 import {
   type DnsRecordType,
   decodeReply,
@@ -12,7 +13,6 @@ import {
   questionLength,
   questionNameOf,
 } from './codec.js';
-import { type AbortHook, signalHook } from '../core/abort-hook.js';
 import { DnsClientClosedError, DnsNoReplyError, DnsQueryError, DnsTcpError } from './errors.js';
 import { IdTable } from './id-table.js';
 import { canonicalAddress, type DnsServer, formatDnsServer } from './server-spec.js';

@@ -12,7 +12,9 @@ describe('a deadline as its signal’s abort hook', () => {
     const d = createDeadline(500);
     const order: string[] = [];
     d.signal.addEventListener('abort', () => order.push('signal'));
-    d.listen({ handleEvent: () => order.push(`hook ${d.aborted} ${d.signal.reason instanceof DeadlineError}`) });
+    d.listen({
+      handleEvent: () => order.push(`hook ${d.aborted} ${d.signal.reason instanceof DeadlineError}`),
+    });
     d.watch(() => order.push('watcher'));
     await vi.advanceTimersByTimeAsync(499);
     expect(order).toEqual([]);

@@ -1,8 +1,9 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import type { AbortHook } from '../../core/abort-hook.js';
 import { DeadlineError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
-import { type CheckContext, defineCheck, type Observation } from '../check.js';
+import { abortHookOf, type CheckContext, defineCheck, type Observation } from '../check.js';
 import type { Pattern } from '../pattern.js';
 import { elapsedMs, socketErrorCode } from '../tcp/socket-errors.js';
 import { type HttpArgs, httpArgs } from './http-args.js';
@@ -100,6 +101,7 @@ class Exchange {
   #cert: CertInfo | undefined;
   #stalled = false;
   #settled = false;
+  readonly #abortHook: AbortHook;
   /** Chunks read so far: an idle timeout checks that none arrived in the poll phase after it. */
   #reads = 0;
 
@@ -139,7 +141,8 @@ class Exchange {
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
-    ctx.signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#abortHook = abortHookOf(ctx);
+    this.#abortHook.listen(this);
   }
 
   handleConnect(): void {
@@ -224,7 +227,8 @@ class Exchange {
     this.#settle({ status: 'error', message: `${this.#phase} connection closed`, data: this.#data() });
   }
 
-  #onAbort = (): void => {
+  /** `ctx.signal` aborted (the exchange is its own abort listener). */
+  handleEvent(): void {
     const reason = this.ctx.signal.reason;
     // A stream that still flows at the deadline is alive: the deadline is how a stream read ends.
     if (this.args.stream && this.#parser.headersComplete && reason instanceof DeadlineError) {
@@ -241,7 +245,7 @@ class Exchange {
       return;
     }
     this.#settle(undefined, reason);
-  };
+  }
 
   #badResponse(err: unknown): void {
     const message = err instanceof BadResponseError ? err.message : socketErrorCode(err);
@@ -313,7 +317,7 @@ class Exchange {
   #settle(obs: Observation | undefined, err?: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.ctx.signal.removeEventListener('abort', this.#onAbort);
+    this.#abortHook.listen(undefined);
     this.#socket.destroy();
     if (obs) this.resolve(obs);
     else this.reject(err);

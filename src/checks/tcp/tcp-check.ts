@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
-import { defineCheck, type Observation } from '../check.js';
+import { abortHookOf, defineCheck, type Observation } from '../check.js';
 import { patternArg } from '../pattern.js';
 import { elapsedMs, socketErrorCode } from './socket-errors.js';
 
@@ -40,15 +40,15 @@ export const tcpCheck = defineCheck({
       let banner = '';
       let settled = false;
       const socket = net.connect({ host: target.address!, port });
+      const abortHook = abortHookOf(ctx);
       const settle = (obs: Observation | undefined, err?: unknown) => {
         if (settled) return;
         settled = true;
-        signal.removeEventListener('abort', onAbort);
+        abortHook.listen(undefined);
         socket.destroy();
         if (obs) resolve(obs);
         else reject(err);
       };
-      const onAbort = () => settle(undefined, signal.reason);
       const data = () =>
         banner === '' ? { port, connectMs } : { port, connectMs, banner: banner.slice(0, 200) };
       const bannerFail = (why: string) =>
@@ -57,7 +57,7 @@ export const tcpCheck = defineCheck({
           message: `banner does not match ${args.expectBanner} (${why})`,
           data: data(),
         });
-      signal.addEventListener('abort', onAbort, { once: true });
+      abortHook.listen({ handleEvent: () => settle(undefined, signal.reason) });
       socket.once('connect', () => {
         connectMs = elapsedMs(started);
         if (args.send !== undefined) socket.write(args.send);
