@@ -2,6 +2,7 @@
 export {
   ARG_ROLES,
   type ArgRole,
+  abortHookOf,
   type Check,
   type CheckContext,
   type CredentialKind,
@@ -10,6 +11,7 @@ export {
 } from './checks/check.js';
 export { compilePattern, Pattern, patternArg } from './checks/pattern.js';
 export { CheckRegistry } from './checks/registry.js';
+export type { AbortHook, AbortListener } from './core/abort-hook.js';
 export { Channel } from './core/channel.js';
 export { createDeadline, type Deadline } from './core/deadline.js';
 export * from './core/errors.js';
