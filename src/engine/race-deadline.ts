@@ -11,8 +11,11 @@ import { answerTiming } from './overload.js';
  */
 export const SETTLE_GRACE_MS = 250;
 
-/** How an attempt ended: an error (the check's, the deadline's, the cancel's), else the valid observation. */
-type RaceSettled = (err: unknown, observation: Observation | undefined) => void;
+/**
+ * How an attempt ended: an error (the check's, the deadline's, the cancel's), else the valid observation and
+ * whether it was read after a stall (its deadline timer ran late, the answer was waiting in the socket).
+ */
+type RaceSettled = (err: unknown, observation: Observation | undefined, readAfterStall: boolean) => void;
 
 /**
  * Runs one check attempt so that it can never outlive its deadline, whatever its code does:
@@ -42,12 +45,12 @@ export function raceDeadline(
   }
   let done = false;
   let graceTimer: NodeJS.Timeout | undefined;
-  const finish = (err: unknown, observation: Observation | undefined) => {
+  const finish = (err: unknown, observation: Observation | undefined, readAfterStall = false) => {
     if (done) return;
     done = true;
     deadline.watch(undefined);
     if (graceTimer) clearTimeout(graceTimer);
-    settled(err, observation);
+    settled(err, observation, readAfterStall);
   };
   deadline.watch(() => {
     graceTimer = setTimeout(() => finish(deadline.signal.reason, undefined), SETTLE_GRACE_MS);
@@ -56,7 +59,8 @@ export function raceDeadline(
     (value) => {
       if (done) return;
       // Past the deadline before its timer could run: the loop was busy until the check returned.
-      if (answerTiming(deadline) === 'late') {
+      const timing = answerTiming(deadline);
+      if (timing === 'late') {
         finish(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at), undefined);
         return;
       }
@@ -67,7 +71,7 @@ export function raceDeadline(
         finish(err, undefined);
         return;
       }
-      finish(undefined, observation);
+      finish(undefined, observation, timing === 'read-after-stall');
     },
     (err: unknown) => finish(err, undefined),
   );

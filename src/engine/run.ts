@@ -11,7 +11,6 @@ import { RateLimiter } from '../core/rate-limiter.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import {
-  answerTiming,
   blockedShareMs,
   ClientOverloadError,
   highLagMs,
@@ -484,21 +483,21 @@ class TargetJob {
     raceDeadline(() => run.check.run(subject, run.spec.args, ctx), deadline, run.check.name, this.#checked);
   }
 
-  readonly #checked = (err: unknown, observation: Observation | undefined): void => {
+  readonly #checked = (err: unknown, observation: Observation | undefined, readAfterStall: boolean): void => {
     try {
-      this.#judge(err, observation);
+      this.#judge(err, observation, readAfterStall);
     } catch (bug) {
       this.#failed(bug);
     }
   };
 
-  #judge(err: unknown, observation: Observation | undefined): void {
+  #judge(err: unknown, observation: Observation | undefined, readAfterStall: boolean): void {
     const run = this.#run;
     if (observation === undefined) {
       this.#attempted(run.classify(err, this.#deadline as Deadline, this.#attemptStartMs));
       return;
     }
-    if (answerTiming(this.#deadline as Deadline) === 'read-after-stall') {
+    if (readAfterStall) {
       run.overload.answersReadAfterStall++;
       overloadTotals.answersReadAfterStall++;
     }
