@@ -54,6 +54,13 @@ function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
   };
 }
 
+/**
+ * The buffer every plain connection reads into (`net.connect`'s `onread`): no Buffer is allocated per read,
+ * and the bytes skip the stream machinery. Each read is parsed before the next one can arrive (one thread),
+ * so sharing is safe as long as nothing keeps a view of it: the body sink copies what it keeps.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 const EXCHANGE = Symbol('fleetprobe.http.exchange');
 type ExchangeSocket = net.Socket & { [EXCHANGE]: Exchange };
 
@@ -65,7 +72,11 @@ function onSecureConnect(this: ExchangeSocket): void {
   this[EXCHANGE].handleSecureConnect();
 }
 function onData(this: ExchangeSocket, chunk: Buffer): void {
-  this[EXCHANGE].handleData(chunk);
+  this[EXCHANGE].handleData(chunk, chunk.length);
+}
+function onRead(this: ExchangeSocket, nread: number): boolean {
+  this[EXCHANGE].handleData(READ_BUFFER, nread);
+  return true; // keep reading
 }
 function onEnd(this: ExchangeSocket): void {
   this[EXCHANGE].handleEnd();
@@ -130,14 +141,14 @@ class Exchange {
         ...(servername === undefined ? {} : { servername }),
       });
       this.#socket.on('secureConnect', onSecureConnect);
+      this.#socket.on('data', onData);
     } else {
-      this.#socket = net.connect({ host, port });
+      this.#socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: onRead } });
     }
     const socket = this.#socket as ExchangeSocket;
     socket[EXCHANGE] = this;
     // `on`, not `once`: each fires at most once anyway, and `once` allocates a wrapper per listener.
     socket.on('connect', onConnect);
-    socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);
     socket.on('close', onClose);
@@ -170,20 +181,22 @@ class Exchange {
     const room = this.args.maxBytes - this.#kept;
     const take = Math.min(end - start, room);
     if (take > 0) {
-      if (this.args.expectBody) this.#body.push(buf.subarray(start, start + take));
+      // A copy: `buf` may be the shared read buffer.
+      if (this.args.expectBody) this.#body.push(Buffer.from(buf.subarray(start, start + take)));
       this.#kept += take;
     }
     if (this.#kept >= this.args.maxBytes) this.#capped = true;
   };
 
-  handleData(chunk: Buffer): void {
+  /** Bytes `0..len` of `chunk` were read. */
+  handleData(chunk: Buffer, len: number): void {
     this.#reads++;
     if (this.#ttfbMs < 0) this.#ttfbMs = elapsedMs(this.#writtenAt);
     const parser = this.#parser;
     const hadHeaders = parser.headersComplete;
     let done: boolean;
     try {
-      done = parser.execute(chunk);
+      done = parser.execute(chunk, len);
     } catch (err) {
       this.#badResponse(err);
       return;

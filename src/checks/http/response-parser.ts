@@ -103,10 +103,12 @@ export class ResponseParser {
     this.#onBody = options.onBody;
   }
 
-  /** Parses `chunk`. Returns true when the response is complete (further bytes are ignored). */
-  execute(chunk: Buffer): boolean {
+  /**
+   * Parses `chunk` up to `len` (a reused read buffer holds more). Returns true when the response is complete
+   * (further bytes are ignored). The parser keeps no reference to `chunk` after the call.
+   */
+  execute(chunk: Buffer, len = chunk.length): boolean {
     let i = 0;
-    const len = chunk.length;
     while (i < len && this.#state !== State.Done) {
       switch (this.#state) {
         case State.BodyLength: {
@@ -130,7 +132,7 @@ export class ResponseParser {
           i = len;
           break;
         default:
-          i = this.#readLine(chunk, i);
+          i = this.#readLine(chunk, i, len);
       }
     }
     this.#src = undefined;
@@ -173,18 +175,18 @@ export class ResponseParser {
     this.#onBody?.(buf, start, end);
   }
 
-  /** Consumes up to and including the next LF; returns the new offset. */
-  #readLine(chunk: Buffer, i: number): number {
+  /** Consumes up to and including the next LF before `len`; returns the new offset. */
+  #readLine(chunk: Buffer, i: number, len: number): number {
     // One latin1 conversion per chunk, not per line (string index = byte offset in latin1).
     if (this.#src !== chunk) {
       this.#src = chunk;
-      this.#srcText = chunk.toString('latin1', i);
+      this.#srcText = chunk.toString('latin1', i, len);
       this.#srcBase = i;
     }
     const base = this.#srcBase;
     const nlRel = this.#srcText.indexOf('\n', i - base);
     const nl = nlRel === -1 ? -1 : nlRel + base;
-    const end = nl === -1 ? chunk.length : nl;
+    const end = nl === -1 ? len : nl;
     if (this.#state !== State.ChunkSize && this.#state !== State.ChunkDataEnd) {
       this.#headerBytes += end - i + (nl === -1 ? 0 : 1);
       if (this.#headerBytes > this.#maxHeaderBytes) {
@@ -207,7 +209,7 @@ export class ResponseParser {
         throw new BadResponseError('not-http', 'not HTTP');
       }
     }
-    if (nl === -1) return chunk.length;
+    if (nl === -1) return len;
     let line = this.#line;
     this.#line = '';
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
