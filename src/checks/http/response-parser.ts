@@ -40,6 +40,7 @@ enum State {
 const HTTP_PREFIX = 'HTTP/';
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DIGITS = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
 
 export interface ResponseParserOptions {
@@ -283,10 +284,12 @@ export class ResponseParser {
     this.headersComplete = true;
     const te = this.headers.get('transfer-encoding');
     const cl = this.headers.get('content-length');
-    if (cl !== undefined) {
+    if (cl !== undefined && DIGITS.test(cl)) {
+      this.contentLength = Number(cl); // the usual single value: no split
+    } else if (cl !== undefined) {
       const values = cl.split(',').map((v) => v.trim());
       const first = values[0]!;
-      if (!/^\d{1,15}$/.test(first) || values.some((v) => v !== first)) {
+      if (!DIGITS.test(first) || values.some((v) => v !== first)) {
         throw new BadResponseError('bad-content-length', 'bad Content-Length');
       }
       this.contentLength = Number(first);
