@@ -101,7 +101,8 @@ class Exchange {
   readonly #started = performance.now();
   readonly #socket: net.Socket;
   readonly #parser: ResponseParser;
-  readonly #body: Buffer[] = [];
+  /** The body kept for `expectBody` (created then only). */
+  #body: Buffer[] | undefined;
   #kept = 0;
   #capped = false;
   #phase: 'connect' | 'tls' | 'read' = 'connect';
@@ -182,7 +183,10 @@ class Exchange {
     const take = Math.min(end - start, room);
     if (take > 0) {
       // A copy: `buf` may be the shared read buffer.
-      if (this.args.expectBody) this.#body.push(Buffer.from(buf.subarray(start, start + take)));
+      if (this.args.expectBody) {
+        this.#body ??= [];
+        this.#body.push(Buffer.from(buf.subarray(start, start + take)));
+      }
       this.#kept += take;
     }
     if (this.#kept >= this.args.maxBytes) this.#capped = true;
@@ -303,7 +307,8 @@ class Exchange {
   }
 
   #bodyMatches(pattern: Pattern): boolean {
-    const text = (this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body)).toString('utf8');
+    const body = this.#body ?? [];
+    const text = (body.length === 1 ? body[0]! : Buffer.concat(body)).toString('utf8');
     return pattern.test(text);
   }
 
