@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { CancelledError, InterruptedError, UsageError } from '../core/errors.js';
 import type { StartedThread } from '../distributed/thread-start.js';
-import { type Executor, LocalExecutor } from '../engine/executor.js';
+import { type BatchSink, type Executor, LocalExecutor } from '../engine/executor.js';
 import { OutcomeSummary } from '../engine/outcome-summary.js';
 import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
@@ -24,7 +24,7 @@ import { runInProcessBelow, runLogLevel } from './run-early.js';
 import type { RunFlags } from './run-flags.js';
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
-import { RunTerminal } from './run-terminal.js';
+import { RunTerminal, rowsNeed } from './run-terminal.js';
 import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
 import { parseThreads } from './threads-option.js';
 
@@ -72,6 +72,8 @@ export async function runAction(
     executor = await makeExecutor(threads, runInProcessBelow(flags), log, resolve, flags.resolver, started);
     const spec = { check, args, targets: source.targets(), total: source.total, ...options };
     const controller = new AbortController();
+    const summary = new OutcomeSummary();
+    const blockLoopOnce = testBlockLoopOnce();
     let results: AsyncIterable<Result>;
     if (db) {
       const record = newRunRecord({
@@ -94,7 +96,22 @@ export async function runAction(
       });
       results = run.results();
     } else {
-      results = executor.execute({ id: runId }, spec, controller.signal);
+      // Neither stored nor indexed: `-o jsonl|summary|groups` need only the results' lines and outcomes, and
+      // an executor whose results come as text (worker threads) hands those over in batches, unparsed.
+      const need = rowsNeed(format);
+      const sink: BatchSink | undefined =
+        searchConfig || need === 'objects'
+          ? undefined
+          : {
+              lines: need === 'lines',
+              take: (batch) => {
+                summary.addBatch(batch.outcomes);
+                const written = terminal.lines(batch.lines);
+                blockLoopOnce();
+                return written;
+              },
+            };
+      results = executor.execute({ id: runId }, spec, controller.signal, sink);
     }
     if (searchConfig) {
       const { RunSearchIndex } = await import('./run-search-index.js');
@@ -135,19 +152,14 @@ export async function runAction(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const summary = new OutcomeSummary();
     let indexIncomplete = false;
     const t0 = performance.now();
     try {
       await terminal.header();
-      let blockLoopMs = testBlockLoopMs();
       for await (const result of results) {
         summary.add(result);
         await terminal.row(result);
-        if (blockLoopMs > 0) {
-          blockLoop(blockLoopMs);
-          blockLoopMs = 0;
-        }
+        blockLoopOnce();
       }
       await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);
       if (searchIndex && !(await searchIndex.finish(process.stderr))) indexIncomplete = true;
@@ -201,17 +213,19 @@ async function makeExecutor(
 /**
  * Test-only: `FLEETPROBE_TEST_BLOCK_LOOP_MS=<ms>` blocks the event loop synchronously once, after the first
  * result, while the other checks are in flight (how e2e tests show a stalled client reports no false timeouts).
+ * Returns what to call after each result or batch of results.
  */
-function testBlockLoopMs(): number {
+function testBlockLoopOnce(): () => void {
   const ms = Number(process.env.FLEETPROBE_TEST_BLOCK_LOOP_MS ?? 0);
-  return Number.isFinite(ms) && ms > 0 ? ms : 0;
-}
-
-function blockLoop(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // a stalled client: nothing else runs
-  }
+  let pending = Number.isFinite(ms) && ms > 0;
+  return () => {
+    if (!pending) return;
+    pending = false;
+    const until = performance.now() + ms;
+    while (performance.now() < until) {
+      // a stalled client: nothing else runs
+    }
+  };
 }
 
 /** `--search-index`, validated before anything runs; the client is loaded only when it is given. */

@@ -12,6 +12,23 @@ import { ProgressLine } from './progress-line.js';
 
 const NO_ROW: Promise<void> = Promise.resolve();
 
+/**
+ * What a format's rows need of results besides their outcomes: nothing (`summary`, `groups`), their JSONL
+ * lines as they are (`jsonl`: `RunTerminal.lines`), or the results themselves (`table`, `csv`: `row`).
+ */
+export function rowsNeed(format: OutputFormat): 'nothing' | 'lines' | 'objects' {
+  switch (format) {
+    case 'summary':
+    case 'groups':
+      return 'nothing';
+    case 'jsonl':
+      return 'lines';
+    case 'table':
+    case 'csv':
+      return 'objects';
+  }
+}
+
 export interface RunTerminalOptions {
   readonly format: OutputFormat;
   /** Where rows go (and the summary with `-o summary`): process.stdout. */
@@ -74,6 +91,11 @@ export class RunTerminal {
   row(result: Result): Promise<void> {
     if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return NO_ROW;
     return this.#out.write(this.#format.line(result));
+  }
+
+  /** The rows of results given as their JSONL lines (when `rowsNeed` of the format is not `objects`). */
+  lines(lines: Uint8Array): Promise<void> {
+    return this.#format && lines.byteLength > 0 ? this.#out.write(lines) : NO_ROW;
   }
 
   /** Clears the progress line and writes the remaining rows, then the summary (none once stdout closed). */

@@ -4,9 +4,10 @@ import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
-import { type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
+import { type BatchSink, type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
+import { batchSize, type LinesBatch } from '../engine/outcome-batch.js';
 import { overloadTotals } from '../engine/overload.js';
-import { emptyCounts, type Result } from '../engine/result.js';
+import { emptyCounts, type Result, STATUSES } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
 import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
@@ -113,7 +114,7 @@ interface Part {
 
 /** A run in progress, as main sees it: result batches waiting for the consumer, each thread's part. */
 class RunState {
-  readonly queue: { slot: Slot; results: ResultLines; final: boolean }[] = [];
+  readonly queue: { slot: Slot; results: ResultLines | LinesBatch; final: boolean }[] = [];
   readonly parts = new Map<Slot, Part>();
   readonly counts = emptyCounts();
   readonly startedAt = Date.now();
@@ -155,14 +156,15 @@ class RunState {
     const part = this.parts.get(slot);
     if (!part || this.dropped) return;
     switch (m.t) {
-      case 'results':
-        part.outstanding -= m.results.ends.length;
+      case 'results': {
+        const n = 'outcomes' in m.results ? batchSize(m.results.outcomes) : m.results.ends.length;
+        part.outstanding -= n;
         if (m.progress) this.#progress(part, m.progress);
         if (m.final) part.final = true;
-        if (m.results.ends.length > 0 || m.final)
-          this.queue.push({ slot, results: m.results, final: m.final });
+        if (n > 0 || m.final) this.queue.push({ slot, results: m.results, final: m.final });
         this.notify();
         break;
+      }
       case 'progress':
         if (!part.final) this.#progress(part, m.progress);
         break;
@@ -312,6 +314,7 @@ export class ThreadExecutor implements Executor {
     run: { readonly id: string },
     spec: ExecuteSpec,
     signal: AbortSignal,
+    sink?: BatchSink,
   ): AsyncGenerator<Result, void, undefined> {
     if (this.#closed) throw new ThreadExecutorError('thread executor is closed');
     if (this.#runsHere(spec.check, spec.total)) {
@@ -358,7 +361,14 @@ export class ThreadExecutor implements Executor {
         part = { outstanding: 0, final: false, progress: undefined };
         state.parts.set(slot, part);
         slot.attach(state);
-        slot.post({ t: 'open', runId, head, concurrency: perThread, paced: state.clock !== undefined });
+        slot.post({
+          t: 'open',
+          runId,
+          head,
+          concurrency: perThread,
+          paced: state.clock !== undefined,
+          form: sink ? (sink.lines ? 'lines' : 'outcomes') : 'objects',
+        });
       }
       part.outstanding += shard.count;
       slot.post({ t: 'shard', runId, targets: shard.targets });
@@ -399,6 +409,13 @@ export class ThreadExecutor implements Executor {
         const batch = state.queue.shift();
         if (batch) {
           if (!batch.final) batch.slot.post({ t: 'ack', runId });
+          if ('outcomes' in batch.results) {
+            const c = batch.results.outcomes.counts;
+            for (const status of STATUSES) state.counts[status] += c[status];
+            state.done += batchSize(batch.results.outcomes);
+            await sink?.take(batch.results);
+            continue;
+          }
           // Parsed when taken, not when received: batches waiting for a slow consumer stay one string each.
           for (const result of decodeResultLines(batch.results)) {
             state.counts[result.status]++;

@@ -1,3 +1,4 @@
+import type { LinesBatch } from '../engine/outcome-batch.js';
 import type { RunProgress } from '../engine/types.js';
 import type { ResultLines } from '../sinks/result-line.js';
 import type { WireTarget } from './messages.js';
@@ -15,6 +16,14 @@ import type { ShardHead } from './shard-runner.js';
  * result; the thread sends result batches and waits for an `ack` when two are unacknowledged (main acks a
  * batch when its consumer takes it), so a slow consumer slows the threads down instead of piling results up.
  */
+
+/**
+ * How a run's results come back: `objects`, as `ResultLines` main parses into results; `lines`, for a
+ * consumer with a `BatchSink` that writes lines as they are, as `LinesBatch`es (text and outcomes: main parses
+ * nothing); `outcomes`, the same without the text (a sink that writes no lines).
+ */
+export type ResultForm = 'objects' | 'lines' | 'outcomes';
+
 export type ToThread =
   | {
       readonly t: 'open';
@@ -24,6 +33,7 @@ export type ToThread =
       readonly concurrency: number;
       /** A rate-limited run: starts wait for `grant`s from main, which holds the run's one bucket. */
       readonly paced: boolean;
+      readonly form: ResultForm;
     }
   | { readonly t: 'shard'; readonly runId: string; readonly targets: WireTarget[] }
   /** No more shards of this run for this thread: its engine ends once they have results. */
@@ -39,7 +49,8 @@ export type FromThread =
   | {
       readonly t: 'results';
       readonly runId: string;
-      readonly results: ResultLines;
+      /** `ResultLines` for a run of form `objects`, else a `LinesBatch`. */
+      readonly results: ResultLines | LinesBatch;
       /** The last batch of this run on this thread. */
       readonly final: boolean;
       readonly progress: RunProgress | undefined;

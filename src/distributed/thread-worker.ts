@@ -10,7 +10,7 @@ import { CancelledError } from '../core/errors.js';
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import type { RunExecution } from '../engine/types.js';
-import { encodeResultLines } from '../sinks/result-line.js';
+import { encodeResultLines, linesBatch } from '../sinks/result-line.js';
 import type { Target } from '../targets/target.js';
 import { decodeTargets, type WireTarget } from './messages.js';
 import { type RateGrant, RateGrantClient } from './rate.js';
@@ -21,6 +21,7 @@ import {
   BATCH_MAX,
   type FromThread,
   PROGRESS_EVERY_MS,
+  type ResultForm,
   type ThreadData,
   type ToThread,
 } from './thread-protocol.js';
@@ -42,7 +43,7 @@ async function prepare(head: ShardHead): Promise<void> {
   if (data.resolver !== undefined || head.check === 'dns') dns ??= await import('../dns/index.js');
 }
 
-const post = (m: FromThread) => port.postMessage(m);
+const post = (m: FromThread, transfer?: readonly ArrayBuffer[]) => port.postMessage(m, transfer);
 
 /** One run on this thread: one engine over the shards main sends. */
 class ThreadRun {
@@ -56,7 +57,10 @@ class ThreadRun {
   #nextGrant = 0;
   readonly #grants = new Map<number, { resolve: (g: RateGrant) => void; reject: (e: unknown) => void }>();
 
-  constructor(readonly runId: string) {}
+  constructor(
+    readonly runId: string,
+    readonly form: ResultForm,
+  ) {}
 
   push(targets: WireTarget[]): void {
     this.#shards.push(targets);
@@ -142,8 +146,12 @@ class ThreadRun {
     let batch: Result[] = [];
     const send = (final: boolean) => {
       this.#credit--;
-      const results = encodeResultLines(batch);
-      post({ t: 'results', runId: this.runId, results, final, progress: this.exec?.progress() });
+      const results =
+        this.form === 'objects' ? encodeResultLines(batch) : linesBatch(batch, this.form === 'lines');
+      // A batch's lines move to main rather than being copied.
+      const transfer =
+        'lines' in results && results.lines.byteLength > 0 ? [results.lines.buffer as ArrayBuffer] : [];
+      post({ t: 'results', runId: this.runId, results, final, progress: this.exec?.progress() }, transfer);
       batch = [];
     };
     const timer = setInterval(() => {
@@ -181,7 +189,7 @@ function reportProgress(): void {
 }
 
 async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
-  const run = new ThreadRun(m.runId);
+  const run = new ThreadRun(m.runId, m.form);
   runs.set(m.runId, run);
   progressTimer ??= setInterval(reportProgress, PROGRESS_EVERY_MS);
   try {

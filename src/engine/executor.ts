@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { Target } from '../targets/target.js';
+import type { LinesBatch } from './outcome-batch.js';
 import type { Result } from './result.js';
 import { startRun } from './run.js';
 import type { RunOptions } from './run-options.js';
@@ -19,13 +20,32 @@ export interface ExecuteSpec extends Readonly<Partial<Pick<RunOptions, 'timeoutM
 }
 
 /**
+ * A consumer that needs of results only their JSONL lines and outcome summary (`run -o jsonl|summary|groups`
+ * with no store or search index). An executor whose results arrive as text (from worker threads) may hand
+ * it whole batches instead of yielding their results: no object is made, the text is written as it came.
+ * It still yields the results it makes itself; the consumer takes both, in the order they come.
+ */
+export interface BatchSink {
+  /** Whether the batches' `lines` are wanted (else only their outcomes). */
+  readonly lines: boolean;
+  /** Takes a batch; the executor waits for the promise before handing over more (backpressure). */
+  take(batch: LinesBatch): Promise<void>;
+}
+
+/**
  * The port through which a run's checks execute: in this process (`LocalExecutor`) or on workers
  * (src/distributed swaps this). `execute` yields one result per target; aborting `signal` cancels (remaining
- * targets yield `cancelled`); breaking out of the iterable stops the work. The one run lifecycle
+ * targets yield `cancelled`); breaking out of the iterable stops the work. Given a `sink`, it may hand some
+ * results to it in batches instead of yielding them (each result goes one way). The one run lifecycle
  * (`StoredRun`) drives it; nothing else needs to know where checks run.
  */
 export interface Executor {
-  execute(run: { readonly id: string }, spec: ExecuteSpec, signal: AbortSignal): AsyncIterable<Result>;
+  execute(
+    run: { readonly id: string },
+    spec: ExecuteSpec,
+    signal: AbortSignal,
+    sink?: BatchSink,
+  ): AsyncIterable<Result>;
   /** Live numbers for progress and /metrics. */
   progress?(runId: string): { inFlight: number } | undefined;
   /** Told after each batch of a run's results is durably stored (distributed mode acks its messages then). */

@@ -1,9 +1,12 @@
 import { type FailureGroup, GroupTargets } from './failure-groups.js';
+import type { OutcomeBatch } from './outcome-batch.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
-import { emptyCounts } from './result.js';
+import { emptyCounts, STATUSES } from './result.js';
 
 export { Ipv4RangeSet } from './ipv4-range-set.js';
+
+const groupKey = (status: Status, reason: string) => `${status}\u0000${reason}`;
 
 /** Groups tracked at once by default: exact while a run has no more distinct (status, reason) pairs. */
 export const DEFAULT_GROUP_CAPACITY = 256;
@@ -56,24 +59,55 @@ export class OutcomeSummary {
     this.counts[result.status]++;
     if (result.status === 'pass') return;
     const reason = reasonOf(result);
-    const key = `${result.status}\u0000${reason}`;
+    this.#fold(
+      this.#group(result.status, reason, result.message),
+      result.message,
+      result.target,
+      result.name,
+    );
+  }
+
+  /**
+   * The outcomes of a batch of results (`outcomeBatch`), exactly as `add` of each result in order would
+   * fold them: passing results only counted, each failing one looked up by its kind's key.
+   */
+  addBatch(batch: OutcomeBatch): void {
+    for (const status of STATUSES) this.counts[status] += batch.counts[status];
+    const { kinds, kindOf, targets, names } = batch;
+    if (kindOf.length === 0) return;
+    const keys = kinds.map((k) => groupKey(k.status, k.reason));
+    for (let i = 0; i < kindOf.length; i++) {
+      const kind = kinds[kindOf[i]!]!;
+      const group =
+        this.#groups.get(keys[kindOf[i]!]!) ?? this.#group(kind.status, kind.reason, kind.message);
+      this.#fold(group, kind.message, targets[i]!, names[i]!);
+    }
+  }
+
+  /** The group of (status, reason), made (making room if need be) when there is none. */
+  #group(status: Status, reason: string, message: string): Tracked {
+    const key = groupKey(status, reason);
     let group = this.#groups.get(key);
     if (!group) {
       const inherited = this.#groups.size >= this.#capacity ? this.#evictSmallest() : 0;
       group = {
-        status: result.status,
+        status,
         reason,
         count: 0,
         inherited,
-        message: result.message,
+        message,
         messagesVary: false,
         targets: new GroupTargets(this.#listCap),
       };
       this.#groups.set(key, group);
     }
+    return group;
+  }
+
+  #fold(group: Tracked, message: string, target: string, name: string | null): void {
     group.count++;
-    if (!group.messagesVary && result.message !== group.message) group.messagesVary = true;
-    group.targets.add(result.target, result.name);
+    if (!group.messagesVary && message !== group.message) group.messagesVary = true;
+    group.targets.add(target, name);
   }
 
   /** Drops the group with the smallest estimate; returns that estimate (the newcomer's possible error). */

@@ -1,6 +1,11 @@
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 64 * 1024;
+
+function joined(chunks: readonly (string | Uint8Array)[]): string | Uint8Array {
+  if (chunks.every((c) => typeof c === 'string')) return chunks.join('');
+  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+}
 const WRITTEN: Promise<void> = Promise.resolve();
 
 /** A status line sharing the terminal with the output (the CLI's progress line): cleared around each write. */
@@ -27,7 +32,7 @@ export interface TextOutputOptions {
 export class TextOutput {
   #stream: Writable;
   #broken = false;
-  #pending: string[] = [];
+  #pending: (string | Uint8Array)[] = [];
   #pendingBytes = 0;
   #tick: NodeJS.Immediate | undefined;
   readonly #statusLine: StatusLine | undefined;
@@ -49,8 +54,11 @@ export class TextOutput {
     return this.#broken;
   }
 
-  /** Not async: unless the stream is full, a write (one per result) costs no promise of its own. */
-  write(text: string): Promise<void> {
+  /**
+   * Not async: unless the stream is full, a write (one per result) costs no promise of its own. Bytes are
+   * UTF-8 text (lines encoded where they were made: written with no conversion).
+   */
+  write(text: string | Uint8Array): Promise<void> {
     if (this.#broken) return WRITTEN;
     this.#pending.push(text);
     this.#pendingBytes += text.length;
@@ -70,7 +78,7 @@ export class TextOutput {
     if (this.#tick) clearImmediate(this.#tick);
     this.#tick = undefined;
     if (this.#pending.length === 0 || this.#broken) return;
-    const chunk = this.#pending.length === 1 ? this.#pending[0]! : this.#pending.join('');
+    const chunk = this.#pending.length === 1 ? this.#pending[0]! : joined(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#statusLine?.hide();

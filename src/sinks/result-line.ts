@@ -1,3 +1,4 @@
+import { type LinesBatch, outcomeBatch } from '../engine/outcome-batch.js';
 import type { Result } from '../engine/result.js';
 
 /**
@@ -48,4 +49,17 @@ export function decodeResultLines({ json, ends }: ResultLines): Result[] {
     start = end + 1;
   }
   return results;
+}
+
+const NO_LINES = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+/**
+ * Results as a `LinesBatch`: their lines (or none: `withLines` false) and their outcomes. The lines' bytes
+ * have a buffer of their own, never a pool's, so they can be transferred to another thread.
+ */
+export function linesBatch(results: readonly Result[], withLines: boolean): LinesBatch {
+  let text = '';
+  if (withLines) for (const result of results) text += resultLine(result);
+  return { lines: withLines ? utf8.encode(text) : NO_LINES, outcomes: outcomeBatch(results) };
 }
