@@ -1,9 +1,12 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpCheck } from '../../src/checks/tcp/index.js';
+import { formatGroups } from '../../src/cli/format-groups.js';
+import { formatSummary } from '../../src/cli/format-summary.js';
 import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
 import { type StartedThread, startThread } from '../../src/distributed/thread-start.js';
-import type { ExecuteSpec } from '../../src/engine/executor.js';
+import type { BatchSink, ExecuteSpec } from '../../src/engine/executor.js';
+import { OutcomeSummary } from '../../src/engine/outcome-summary.js';
 import type { Result } from '../../src/engine/result.js';
 import { resultLine } from '../../src/sinks/result-line.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
@@ -214,6 +217,143 @@ describe('ThreadExecutor', () => {
       await ex.close();
     }
   }, 60_000);
+
+  describe('with a BatchSink (run -o jsonl|summary|groups)', () => {
+    /**
+     * A consumer as `fleetprobe run` is one: batches and results written in the order taken and summarised.
+     * `lines`: the text written; `summary`: fed the batches' outcomes and the results.
+     */
+    function consumer(withLines: boolean) {
+      const text: string[] = [];
+      const summary = new OutcomeSummary();
+      let batches = 0;
+      let results = 0;
+      const sink: BatchSink = {
+        lines: withLines,
+        take: async (batch) => {
+          batches++;
+          text.push(new TextDecoder().decode(batch.lines));
+          summary.addBatch(batch.outcomes);
+        },
+      };
+      return {
+        sink,
+        summary,
+        take(result: Result) {
+          results++;
+          text.push(resultLine(result));
+          summary.add(result);
+        },
+        get lines() {
+          return text.join('');
+        },
+        get batches() {
+          return batches;
+        },
+        get results() {
+          return results;
+        },
+      };
+    }
+
+    /** The summary of the results as written, one by one in their order: what the object path shows. */
+    function expectSummaryOf(written: readonly Result[], summary: OutcomeSummary): void {
+      const expected = new OutcomeSummary();
+      for (const r of written) expected.add(r);
+      expect(formatSummary(summary, 1000, false)).toBe(formatSummary(expected, 1000, false));
+      expect(formatGroups(summary)).toBe(formatGroups(expected));
+      expect(summary.counts).toEqual(expected.counts);
+    }
+
+    const parsed = (text: string) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Result);
+
+    it('hands it every batch: the lines of the results, summarised as one by one', async () => {
+      const list = addresses(200);
+      const ex = executor();
+      const c = consumer(true);
+      try {
+        for await (const r of ex.execute(
+          { id: 'thread-sink-1' },
+          spec(list),
+          new AbortController().signal,
+          c.sink,
+        ))
+          c.take(r);
+        expect(c.results).toBe(0);
+        expect(c.batches).toBeGreaterThan(1);
+        const written = parsed(c.lines);
+        expectOnePerTarget(written, list);
+        // Each line is its result's JSON: what the object path writes.
+        expect(c.lines).toBe(written.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        expect(written.find((r) => r.target === LISTENING)?.status).toBe('pass');
+        expectSummaryOf(written, c.summary);
+        expect(c.summary.counts).toMatchObject({ pass: 1, error: 199 });
+        expect(ex.progress('thread-sink-1')).toMatchObject({ done: 200, counts: { pass: 1, error: 199 } });
+      } finally {
+        await ex.close();
+      }
+    }, 60_000);
+
+    it('under cancel: one line per target, batches and cancelled results made here, summarised in order', async () => {
+      // Paced at 100/s, the run would take 6 s: cancelled after 60 results, mid-run for sure.
+      const list = addresses(600);
+      const ex = executor();
+      const c = consumer(true);
+      const controller = new AbortController();
+      const sink: BatchSink = {
+        lines: true,
+        take: async (batch) => {
+          await c.sink.take(batch);
+          if (parsed(c.lines).length >= 60) controller.abort();
+        },
+      };
+      try {
+        for await (const r of ex.execute(
+          { id: 'thread-sink-2' },
+          spec(list, { ratePerSec: 100 }),
+          controller.signal,
+          sink,
+        ))
+          c.take(r);
+        const written = parsed(c.lines);
+        expectOnePerTarget(written, list);
+        expect(c.lines).toBe(written.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        // Both ways were taken: batches from the threads, and targets never sent cancelled here.
+        expect(c.batches).toBeGreaterThan(0);
+        expect(c.results).toBeGreaterThan(0);
+        expect(written.filter((r) => r.status === 'cancelled').length).toBeGreaterThan(c.results - 1);
+        expectSummaryOf(written, c.summary);
+        expect(ex.progress('thread-sink-2')?.done).toBe(600);
+      } finally {
+        await ex.close();
+      }
+    }, 60_000);
+
+    it('sends no lines when the sink wants none, and the same outcomes', async () => {
+      const list = addresses(200);
+      const ex = executor();
+      const c = consumer(false);
+      try {
+        for await (const r of ex.execute(
+          { id: 'thread-sink-3' },
+          spec(list),
+          new AbortController().signal,
+          c.sink,
+        ))
+          c.take(r);
+        expect(c.lines).toBe('');
+        expect(c.summary.counts).toMatchObject({ pass: 1, error: 199 });
+        const [group] = c.summary.groups();
+        expect(group).toMatchObject({ status: 'error', count: 199, targets: ['127.31.40.[0-6,8-199]'] });
+      } finally {
+        await ex.close();
+      }
+    }, 60_000);
+  });
 
   describe('threads started early (startThread)', () => {
     const data = { logLevel: 'warn' };
