@@ -31,6 +31,11 @@ export function groupTitle(g: Pick<FailureGroup, 'message' | 'messagesVary' | 'r
   return g.messagesVary ? g.reason : g.message;
 }
 
+/** A target as a group keeps it: an IPv4 address as its integer; -1 for any other (kept as its text). */
+export function ipv4Key(target: string): number {
+  return isIPv4(target) ? ipv4ToInt(target) : -1;
+}
+
 /** Names and non-IPv4 targets kept per group by default. */
 export const DEFAULT_LIST_CAP = 10_000;
 
@@ -50,7 +55,8 @@ export class GroupTargets {
   }
 
   add(target: string, name: string | null): void {
-    if (isIPv4(target)) this.#ipv4.add(ipv4ToInt(target));
+    const ipv4 = ipv4Key(target);
+    if (ipv4 >= 0) this.#ipv4.add(ipv4);
     else this.addOther(target);
     if (name !== null && name !== target) this.addName(name);
   }

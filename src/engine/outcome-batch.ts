@@ -1,3 +1,4 @@
+import { ipv4Key } from './failure-groups.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
 import { emptyCounts } from './result.js';
@@ -22,9 +23,14 @@ export interface OutcomeBatch {
   readonly kinds: readonly FailureKind[];
   /** Per non-pass result, in order: the index of its kind in `kinds`. */
   readonly kindOf: readonly number[];
-  /** Per non-pass result, in order: its target. */
-  readonly targets: readonly string[];
-  /** Per non-pass result, in order: its name. */
+  /**
+   * Per non-pass result, in order: its target as a group keeps it (`ipv4Key`): an IPv4 address's integer,
+   * or -1 for the next of `otherTargets`. Integers travel between threads for less than strings.
+   */
+  readonly ipv4: readonly number[];
+  /** The targets that are not IPv4 addresses, in order. */
+  readonly otherTargets: readonly string[];
+  /** Per non-pass result, in order: the name a group lists, null if none (no name, or the target itself). */
   readonly names: readonly (string | null)[];
 }
 
@@ -44,7 +50,8 @@ export function outcomeBatch(results: readonly Result[]): OutcomeBatch {
   const kinds: FailureKind[] = [];
   const kindIndex = new Map<string, number>();
   const kindOf: number[] = [];
-  const targets: string[] = [];
+  const ipv4: number[] = [];
+  const otherTargets: string[] = [];
   const names: (string | null)[] = [];
   for (const result of results) {
     const status = result.status;
@@ -58,10 +65,13 @@ export function outcomeBatch(results: readonly Result[]): OutcomeBatch {
       kindIndex.set(key, kind);
     }
     kindOf.push(kind);
-    targets.push(result.target);
-    names.push(result.name);
+    const { target, name } = result;
+    const address = ipv4Key(target);
+    ipv4.push(address);
+    if (address < 0) otherTargets.push(target);
+    names.push(name !== target ? name : null);
   }
-  return { counts, kinds, kindOf, targets, names };
+  return { counts, kinds, kindOf, ipv4, otherTargets, names };
 }
 
 /** Results in the batch. */

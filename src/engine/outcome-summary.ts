@@ -58,13 +58,9 @@ export class OutcomeSummary {
   add(result: Result): void {
     this.counts[result.status]++;
     if (result.status === 'pass') return;
-    const reason = reasonOf(result);
-    this.#fold(
-      this.#group(result.status, reason, result.message),
-      result.message,
-      result.target,
-      result.name,
-    );
+    const group = this.#group(result.status, reasonOf(result), result.message);
+    this.#count(group, result.message);
+    group.targets.add(result.target, result.name);
   }
 
   /**
@@ -73,14 +69,20 @@ export class OutcomeSummary {
    */
   addBatch(batch: OutcomeBatch): void {
     for (const status of STATUSES) this.counts[status] += batch.counts[status];
-    const { kinds, kindOf, targets, names } = batch;
+    const { kinds, kindOf, ipv4, otherTargets, names } = batch;
     if (kindOf.length === 0) return;
     const keys = kinds.map((k) => groupKey(k.status, k.reason));
+    let other = 0;
     for (let i = 0; i < kindOf.length; i++) {
       const kind = kinds[kindOf[i]!]!;
       const group =
         this.#groups.get(keys[kindOf[i]!]!) ?? this.#group(kind.status, kind.reason, kind.message);
-      this.#fold(group, kind.message, targets[i]!, names[i]!);
+      this.#count(group, kind.message);
+      const address = ipv4[i]!;
+      if (address >= 0) group.targets.addIpv4(address);
+      else group.targets.addOther(otherTargets[other++]!);
+      const name = names[i]!;
+      if (name !== null) group.targets.addName(name);
     }
   }
 
@@ -104,10 +106,9 @@ export class OutcomeSummary {
     return group;
   }
 
-  #fold(group: Tracked, message: string, target: string, name: string | null): void {
+  #count(group: Tracked, message: string): void {
     group.count++;
     if (!group.messagesVary && message !== group.message) group.messagesVary = true;
-    group.targets.add(target, name);
   }
 
   /** Drops the group with the smallest estimate; returns that estimate (the newcomer's possible error). */

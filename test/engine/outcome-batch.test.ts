@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { formatGroups } from '../../src/cli/format-groups.js';
 import { formatSummary } from '../../src/cli/format-summary.js';
@@ -29,7 +30,8 @@ function results(n: number, seed: number): Result[] {
     const status = rnd() < 0.3 ? 'pass' : pick(STATUSES);
     // Skewed: a few reasons for most failures, a long tail of rare ones (groups make room for others).
     const r = rnd() < 0.7 ? Math.floor(rnd() * 3) : Math.floor(rnd() * 60);
-    const address = `10.${Math.floor(i / 65536) % 256}.${Math.floor(i / 256) % 256}.${i % 256}`;
+    // Both halves of the IPv4 space (addresses travel as unsigned integers).
+    const address = `${i % 3 === 0 ? 200 : 10}.${Math.floor(i / 65536) % 256}.${Math.floor(i / 256) % 256}.${i % 256}`;
     const target = pick([address, address, address, `fd00::${i.toString(16)}`, `h${i}.example`]);
     const name = pick([null, null, `n${i % 50}.example`, target]);
     const message = pick([
@@ -108,8 +110,9 @@ describe('OutcomeSummary.addBatch', () => {
     const batch = outcomeBatch(list);
     const failing = list.filter((r) => r.status !== 'pass');
     expect(batch.kindOf).toHaveLength(failing.length);
-    expect(batch.targets).toEqual(failing.map((r) => r.target));
-    expect(batch.names).toEqual(failing.map((r) => r.name));
+    expect(batch.ipv4.filter((a) => a >= 0)).toHaveLength(failing.length - batch.otherTargets.length);
+    expect(batch.otherTargets).toEqual(failing.map((r) => r.target).filter((t) => !isIPv4(t)));
+    expect(batch.names).toEqual(failing.map((r) => (r.name === r.target ? null : r.name)));
     expect(new Set(batch.kinds.map((k) => `${k.status} ${k.reason} ${k.message}`)).size).toBe(
       batch.kinds.length,
     );
