@@ -255,7 +255,8 @@ function chooseShardSize(total: number | undefined, threads: number): number {
  * the threads). A thread runs one engine per run over all the shards it gets (`runShard`, as a NATS worker
  * does), with the run's concurrency split over the threads; a rate-limited run's one bucket stays here and
  * threads start checks on its grants. Threads start when there is a shard for them, and never keep the
- * process alive when idle.
+ * process alive when idle. Given a `BatchSink` (a consumer of lines and outcomes only), batches go to it as
+ * the threads send them, UTF-8 lines and outcomes, and are never parsed here.
  *
  * In this process instead (`LocalExecutor`): runs of checks that are not built-in (a user check module's
  * in-process guard and stall watchdog are per process; `isolate: 'thread'` checks already use their own
