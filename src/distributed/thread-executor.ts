@@ -4,6 +4,7 @@ import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
+import { Wakeup } from '../core/wakeup.js';
 import { type BatchSink, type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
 import { batchSize, type LinesBatch } from '../engine/outcome-batch.js';
 import { overloadTotals } from '../engine/overload.js';
@@ -14,6 +15,7 @@ import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
 import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
 import type { ShardHead } from './shard-runner.js';
+import { chooseShardSize } from './shard-size.js';
 import type { FromThread, ThreadData, ToThread } from './thread-protocol.js';
 import {
   DEFAULT_IN_PROCESS_BELOW,
@@ -125,7 +127,7 @@ class RunState {
   unsent: CutShard | undefined;
   mainStalls = 0;
   mainLongestStallMs = 0;
-  #waiters: (() => void)[] = [];
+  readonly #wakeup = new Wakeup();
 
   constructor(
     readonly id: string,
@@ -136,12 +138,10 @@ class RunState {
   ) {}
 
   notify(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
+    this.#wakeup.notify();
   }
   wait(): Promise<void> {
-    return new Promise((r) => this.#waiters.push(r));
+    return this.#wakeup.wait();
   }
   fail(err: unknown): void {
     this.error ??= err;
@@ -242,10 +242,8 @@ class RunState {
   }
 }
 
-function chooseShardSize(total: number | undefined, threads: number): number {
-  if (total === undefined) return 250;
-  return Math.max(64, Math.min(1000, Math.ceil(total / (8 * threads))));
-}
+/** The fewest targets per shard the thread executor chooses (unless `shardSize` is given). */
+const MIN_SHARD_SIZE = 64;
 
 /**
  * The engine's `Executor` over worker threads (`fleetprobe run|server --threads <n>`): the one way of
@@ -324,7 +322,7 @@ export class ThreadExecutor implements Executor {
       return;
     }
     const runId = run.id;
-    const guess = this.#shardSize ?? chooseShardSize(spec.total, this.#threads);
+    const guess = this.#shardSize ?? chooseShardSize(spec.total, this.#threads, MIN_SHARD_SIZE);
     const threads =
       spec.total === undefined
         ? this.#threads

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { loadBuiltinCheck } from '../checks/builtin-loaders.js';
 import { CheckRegistry } from '../checks/registry.js';
 import { CancelledError } from '../core/errors.js';
+import { Wakeup } from '../core/wakeup.js';
 import type { Result } from '../engine/result.js';
 import { startRun } from '../engine/run.js';
 import type { RunExecution } from '../engine/types.js';
@@ -52,7 +53,7 @@ class ThreadRun {
   #shards: WireTarget[][] = [];
   #ended = false;
   dropped = false;
-  #waiters: (() => void)[] = [];
+  readonly #wakeup = new Wakeup();
   #credit = BATCH_CREDIT;
   #nextGrant = 0;
   readonly #grants = new Map<number, { resolve: (g: RateGrant) => void; reject: (e: unknown) => void }>();
@@ -88,12 +89,10 @@ class ThreadRun {
 
   /** Wakes both waiters there may be: the engine pulling targets and the pump waiting for credit. */
   #notify(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const w of waiters) w();
+    this.#wakeup.notify();
   }
   #wait(): Promise<void> {
-    return new Promise((r) => this.#waiters.push(r));
+    return this.#wakeup.wait();
   }
 
   /**
