@@ -17,8 +17,8 @@ export interface ShardRunContext {
   readonly registry: CheckRegistry;
   /** The engine (`startRun`). */
   readonly engine: (spec: RunSpec) => RunExecution;
-  /** Most checks in flight here (caps the run's own `concurrency`). */
-  readonly concurrency: number;
+  /** Most checks in flight here (caps the run's own `concurrency`). Absent: the run's own. */
+  readonly concurrency?: number;
   /** Start grants of a rate-limited run (its one global bucket is held elsewhere). */
   readonly grants?: StartGrants;
   readonly signal: AbortSignal;
@@ -79,7 +79,7 @@ export function runShard(
       args,
       targets: ctx.grants ? pacedTargets(targets, ctx.grants, ctx.signal) : iterate(targets),
       ...(head.count !== undefined ? { total: head.count } : {}),
-      concurrency: Math.max(1, Math.min(ctx.concurrency, head.options.concurrency)),
+      concurrency: Math.max(1, Math.min(ctx.concurrency ?? Infinity, head.options.concurrency)),
       retries: head.options.retries,
       signal: ctx.signal,
       log: ctx.log,

@@ -337,6 +337,7 @@ export class ThreadExecutor implements Executor {
         retries: spec.retries,
         concurrency: perThread,
         ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+        ...(spec.ratePerSec !== undefined ? { ratePerSec: spec.ratePerSec } : {}),
       },
     };
     const state = new RunState(
@@ -364,8 +365,6 @@ export class ThreadExecutor implements Executor {
           t: 'open',
           runId,
           head,
-          concurrency: perThread,
-          paced: state.clock !== undefined,
           form: sink ? (sink.lines ? 'lines' : 'outcomes') : 'objects',
         });
       }

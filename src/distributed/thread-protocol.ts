@@ -28,11 +28,11 @@ export type ToThread =
   | {
       readonly t: 'open';
       readonly runId: string;
+      /**
+       * Its `options.concurrency` is this thread's in-flight limit (the run's concurrency split over its
+       * threads); with `options.ratePerSec`, starts wait for `grant`s from main, which holds the run's one bucket.
+       */
       readonly head: ShardHead;
-      /** In-flight limit of this run on this thread (the run's concurrency split over its threads). */
-      readonly concurrency: number;
-      /** A rate-limited run: starts wait for `grant`s from main, which holds the run's one bucket. */
-      readonly paced: boolean;
       readonly form: ResultForm;
     }
   | { readonly t: 'shard'; readonly runId: string; readonly targets: WireTarget[] }

@@ -201,8 +201,9 @@ async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
     const shard = runShard(m.head, run.targets(), {
       registry,
       engine: startRun,
-      concurrency: m.concurrency,
-      ...(m.paced ? { grants: new RateGrantClient(run.fetchGrant, log) } : {}),
+      ...(m.head.options.ratePerSec !== undefined
+        ? { grants: new RateGrantClient(run.fetchGrant, log) }
+        : {}),
       signal: run.controller.signal,
       log,
       ...(resolve ? { resolve } : {}),
