@@ -69,7 +69,7 @@ export async function runAction(
     if (flags.db) db = await openDb(flags.db, log);
     const runId = randomUUID();
     const options: RunOptions = { concurrency, retries, timeoutMs, ratePerSec };
-    executor = await makeExecutor(threads, runInProcessBelow(flags), log, resolve, flags.resolver, started);
+    executor = await makeExecutor(threads, runInProcessBelow(flags), log, flags.resolver, started);
     const spec = { check, args, targets: source.targets(), total: source.total, ...options };
     const controller = new AbortController();
     const summary = new OutcomeSummary();
@@ -191,16 +191,14 @@ async function makeExecutor(
   threads: number,
   inProcessBelow: number,
   log: Logger,
-  resolve: (name: string, signal: AbortSignal) => Promise<string[]>,
   resolver: string | undefined,
   started: readonly StartedThread[],
 ): Promise<RunExecutor> {
-  if (threads === 1) return new LocalExecutor({ log, resolve });
+  if (threads === 1) return new LocalExecutor({ log, resolve: makeResolver(resolver) });
   const { ThreadExecutor } = await import('../distributed/thread-executor.js');
   return new ThreadExecutor({
     threads,
     log,
-    resolve,
     ...(resolver !== undefined ? { resolver } : {}),
     started,
     // Test-only: e2e tests shard runs smaller than the threshold.

@@ -11,6 +11,7 @@ import { overloadTotals } from '../engine/overload.js';
 import { emptyCounts, type Result, STATUSES } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
+import { makeResolver } from '../targets/make-resolver.js';
 import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
 import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
@@ -37,10 +38,8 @@ export interface ThreadExecutorOptions {
   /** Most worker threads (>= 1); they start on demand. */
   readonly threads: number;
   readonly log?: Logger;
-  /** `--resolver` (ip[:port]): each thread builds its resolver for targets given by name from it. */
+  /** `--resolver` (ip[:port]) for targets given by name (`makeResolver`, here and in each thread). */
   readonly resolver?: string;
-  /** The same resolver as a function, for runs kept in this process. */
-  readonly resolve?: (name: string, signal: AbortSignal) => Promise<string[]>;
   /** Targets per shard. Default: total / (8 x threads), 64..1000 and at least a thread's in-flight limit. */
   readonly shardSize?: number;
   /**
@@ -295,7 +294,7 @@ export class ThreadExecutor implements Executor {
     this.#inProcessBelow = opts.inProcessBelow ?? DEFAULT_IN_PROCESS_BELOW;
     this.#local = new LocalExecutor({
       ...(opts.log ? { log: opts.log } : {}),
-      ...(opts.resolve ? { resolve: opts.resolve } : {}),
+      resolve: makeResolver(opts.resolver),
     });
   }
 

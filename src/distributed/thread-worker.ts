@@ -195,8 +195,8 @@ async function open(m: Extract<ToThread, { t: 'open' }>): Promise<void> {
     await prepare(m.head);
     // Built per run: the shared DNS client is closed whenever the thread has no run.
     const resolve =
-      dns && data.resolver !== undefined
-        ? dns.resolveHost(dns.getSharedDnsClient(), dns.parseDnsServer(data.resolver))
+      data.resolver !== undefined
+        ? (await import('../targets/make-resolver.js')).makeResolver(data.resolver)
         : undefined;
     const shard = runShard(m.head, run.targets(), {
       registry,

@@ -1,12 +1,10 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
 import { closeSharedDnsClient, dnsArgs, dnsCheck } from '../../src/checks/dns/index.js';
 import { createDeadline } from '../../src/core/deadline.js';
 import type { Target } from '../../src/targets/target.js';
-import { type KnotServer, knotInstalled, startKnot } from '../dns/knot.js';
+import { freePort, type KnotServer, knotInstalled, startKnot } from '../dns/knot.js';
 
 const log = pino({ level: 'silent' });
 
@@ -50,25 +48,6 @@ const REVERSE = [
   '10 PTR www.example.test.',
   '',
 ].join('\n');
-
-/** A port free on 127.0.0.1 for both UDP and TCP at the moment of asking. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const udp = dgram.createSocket('udp4');
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
-    const port = udp.address().port;
-    const tcp = net.createServer();
-    const ok = await new Promise<boolean>((r) => {
-      tcp.once('error', () => r(false));
-      tcp.listen(port, '127.0.0.1', () => r(true));
-    });
-    await new Promise<void>((r) => udp.close(() => r()));
-    if (ok) {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      return port;
-    }
-  }
-}
 
 describe.skipIf(!installed)('dns check against knotd', () => {
   let knot: KnotServer;

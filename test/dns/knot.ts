@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +13,25 @@ export const KNOTD = '/usr/sbin/knotd';
 
 export function knotInstalled(): boolean {
   return existsSync(KNOTD);
+}
+
+/** A port free on 127.0.0.1 for both UDP and TCP at the moment of asking. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+    const port = udp.address().port;
+    const tcp = net.createServer();
+    const ok = await new Promise<boolean>((r) => {
+      tcp.once('error', () => r(false));
+      tcp.listen(port, '127.0.0.1', () => r(true));
+    });
+    await new Promise<void>((r) => udp.close(() => r()));
+    if (ok) {
+      await new Promise<void>((r) => tcp.close(() => r()));
+      return port;
+    }
+  }
 }
 
 export interface KnotServer {
