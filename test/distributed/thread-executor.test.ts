@@ -1,11 +1,14 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpCheck } from '../../src/checks/tcp/index.js';
 import { formatGroups } from '../../src/cli/format-groups.js';
 import { formatSummary } from '../../src/cli/format-summary.js';
 import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
+import { BATCH_CREDIT } from '../../src/distributed/thread-protocol.js';
 import { type StartedThread, startThread } from '../../src/distributed/thread-start.js';
 import type { BatchSink, ExecuteSpec } from '../../src/engine/executor.js';
+import { batchSize } from '../../src/engine/outcome-batch.js';
 import { OutcomeSummary } from '../../src/engine/outcome-summary.js';
 import type { Result } from '../../src/engine/result.js';
 import { resultLine } from '../../src/sinks/result-line.js';
@@ -54,8 +57,10 @@ function spec(list: readonly string[], extra: Partial<ExecuteSpec> = {}): Execut
   };
 }
 
+const SHARD_SIZE = 16;
+
 function executor(): ThreadExecutor {
-  return new ThreadExecutor({ threads: 2, shardSize: 16, inProcessBelow: 0 });
+  return new ThreadExecutor({ threads: 2, shardSize: SHARD_SIZE, inProcessBelow: 0 });
 }
 
 /** Every target exactly once: count, no duplicates, the same set. */
@@ -332,6 +337,66 @@ describe('ThreadExecutor', () => {
         await ex.close();
       }
     }, 60_000);
+
+    it('holds the threads back while the sink takes nothing, then hands over every result once', async () => {
+      // Every target passes on a listener that counts the checks started; the sink holds its first batch.
+      let started = 0;
+      const counting = net.createServer((s) => {
+        started++;
+        s.destroy();
+      });
+      await new Promise<void>((r) => counting.listen(0, '0.0.0.0', r));
+      const countingPort = (counting.address() as net.AddressInfo).port;
+      const list = addresses(1000);
+      const ex = executor();
+      const c = consumer(true);
+      let release!: () => void;
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      let first: number | undefined;
+      const sink: BatchSink = {
+        lines: true,
+        take: async (batch) => {
+          first ??= batchSize(batch.outcomes);
+          await released;
+          await c.sink.take(batch);
+        },
+      };
+      const running = (async () => {
+        for await (const r of ex.execute(
+          { id: 'thread-sink-held' },
+          spec(list, { args: tcpCheck.args.parse({ port: countingPort }) }),
+          new AbortController().signal,
+          sink,
+        ))
+          c.take(r);
+      })();
+      try {
+        // Until no check has started for 1 s: the threads are held (the bounds only catch a hang).
+        let held = started;
+        for (let still = 0, i = 0; (first === undefined || still < 20) && i < 1200; i++) {
+          await sleep(50);
+          still = started === held ? still + 1 : 0;
+          held = started;
+        }
+        // Started, at most: the batch taken; per thread, the batches sent unacknowledged and the targets sent
+        // without a result back (two shards: main sends one more while one shard's worth is outstanding).
+        // A batch holds results of targets outstanding at once: at most two shards' worth.
+        expect(first).toBeDefined();
+        expect(held).toBeLessThanOrEqual((first ?? 0) + 2 * (BATCH_CREDIT + 1) * 2 * SHARD_SIZE);
+        release();
+        await running;
+        const written = parsed(c.lines);
+        expectOnePerTarget(written, list);
+        expect(written.every((r) => r.status === 'pass')).toBe(true);
+      } finally {
+        release();
+        await running.catch(() => {}); // failed above already
+        await ex.close();
+        await new Promise<void>((r) => counting.close(() => r()));
+      }
+    }, 120_000);
 
     it('sends no lines when the sink wants none, and the same outcomes', async () => {
       const list = addresses(200);
