@@ -5,10 +5,16 @@ import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
 import { Wakeup } from '../core/wakeup.js';
-import { type BatchSink, type ExecuteSpec, type Executor, LocalExecutor } from '../engine/executor.js';
+import {
+  type BatchSink,
+  EndedRuns,
+  type ExecuteSpec,
+  type Executor,
+  LocalExecutor,
+} from '../engine/executor.js';
 import { batchSize, type LinesBatch } from '../engine/outcome-batch.js';
 import { overloadTotals } from '../engine/overload.js';
-import { emptyCounts, type Result, STATUSES } from '../engine/result.js';
+import { addCounts, emptyCounts, type Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
 import { makeResolver } from '../targets/make-resolver.js';
@@ -57,7 +63,6 @@ export interface ThreadExecutorOptions {
   readonly started?: readonly StartedThread[];
 }
 
-const ENDED_KEPT = 16;
 const MAX_SHARD_BYTES = 256 * 1024;
 
 /** One worker thread and the runs it has a part in. */
@@ -276,7 +281,7 @@ export class ThreadExecutor implements Executor {
   /** Terminations of threads never used, awaited by `close`. */
   readonly #stopping: Promise<number>[] = [];
   readonly #live = new Map<string, RunState>();
-  readonly #ended = new Map<string, RunProgress>();
+  readonly #ended = new EndedRuns();
   #closed = false;
 
   constructor(opts: ThreadExecutorOptions) {
@@ -407,8 +412,7 @@ export class ThreadExecutor implements Executor {
         if (batch) {
           if (!batch.final) batch.slot.post({ t: 'ack', runId });
           if ('outcomes' in batch.results) {
-            const c = batch.results.outcomes.counts;
-            for (const status of STATUSES) state.counts[status] += c[status];
+            addCounts(state.counts, batch.results.outcomes.counts);
             state.done += batchSize(batch.results.outcomes);
             await sink?.take(batch.results);
             continue;
@@ -460,8 +464,7 @@ export class ThreadExecutor implements Executor {
       unsubscribe();
       releaseMonitor();
       this.#live.delete(runId);
-      this.#ended.set(runId, state.progress());
-      if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
+      this.#ended.add(runId, state.progress());
     }
   }
 

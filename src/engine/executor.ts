@@ -62,13 +62,29 @@ export interface Executor {
   close?(): Promise<void>;
 }
 
-/** Final progress snapshots kept for runs that ended. */
 const ENDED_KEPT = 16;
+
+/**
+ * The final progress of the last runs an executor ended (the newest ENDED_KEPT): its `progress` still answers
+ * after a run's last result, for the summary written then (its overload line).
+ */
+export class EndedRuns {
+  readonly #progress = new Map<string, RunProgress>();
+
+  add(runId: string, progress: RunProgress): void {
+    this.#progress.set(runId, progress);
+    if (this.#progress.size > ENDED_KEPT) this.#progress.delete(this.#progress.keys().next().value!);
+  }
+
+  get(runId: string): RunProgress | undefined {
+    return this.#progress.get(runId);
+  }
+}
 
 /** Runs checks in this process with the engine (`startRun`). */
 export class LocalExecutor implements Executor {
   readonly #live = new Map<string, RunExecution>();
-  readonly #ended = new Map<string, RunProgress>();
+  readonly #ended = new EndedRuns();
   readonly #log: Logger | undefined;
   readonly #resolve: ((name: string, signal: AbortSignal) => Promise<string[]>) | undefined;
 
@@ -104,9 +120,7 @@ export class LocalExecutor implements Executor {
       yield* execution.results();
     } finally {
       this.#live.delete(run.id);
-      // Kept for the summary written after the last result (its overload line); a few runs at most.
-      this.#ended.set(run.id, execution.progress());
-      if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
+      this.#ended.add(run.id, execution.progress());
     }
   }
 

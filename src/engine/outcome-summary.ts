@@ -2,7 +2,7 @@ import { type FailureGroup, GroupTargets } from './failure-groups.js';
 import type { OutcomeBatch } from './outcome-batch.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
-import { emptyCounts, STATUSES } from './result.js';
+import { addCounts, emptyCounts } from './result.js';
 
 export { Ipv4RangeSet } from './ipv4-range-set.js';
 
@@ -68,7 +68,7 @@ export class OutcomeSummary {
    * fold them: passing results only counted, each failing one looked up by its kind's key.
    */
   addBatch(batch: OutcomeBatch): void {
-    for (const status of STATUSES) this.counts[status] += batch.counts[status];
+    addCounts(this.counts, batch.counts);
     const { kinds, kindOf, ipv4, otherTargets, names } = batch;
     if (kindOf.length === 0) return;
     const keys = kinds.map((k) => groupKey(k.status, k.reason));

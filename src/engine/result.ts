@@ -28,3 +28,8 @@ export type StatusCounts = Record<Status, number>;
 export function emptyCounts(): StatusCounts {
   return { pass: 0, fail: 0, error: 0, timeout: 0, cancelled: 0 };
 }
+
+/** Adds `more` to `counts`, status by status. */
+export function addCounts(counts: StatusCounts, more: Readonly<StatusCounts>): void {
+  for (const status of STATUSES) counts[status] += more[status];
+}

@@ -4,7 +4,7 @@ import { describeError, InterruptedError, isFleetprobeError } from '../core/erro
 import { StoreWriteError, storeResults } from '../sinks/store-sink.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
 import type { ExecuteSpec, Executor } from './executor.js';
-import { emptyCounts, type Result, STATUSES, type StatusCounts } from './result.js';
+import { addCounts, emptyCounts, type Result, type StatusCounts } from './result.js';
 import type { RunOptions } from './run-options.js';
 
 /** The fields of a new run record; the rest start empty. */
@@ -141,7 +141,7 @@ export class StoredRun {
         batchSize: this.#o.batchSize,
         flushMs: this.#o.flushMs,
         onCounts: async (c, batch) => {
-          for (const s of STATUSES) this.#counts[s] += c[s];
+          addCounts(this.#counts, c);
           executor.onStored?.(record.id, batch);
           await this.#o.onStored?.(batch);
         },
