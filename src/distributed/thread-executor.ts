@@ -247,7 +247,7 @@ class RunState {
 }
 
 /** The fewest targets per shard the thread executor chooses (unless `shardSize` is given). */
-const MIN_SHARD_SIZE = 64;
+export const MIN_SHARD_SIZE = 64;
 
 /**
  * The engine's `Executor` over worker threads (`fleetprobe run|server --threads <n>`): the one way of

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseShardSize } from '../../src/distributed/shard-size.js';
+import { MIN_SHARD_SIZE } from '../../src/distributed/thread-executor.js';
 import { BATCH_CREDIT, BATCH_MAX } from '../../src/distributed/thread-protocol.js';
 import type { Result } from '../../src/engine/result.js';
 import {
@@ -23,8 +24,6 @@ import {
 const TOTAL = 8192;
 const CIDR = '127.22.32.0/19';
 const THREADS = 2;
-/** The thread executor's smallest chosen shard (thread-executor.ts). */
-const MIN_SHARD_SIZE = 64;
 /**
  * More than the written results the pipe path can hold while the CLI waits for 'drain': the pipe (64 KiB),
  * our paused stream's buffer (under its high-water mark plus one read) and the CLI's stdout buffer (its
