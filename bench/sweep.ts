@@ -8,12 +8,16 @@
  *   npx tsx bench/sweep.ts                 # 20,000 and 100,000 hosts http (+ curl), tcp over 127.64.0.0/12
  *   npx tsx bench/sweep.ts --quick         # 20,000 hosts, tcp over a /14
  *   flags: --hosts 20000,100000  --tcp-targets <cidr>  --concurrency 256,512,1000  --skip-curl  --skip-tcp
+ *          --threads default,2 (fleetprobe's --threads per row; default: none given)
+ *          --bare-threads 1,2 (the ceiling: bench/bare-http.mjs, the fastest plain node client, in the main
+ *          thread and on 2 worker threads, at each --concurrency; empty: skipped)
  *          --nginx-workers 1|auto  --nginx-keepalive 0  --curl-batch 2000  --curl-parallel 500
  *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy)
  *          --out bench/results/sweep.json
  *
  * Server: Debian's nginx started here (bench/lib/nginx.ts) on 0.0.0.0:<free port>, so every 127.x.y.z
- * reaches it; hosts are distinct addresses 127.40.0.0 + i. fleetprobe runs as a child process exactly as
+ * reaches it; hosts are distinct addresses 127.40.0.0 + i. Every row also reports nginx's CPU per host (its
+master and workers, from /proc): with one nginx worker on a 2-core machine the server's share bounds any client. fleetprobe runs as a child process exactly as
  * a user runs it (`node bin/fleetprobe.js run http -f hosts.txt -a port=P -c N -o jsonl > /dev/null`);
  * curl runs `--parallel --parallel-max 500` over batches of 2,000 URLs, one process after the other (one
  * huge URL list slows curl down several times). Wall time and peak RSS come from GNU time when present.
@@ -37,6 +41,7 @@ import {
   machineInfo,
   measureChild,
   nginxAvailable,
+  processTreeCpuSeconds,
   ROOT,
   startNginx,
   summaryLine,
@@ -51,6 +56,8 @@ const { values } = parseArgs({
     hosts: { type: 'string' },
     'tcp-targets': { type: 'string' },
     concurrency: { type: 'string', default: '256,512,1000' },
+    threads: { type: 'string', default: 'default' },
+    'bare-threads': { type: 'string', default: '1,2' },
     'skip-curl': { type: 'boolean', default: false },
     'skip-tcp': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -67,6 +74,10 @@ const { values } = parseArgs({
 const HOST_COUNTS = (values.hosts ?? (values.quick ? '20000' : '20000,100000')).split(',').map(Number);
 const TCP_CIDR = values['tcp-targets'] ?? (values.quick ? '127.64.0.0/14' : '127.64.0.0/12');
 const CONCURRENCIES = values.concurrency.split(',').map(Number);
+/** fleetprobe's `--threads` per row: `default` gives none. */
+const FP_THREADS = values.threads.split(',').filter(Boolean);
+const BARE_THREADS = values['bare-threads'].split(',').filter(Boolean).map(Number);
+const BARE = path.join(ROOT, 'bench', 'bare-http.mjs');
 const CURL_BATCH = Number(values['curl-batch']);
 const CURL_PARALLEL = Number(values['curl-parallel']);
 const NGINX_WORKERS = values['nginx-workers'] === 'auto' ? 'auto' : Number(values['nginx-workers']);
@@ -82,6 +93,8 @@ for (const [flag, n] of [
   ['--tcp-concurrency', Number(values['tcp-concurrency'])],
   ['--rounds', ROUNDS],
   ...CONCURRENCIES.map((c) => ['--concurrency', c] as const),
+  ...BARE_THREADS.map((t) => ['--bare-threads', t] as const),
+  ...FP_THREADS.filter((t) => t !== 'default').map((t) => ['--threads', Number(t)] as const),
 ] as const) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${n}`);
 }
@@ -100,6 +113,8 @@ interface Row {
   peakRssMb: number;
   /** CPU time (user + system) of the sweeping process(es) per host, microseconds: steadier than hosts/s under load. */
   cpuUsPerHost: number;
+  /** nginx's CPU (master + workers) per host during the row, microseconds. */
+  serverCpuUsPerHost?: number;
   target: string;
   ok: boolean | null;
   note?: string;
@@ -110,7 +125,9 @@ async function fleetprobeHttp(
   hosts: number,
   port: number,
   concurrency: number,
+  threads: string,
 ): Promise<Row> {
+  const threadArgs = threads === 'default' ? [] : ['--threads', threads];
   const m = await measureChild(
     process.execPath,
     [
@@ -126,6 +143,7 @@ async function fleetprobeHttp(
       '-o',
       'jsonl',
       '--no-progress',
+      ...threadArgs,
     ],
     { cwd: ROOT },
   );
@@ -133,7 +151,7 @@ async function fleetprobeHttp(
   const pass = countOf(m.stderr, 'pass');
   const ok = m.exitCode === 0 && pass === hosts && m.peakRssMb < RSS_LIMIT_MB;
   return {
-    what: `fleetprobe http -c ${concurrency}`,
+    what: `fleetprobe http -c ${concurrency}${threadArgs.length > 0 ? ` --threads ${threads}` : ''}`,
     hosts,
     wallS: m.wallS,
     hostsPerS: hosts / m.wallS,
@@ -142,6 +160,39 @@ async function fleetprobeHttp(
     target: `all pass, RSS < ${RSS_LIMIT_MB} MB`,
     ok,
     note: `exit ${m.exitCode}; ${line.trim()}`,
+  };
+}
+
+/** The ceiling: bench/bare-http.mjs (bare `net`, no engine, no output) over the same hosts, timed whole. */
+async function bareHttp(hosts: number, port: number, concurrency: number, threads: number): Promise<Row> {
+  const m = await measureChild(
+    process.execPath,
+    [
+      BARE,
+      '--base',
+      HOST_BASE,
+      '--hosts',
+      String(hosts),
+      '--port',
+      String(port),
+      '--concurrency',
+      String(concurrency),
+      '--threads',
+      String(threads),
+    ],
+    { stdout: 'capture' },
+  );
+  const out = JSON.parse(m.stdout.trim() || '{}') as { ok?: number; failed?: number; startS?: number };
+  return {
+    what: `bare node net -c ${concurrency}, ${threads === 1 ? 'main thread' : `${threads} threads`}`,
+    hosts,
+    wallS: m.wallS,
+    hostsPerS: hosts / m.wallS,
+    peakRssMb: m.peakRssMb,
+    cpuUsPerHost: (m.cpuS * 1e6) / hosts,
+    target: 'ceiling (all 200)',
+    ok: m.exitCode === 0 && out.ok === hosts,
+    note: `exit ${m.exitCode}; ${out.ok} ok, ${out.failed} failed; first connect ${formatFixed((out.startS ?? Number.NaN) * 1000, 0)} ms after start`,
   };
 }
 
@@ -236,6 +287,13 @@ async function fleetprobeTcp(closedPort: number): Promise<Row> {
 
 const isRatio = (r: Row) => r.what.endsWith('/ curl');
 
+/** Runs one row, adding nginx's CPU per host over it. */
+async function withServerCpu(serverPid: number, run: () => Promise<Row>): Promise<Row> {
+  const before = processTreeCpuSeconds(serverPid);
+  const row = await run();
+  return { ...row, serverCpuUsPerHost: ((processTreeCpuSeconds(serverPid) - before) * 1e6) / row.hosts };
+}
+
 /**
  * One host count: fleetprobe at each --concurrency and curl, --rounds times interleaved, each keeping its best
  * round; pushes the rows and a ratio row, returns the summary line (undefined without curl).
@@ -243,10 +301,11 @@ const isRatio = (r: Row) => r.what.endsWith('/ curl');
 async function sweepHosts(
   dir: string,
   hosts: number,
-  port: number,
+  server: { port: number; pid: number },
   rows: Row[],
   log: (s: string) => void,
-): Promise<string | undefined> {
+): Promise<string[]> {
+  const { port } = server;
   const hostsFile = path.join(dir, `hosts-${hosts}.txt`);
   const list: string[] = [];
   for (let i = 0; i < hosts; i++) list.push(loopbackHost(HOST_BASE, i));
@@ -260,26 +319,37 @@ async function sweepHosts(
     // A failed round (not all passed, RSS over) is kept over a better one: a failure must show.
     if (!prev || (prev.ok && (!r.ok || r.hostsPerS > prev.hostsPerS))) best.set(r.what, r);
   };
+  const measure = async (what: string, run: () => Promise<Row>) => {
+    log(`${what} ...`);
+    const r = await withServerCpu(server.pid, run);
+    log(
+      `  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB, CPU ${formatFixed(r.cpuUsPerHost, 0)} us/host, nginx ${formatFixed(r.serverCpuUsPerHost, 0)} us/host`,
+    );
+    keepBest(r);
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     for (const c of CONCURRENCIES) {
-      log(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} ...`);
-      const r = await fleetprobeHttp(hostsFile, hosts, port, c);
-      log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB`);
-      keepBest(r);
+      for (const t of FP_THREADS)
+        await measure(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} --threads ${t}`, () =>
+          fleetprobeHttp(hostsFile, hosts, port, c, t),
+        );
+      for (const t of BARE_THREADS)
+        await measure(`${hosts} hosts, round ${round}: bare node -c ${c}, ${t} thread(s)`, () =>
+          bareHttp(hosts, port, c, t),
+        );
     }
-    if (!values['skip-curl']) {
-      log(`${hosts} hosts, round ${round}: curl ...`);
-      const r = await curlHttp(dir, hosts, port);
-      log(`  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB`);
-      keepBest(r);
-    }
+    if (!values['skip-curl'])
+      await measure(`${hosts} hosts, round ${round}: curl`, () => curlHttp(dir, hosts, port));
   }
   await rm(hostsFile, { force: true });
   const fp = [...best.values()].filter((r) => r.what.startsWith('fleetprobe'));
   rows.push(...fp);
+  const bare = [...best.values()].filter((r) => r.what.startsWith('bare'));
+  rows.push(...bare);
   const curl = [...best.values()].find((r) => r.what.startsWith('curl'));
-  if (!curl) return undefined;
+  if (!curl) return [];
   rows.push(curl);
+  const topBare = bare.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
   const top = fp.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
   const ratio = top ? top.hostsPerS / curl.hostsPerS : Number.NaN;
   const cpuRatio = top ? top.cpuUsPerHost / curl.cpuUsPerHost : Number.NaN;
@@ -295,11 +365,17 @@ async function sweepHosts(
     ok: met,
     note: `${formatFixed(ratio, 2)}x the hosts/s; ${formatFixed(cpuRatio, 2)}x the CPU per host`,
   });
-  return (
+  const verdicts = [
     `${met ? 'MET    ' : 'NOT MET'} ${formatCount(hosts)} hosts: fleetprobe best / curl best = ${formatFixed(ratio, 2)}x (target >= ${CURL_RATIO_TARGET}x); ` +
-    `fleetprobe ${formatCount(top?.hostsPerS ?? Number.NaN)} hosts/s (${top?.what ?? 'none passed'}), peak RSS ${formatFixed(top?.peakRssMb, 0)} MB; ` +
-    `curl ${formatCount(curl.hostsPerS)} hosts/s, peak RSS ${formatFixed(curl.peakRssMb, 0)} MB`
-  );
+      `fleetprobe ${formatCount(top?.hostsPerS ?? Number.NaN)} hosts/s (${top?.what ?? 'none passed'}), peak RSS ${formatFixed(top?.peakRssMb, 0)} MB; ` +
+      `curl ${formatCount(curl.hostsPerS)} hosts/s, peak RSS ${formatFixed(curl.peakRssMb, 0)} MB`,
+  ];
+  if (topBare)
+    verdicts.push(
+      `        ceiling, ${formatCount(hosts)} hosts: bare node best / curl best = ${formatFixed(topBare.hostsPerS / curl.hostsPerS, 2)}x ` +
+        `(${topBare.what}, ${formatCount(topBare.hostsPerS)} hosts/s); fleetprobe best / bare node best = ${formatFixed(top ? top.hostsPerS / topBare.hostsPerS : Number.NaN, 2)}`,
+    );
+  return verdicts;
 }
 
 async function main(): Promise<void> {
@@ -316,8 +392,7 @@ async function main(): Promise<void> {
     if (!nginx) log('nginx not found (apt-get install -y nginx-light): http rows skipped');
     else {
       for (const hosts of HOST_COUNTS) {
-        const verdict = await sweepHosts(dir, hosts, nginx.port, rows, log);
-        if (verdict) verdicts.push(verdict);
+        verdicts.push(...(await sweepHosts(dir, hosts, nginx, rows, log)));
       }
     }
     if (!values['skip-tcp']) {
@@ -344,6 +419,7 @@ async function main(): Promise<void> {
       value: (r) => (isRatio(r) ? `${formatFixed(r.cpuUsPerHost, 2)}x` : formatFixed(r.cpuUsPerHost, 0)),
       align: 'right',
     },
+    { header: 'nginx CPU us/host', value: (r) => formatFixed(r.serverCpuUsPerHost, 0), align: 'right' },
     { header: 'target', value: (r) => r.target },
     { header: 'ok?', value: (r) => (r.ok === null ? '-' : r.ok ? 'yes' : 'NO') },
   ];

@@ -1,0 +1,150 @@
+/**
+ * The fastest plain Node HTTP sweep we know how to write: the ceiling fleetprobe's `run http` is measured
+ * against (bench/sweep.ts --bare). Bare `net`, one connection per host, `GET /` HTTP/1.1 with
+ * `Connection: close`, reads into one shared buffer (`onread`: no Buffer per read), parses the status code and
+ * Content-Length, and closes as soon as the body is complete. No engine, no deadlines, no output per host:
+ * only counts. Plain JavaScript so it starts like any node program (no loader), and can be timed whole, as
+ * curl and the fleetprobe CLI are.
+ *
+ *   node bench/bare-http.mjs --base 127.40.0.0 --hosts 20000 --port 8080 --concurrency 1000 [--threads 2]
+ *
+ * Hosts are `base + i`. With `--threads N` (N > 1) the hosts are cut into N contiguous ranges, each swept by a
+ * worker thread at concurrency / N; the main thread only waits. Prints one JSON line:
+ * `{"ok":…,"failed":…,"sweepS":…,"startS":…}` (`startS`: process start to the first connect). Exit 0.
+ * Only loopback addresses are dialled (a base outside 127.0.0.0/8 is refused).
+ */
+import net from 'node:net';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** `\r\n\r\n` */
+const HEAD_END = 0x0d0a0d0a;
+
+/** 127.40.0.0 -> integer. */
+function ipv4ToInt(text) {
+  const p = text.split('.').map(Number);
+  return ((p[0] << 24) >>> 0) + (p[1] << 16) + (p[2] << 8) + p[3];
+}
+
+function intToIpv4(n) {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** The Content-Length value in `buf[from, to)` (a header block), or -1. Lower-case compare of the name. */
+function contentLength(buf, from, to) {
+  const text = buf.latin1Slice(from, to).toLowerCase();
+  const at = text.indexOf('\r\ncontent-length:');
+  if (at < 0) return -1;
+  return Number.parseInt(text.slice(at + 17, text.indexOf('\r\n', at + 17)), 10);
+}
+
+/**
+ * Sweeps hosts `first .. first + count - 1` (as integers) on `port`, `concurrency` at a time; resolves with
+ * `{ ok, failed }` (ok: status 200 and the whole body read).
+ */
+export function sweep(first, count, port, concurrency) {
+  return new Promise((resolve) => {
+    let next = 0;
+    let inFlight = 0;
+    let ok = 0;
+    let failed = 0;
+    const done = (socket, passed) => {
+      if (socket.finished) return;
+      socket.finished = true;
+      socket.destroy();
+      if (passed) ok++;
+      else failed++;
+      inFlight--;
+      if (next < count) start();
+      else if (inFlight === 0) resolve({ ok, failed });
+    };
+    function onConnect() {
+      this.write(this.request, 'latin1');
+    }
+    function onRead(nread) {
+      // The head is in the first read (nginx's answer is ~150 bytes): status at 9..12, then Content-Length.
+      if (this.status === 0) {
+        this.status = nread >= 12 ? (READ_BUFFER[9] - 48) * 100 + (READ_BUFFER[10] - 48) * 10 + READ_BUFFER[11] - 48 : -1;
+        let end = -1;
+        for (let i = 3; i < nread; i++) {
+          if (READ_BUFFER.readUInt32BE(i - 3) === HEAD_END) {
+            end = i + 1;
+            break;
+          }
+        }
+        if (end < 0) {
+          done(this, false);
+          return false;
+        }
+        this.remaining = contentLength(READ_BUFFER, 0, end) - (nread - end);
+      } else {
+        this.remaining -= nread;
+      }
+      if (this.remaining <= 0) done(this, this.status === 200 && this.remaining === 0);
+      return true;
+    }
+    function onEnd() {
+      done(this, false);
+    }
+    function start() {
+      const host = intToIpv4(first + next++);
+      inFlight++;
+      const socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: onRead } });
+      socket.request = `GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: bare\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
+      socket.status = 0;
+      socket.remaining = 0;
+      socket.finished = false;
+      socket.on('connect', onConnect);
+      socket.on('end', onEnd);
+      socket.on('error', onEnd);
+      socket.on('close', onEnd);
+    }
+    if (count === 0) resolve({ ok, failed });
+    for (let i = 0; i < Math.min(concurrency, count); i++) start();
+  });
+}
+
+if (isMainThread) {
+  const { values } = parseArgs({
+    options: {
+      base: { type: 'string', default: '127.40.0.0' },
+      hosts: { type: 'string', default: '20000' },
+      port: { type: 'string' },
+      concurrency: { type: 'string', default: '1000' },
+      threads: { type: 'string', default: '1' },
+    },
+  });
+  const base = ipv4ToInt(values.base);
+  const hosts = Number(values.hosts);
+  const port = Number(values.port);
+  const concurrency = Number(values.concurrency);
+  const threads = Number(values.threads);
+  if (base >>> 24 !== 127 || (base + hosts - 1) >>> 24 !== 127) throw new Error('hosts must stay in 127.0.0.0/8');
+  const startS = performance.now() / 1000;
+  const t0 = performance.now();
+  let result;
+  if (threads <= 1) {
+    result = await sweep(base, hosts, port, concurrency);
+  } else {
+    const parts = await Promise.all(
+      Array.from({ length: threads }, (_, t) => {
+        const from = Math.floor((hosts * t) / threads);
+        const to = Math.floor((hosts * (t + 1)) / threads);
+        const worker = new Worker(new URL(import.meta.url), {
+          workerData: { first: base + from, count: to - from, port, concurrency: Math.ceil(concurrency / threads) },
+        });
+        return new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        });
+      }),
+    );
+    result = parts.reduce((a, b) => ({ ok: a.ok + b.ok, failed: a.failed + b.failed }));
+  }
+  const sweepS = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ ...result, sweepS, startS })}\n`);
+} else {
+  const { first, count, port, concurrency } = workerData;
+  parentPort.postMessage(await sweep(first, count, port, concurrency));
+}
