@@ -1,17 +1,16 @@
+import { formatNumber } from '../core/text.js';
 import { type FailureGroup, groupTitle } from '../engine/failure-groups.js';
 import type { OutcomeSummary } from '../engine/outcome-summary.js';
 import { STATUSES } from '../engine/result.js';
 
-const fmt = new Intl.NumberFormat('en-US');
-
 /** One group in full: `<count> <status> <title>`, then every folded target and every name, nothing cut. */
 export function formatGroup(g: FailureGroup): string {
-  const lines = [`${fmt.format(g.count)} ${g.status} ${groupTitle(g)}`];
+  const lines = [`${formatNumber(g.count)} ${g.status} ${groupTitle(g)}`];
   if (g.messagesVary) lines.push(`  example: ${g.message}`);
   lines.push(`  targets: ${g.targets.join(', ') || '-'}`);
   if (g.names.length > 0) lines.push(`  names: ${g.names.join(', ')}`);
   if (g.unlisted > 0)
-    lines.push(`  (${fmt.format(g.unlisted)} more targets or names were counted but not kept)`);
+    lines.push(`  (${formatNumber(g.unlisted)} more targets or names were counted but not kept)`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -25,7 +24,7 @@ export function formatGroups(summary: OutcomeSummary): string {
   const other = summary.other();
   for (const s of STATUSES) {
     if (other[s] > 0)
-      parts.push(`${fmt.format(other[s])} ${s} in smaller groups (not kept: too many distinct reasons)\n`);
+      parts.push(`${formatNumber(other[s])} ${s} in smaller groups (not kept: too many distinct reasons)\n`);
   }
   if (parts.length === 0) return 'no failure groups: every target passed\n';
   return parts.join('\n');

@@ -1,7 +1,7 @@
+import { formatNumber } from '../core/text.js';
 import type { RunProgress } from '../engine/types.js';
 import type { StatusLine } from '../sinks/output.js';
 
-const fmt = new Intl.NumberFormat('en-US');
 const CLEAR_LINE = '\r\u001b[2K';
 
 function duration(seconds: number): string {
@@ -22,14 +22,14 @@ export function formatProgress(p: RunProgress, now = Date.now()): string {
   const rate = (p.done - p.counts.cancelled) / elapsed;
   const of =
     p.total !== undefined
-      ? `/${fmt.format(p.total)} (${Math.floor((p.done / Math.max(1, p.total)) * 100)}%)`
+      ? `/${formatNumber(p.total)} (${Math.floor((p.done / Math.max(1, p.total)) * 100)}%)`
       : '';
   const counts = Object.entries(p.counts)
     .filter(([, n]) => n > 0)
-    .map(([s, n]) => `${s} ${fmt.format(n)}`)
+    .map(([s, n]) => `${s} ${formatNumber(n)}`)
     .join(' ');
   const eta = p.total !== undefined && rate > 0 ? ` | ETA ${duration((p.total - p.done) / rate)}` : '';
-  return `${fmt.format(p.done)}${of} ${fmt.format(Math.round(rate))}/s | ${counts || '-'} | in flight ${p.inFlight}${eta}`;
+  return `${formatNumber(p.done)}${of} ${formatNumber(Math.round(rate))}/s | ${counts || '-'} | in flight ${p.inFlight}${eta}`;
 }
 
 /**

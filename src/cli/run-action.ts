@@ -9,7 +9,8 @@ import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunProgress } from '../engine/types.js';
-import { makeResolver, openTargets } from '../targets/index.js';
+import { openTargets } from '../targets/open-targets.js';
+import type { ResolveFn } from '../targets/system-resolver.js';
 import { EXIT } from './exit-codes.js';
 import { tuneHeapForRun } from './heap-tuning.js';
 import {
@@ -25,7 +26,7 @@ import type { RunFlags } from './run-flags.js';
 import type { RunSearchIndex } from './run-search-index.js';
 import type { RunStore } from './run-store.js';
 import { RunTerminal, rowsNeed } from './run-terminal.js';
-import { buildRegistry, closeSharedResources, leaseTtlMs } from './runtime.js';
+import { buildRegistry, closeSharedResources, leaseTtlMs, runResolver } from './runtime.js';
 import { parseThreads } from './threads-option.js';
 
 /** The run command's action: validates everything, runs, prints; returns the exit status. */
@@ -47,11 +48,11 @@ export async function runAction(
     : process.stdout.isTTY
       ? 'table'
       : 'jsonl';
-  const registry = await buildRegistry(flags.checkModule);
+  const registry = await buildRegistry(flags.checkModule, checkName);
   const check = registry.get(checkName);
   const rawArgs = parseCheckArgs(flags.arg, flags.argsJson);
   const args = validateCheckArgs(check, rawArgs);
-  const resolve = makeResolver(flags.resolver);
+  const resolve = await runResolver(flags.resolver);
   const searchConfig = await searchIndexFlags(flags);
   const source = await openTargets({
     specs,
@@ -69,7 +70,15 @@ export async function runAction(
     if (flags.db) db = await openDb(flags.db, log);
     const runId = randomUUID();
     const options: RunOptions = { concurrency, retries, timeoutMs, ratePerSec };
-    executor = await makeExecutor(threads, runInProcessBelow(flags), log, flags.resolver, started);
+    executor = await makeExecutor(
+      threads,
+      runInProcessBelow(flags),
+      source.total,
+      log,
+      resolve,
+      flags.resolver,
+      started,
+    );
     const spec = { check, args, targets: source.targets(), total: source.total, ...options };
     const controller = new AbortController();
     const summary = new OutcomeSummary();
@@ -184,27 +193,33 @@ export async function runAction(
 type RunExecutor = Omit<Executor, 'progress'> & { progress(runId: string): RunProgress | undefined };
 
 /**
- * `--threads 1`: the engine in this thread (`LocalExecutor`); more: the run sharded over worker threads
- * (`ThreadExecutor`, loaded only then), which keeps user checks and runs under `inProcessBelow` in this thread.
+ * `--threads 1`, or a run of fewer than `inProcessBelow` targets: the engine in this thread (`LocalExecutor`);
+ * else the run sharded over worker threads (`ThreadExecutor`, loaded only then), which keeps user checks (and
+ * runs under `inProcessBelow` whose size was not known here) in this thread.
  */
 async function makeExecutor(
   threads: number,
   inProcessBelow: number,
+  total: number | undefined,
   log: Logger,
+  resolve: ResolveFn,
   resolver: string | undefined,
   started: readonly StartedThread[],
 ): Promise<RunExecutor> {
-  if (threads === 1) return new LocalExecutor({ log, resolve: makeResolver(resolver) });
+  // Test-only: e2e tests shard runs smaller than the threshold.
+  const below = process.env.FLEETPROBE_TEST_THREADS_BELOW
+    ? Number(process.env.FLEETPROBE_TEST_THREADS_BELOW)
+    : inProcessBelow;
+  // A run the ThreadExecutor would keep here anyway (no thread started early to stop): not loaded at all.
+  if (threads === 1 || (started.length === 0 && total !== undefined && total < below))
+    return new LocalExecutor({ log, resolve });
   const { ThreadExecutor } = await import('../distributed/thread-executor.js');
   return new ThreadExecutor({
     threads,
     log,
     ...(resolver !== undefined ? { resolver } : {}),
     started,
-    // Test-only: e2e tests shard runs smaller than the threshold.
-    inProcessBelow: process.env.FLEETPROBE_TEST_THREADS_BELOW
-      ? Number(process.env.FLEETPROBE_TEST_THREADS_BELOW)
-      : inProcessBelow,
+    inProcessBelow: below,
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import pino, { type Logger } from 'pino';
-import { createBuiltinRegistry } from '../checks/builtins.js';
+import { loadBuiltinCheck } from '../checks/builtin-loaders.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
@@ -274,7 +274,6 @@ export class ThreadExecutor implements Executor {
   readonly #shardSize: number | undefined;
   readonly #inProcessBelow: number;
   readonly #local: LocalExecutor;
-  readonly #builtins = createBuiltinRegistry();
   readonly #slots: Slot[] = [];
   /** Threads started early and not used yet (`started`). */
   readonly #spare: StartedThread[] = [];
@@ -308,9 +307,10 @@ export class ThreadExecutor implements Executor {
     return this.#slots.length;
   }
 
-  #runsHere(check: Check<unknown>, total: number | undefined): boolean {
-    const builtin = this.#builtins.has(check.name) && this.#builtins.get(check.name) === check;
-    return !builtin || (total !== undefined && total < this.#inProcessBelow);
+  async #runsHere(check: Check<unknown>, total: number | undefined): Promise<boolean> {
+    if (total !== undefined && total < this.#inProcessBelow) return true;
+    // Only the run's own check is loaded to compare: the others stay unloaded in this thread.
+    return (await loadBuiltinCheck(check.name)) !== check;
   }
 
   async *execute(
@@ -320,7 +320,7 @@ export class ThreadExecutor implements Executor {
     sink?: BatchSink,
   ): AsyncGenerator<Result, void, undefined> {
     if (this.#closed) throw new ThreadExecutorError('thread executor is closed');
-    if (this.#runsHere(spec.check, spec.total)) {
+    if (await this.#runsHere(spec.check, spec.total)) {
       this.#terminateSpare(); // started for a run that turned out to stay here: stop them loading
       yield* this.#local.execute(run, spec, signal);
       return;
