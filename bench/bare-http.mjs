@@ -65,7 +65,8 @@ export function sweep(first, count, port, concurrency) {
     function onRead(nread) {
       // The head is in the first read (nginx's answer is ~150 bytes): status at 9..12, then Content-Length.
       if (this.status === 0) {
-        this.status = nread >= 12 ? (READ_BUFFER[9] - 48) * 100 + (READ_BUFFER[10] - 48) * 10 + READ_BUFFER[11] - 48 : -1;
+        this.status =
+          nread >= 12 ? (READ_BUFFER[9] - 48) * 100 + (READ_BUFFER[10] - 48) * 10 + READ_BUFFER[11] - 48 : -1;
         let end = -1;
         for (let i = 3; i < nread; i++) {
           if (READ_BUFFER.readUInt32BE(i - 3) === HEAD_END) {
@@ -120,7 +121,8 @@ if (isMainThread) {
   const port = Number(values.port);
   const concurrency = Number(values.concurrency);
   const threads = Number(values.threads);
-  if (base >>> 24 !== 127 || (base + hosts - 1) >>> 24 !== 127) throw new Error('hosts must stay in 127.0.0.0/8');
+  if (base >>> 24 !== 127 || (base + hosts - 1) >>> 24 !== 127)
+    throw new Error('hosts must stay in 127.0.0.0/8');
   const startS = performance.now() / 1000;
   const t0 = performance.now();
   let result;
@@ -132,7 +134,12 @@ if (isMainThread) {
         const from = Math.floor((hosts * t) / threads);
         const to = Math.floor((hosts * (t + 1)) / threads);
         const worker = new Worker(new URL(import.meta.url), {
-          workerData: { first: base + from, count: to - from, port, concurrency: Math.ceil(concurrency / threads) },
+          workerData: {
+            first: base + from,
+            count: to - from,
+            port,
+            concurrency: Math.ceil(concurrency / threads),
+          },
         });
         return new Promise((resolve, reject) => {
           worker.once('message', resolve);

@@ -29,6 +29,10 @@ const BENCHES = [
   { name: 'http-layer', what: 'HTTP client layers side by side (how the http check was chosen)' },
   { name: 'per-result', what: 'CPU per result of each check through the CLI vs its raw client (issue 11)' },
   {
+    name: 'startup',
+    what: '`run http` start-up: exec to first connect, CPU, RSS; with worker threads (issue 11)',
+  },
+  {
     name: 'thread-batches',
     what: "main thread's CPU per result it receives from worker threads, by result form (issue 11)",
   },

@@ -2,6 +2,6 @@ export { CLI, clientOverloadLine, cliHasOption, countOf, ensureBuilt, ROOT, summ
 export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
 export { type Measured, type MeasureOptions, measureChild } from './measure.js';
 export { freePort, loopbackHost, waitForListener } from './net.js';
-export { processCpuSeconds, processTreeCpuSeconds } from './proc-cpu.js';
 export { NGINX_BIN, type Nginx, type NginxOptions, nginxAvailable, startNginx } from './nginx.js';
+export { processCpuSeconds, processTreeCpuSeconds } from './proc-cpu.js';
 export { type Column, formatCount, formatFixed, formatTable } from './table.js';
