@@ -1,9 +1,9 @@
 import { open } from 'node:fs/promises';
 import { FleetprobeError, TargetParseError } from '../core/errors.js';
 import { BadEntry } from './bad-entry.js';
-import { createLineParser, type TargetFileFormat } from './formats.js';
+import { createLineParser, isPlainNameLine, type LineParser, type TargetFileFormat } from './formats.js';
 import { readLineChunks } from './line-chunks.js';
-import type { ParsedSpec } from './spec.js';
+import { type ParsedSpec, specCount } from './spec.js';
 
 /** A targets file to read: where it is, how errors name it, and its format. */
 export interface TargetFile {
@@ -24,6 +24,56 @@ export async function* readTargetFile(
   file: TargetFile,
   signal?: AbortSignal,
 ): AsyncGenerator<ParsedSpec[], void, undefined> {
+  const parse = createLineParser(file.format);
+  for await (const { lines, lineNo } of fileLines(file, signal)) {
+    const entries: ParsedSpec[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const entry = parseLine(parse, lines[i]!, file, lineNo + i);
+      if (entry !== undefined) entries.push(entry);
+    }
+    if (entries.length > 0) yield entries;
+  }
+}
+
+/**
+ * The number of targets of a targets file, every line checked as `readTargetFile` checks it (same errors),
+ * none kept: a plain hostname line of a text file (`isPlainNameLine`) is counted without being parsed.
+ */
+export async function countTargetFile(file: TargetFile, signal?: AbortSignal): Promise<bigint> {
+  const parse = createLineParser(file.format);
+  const txt = file.format === 'txt';
+  let count = 0n;
+  let singles = 0; // a number: a BigInt addition per line would cost more than the check
+  for await (const { lines, lineNo } of fileLines(file, signal)) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (txt && isPlainNameLine(line)) {
+        singles++;
+        continue;
+      }
+      const entry = parseLine(parse, line, file, lineNo + i);
+      if (entry === undefined) continue;
+      if (entry.kind === 'target') singles++;
+      else count += specCount(entry);
+    }
+  }
+  return count + BigInt(singles);
+}
+
+function parseLine(parse: LineParser, line: string, file: TargetFile, index: number): ParsedSpec | undefined {
+  try {
+    return parse(line);
+  } catch (err) {
+    if (err instanceof BadEntry) throw new TargetParseError(`${file.display}:${index + 1}`, err.message);
+    throw err;
+  }
+}
+
+/** The file's lines, a chunk at a time, with the 0-based number of each chunk's first line. */
+async function* fileLines(
+  file: TargetFile,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<{ lines: string[]; lineNo: number }, void, undefined> {
   if (signal?.aborted) throw signal.reason;
   let handle: Awaited<ReturnType<typeof open>>;
   try {
@@ -31,26 +81,13 @@ export async function* readTargetFile(
   } catch (err) {
     throw new TargetParseError(file.display, `cannot open: ${(err as Error).message}`, { cause: err });
   }
-  const parse = createLineParser(file.format);
   let lineNo = 0;
   try {
     for await (const lines of readLineChunks(handle)) {
       if (signal?.aborted) throw signal.reason;
       if (lineNo === 0 && lines[0]!.charCodeAt(0) === 0xfeff) lines[0] = lines[0]!.slice(1);
-      const entries: ParsedSpec[] = [];
-      for (let i = 0; i < lines.length; i++) {
-        let entry: ParsedSpec | undefined;
-        try {
-          entry = parse(lines[i]!);
-        } catch (err) {
-          if (err instanceof BadEntry)
-            throw new TargetParseError(`${file.display}:${lineNo + i + 1}`, err.message);
-          throw err;
-        }
-        if (entry !== undefined) entries.push(entry);
-      }
+      yield { lines, lineNo };
       lineNo += lines.length;
-      if (entries.length > 0) yield entries;
     }
     if (signal?.aborted) throw signal.reason;
   } catch (err) {

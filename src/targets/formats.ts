@@ -1,6 +1,13 @@
 import { BadEntry } from './bad-entry.js';
 import { addLabel, EMPTY_LABELS, freezeLabels, isLabelKey, parseLabelList } from './labels.js';
-import { isHostname, NO_FIELDS, type ParsedSpec, parsePort, parseSpecText } from './spec.js';
+import {
+  canonicalHostname,
+  isHostname,
+  NO_FIELDS,
+  type ParsedSpec,
+  parsePort,
+  parseSpecText,
+} from './spec.js';
 
 /** Formats of a targets file. */
 export const TARGET_FILE_FORMATS = ['txt', 'csv', 'jsonl'] as const;
@@ -41,6 +48,8 @@ const WHITESPACE = /[ \t]+/;
  * Labels apply to every target of the spec (all addresses of a block share one frozen labels object).
  */
 export function parseTxtLine(line: string): ParsedSpec | undefined {
+  const name = canonicalHostname(line);
+  if (name !== undefined) return { kind: 'target', target: { labels: EMPTY_LABELS, name } };
   const text = line.trim();
   if (text === '' || text.charCodeAt(0) === 35 /* # */) return undefined;
   let space = 1;
@@ -53,6 +62,14 @@ export function parseTxtLine(line: string): ParsedSpec | undefined {
     addLabel(labels, token);
   }
   return parseSpecText(text.slice(0, space), { labels: freezeLabels(labels) });
+}
+
+/**
+ * A text line that is a hostname alone (no spaces, port or labels): a target by name, the whole line of a
+ * bulk DNS run's file. `parseTxtLine` gives it `{name, labels: {}}` without the general parse.
+ */
+export function isPlainNameLine(line: string): boolean {
+  return isHostname(line);
 }
 
 /** The fields of a CSV row or JSONL object, before they become a spec. */

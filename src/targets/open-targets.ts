@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FleetprobeError, TargetParseError } from '../core/errors.js';
-import { readTargetFile, type TargetFile } from './file-entries.js';
+import { countTargetFile, readTargetFile, type TargetFile } from './file-entries.js';
 import { formatOfPath, type TargetFileFormat } from './formats.js';
 import { EMPTY_LABELS } from './labels.js';
 import { isHostname, type ParsedSpec, specCount } from './spec.js';
@@ -98,14 +98,7 @@ export async function openTargets(options: OpenTargetsOptions): Promise<TargetSo
       } else {
         file = { path, display: path, format: formatOfPath(path) };
       }
-      let singles = 0; // counted as a number: a BigInt addition per line would cost more than the parse
-      for await (const entries of readTargetFile(file, signal)) {
-        for (const entry of entries) {
-          if (entry.kind === 'target') singles++;
-          else count += specCount(entry);
-        }
-      }
-      count += BigInt(singles);
+      count += await countTargetFile(file, signal);
       sources.push({ kind: 'file', file });
     }
     const domains = options.resolveDomains ?? [];

@@ -121,6 +121,12 @@ export function parseTargetSpec(spec: string, where: string): ParsedSpec {
 export function parseSpecText(text: string, fields: SpecFields): ParsedSpec {
   const labels = fields.labels ?? EMPTY_LABELS;
   if (text === '') throw new BadEntry('empty target');
+  // The usual spec of a bulk DNS run first: a hostname has no `[`, `/` or `:` and is never an IPv4 address.
+  const name = canonicalHostname(text);
+  if (name !== undefined) {
+    if (fields.name !== undefined) throw new BadEntry(`"${text}" is a name: give an IP address or block`);
+    return single(undefined, name, undefined, fields, labels);
+  }
   let host = text;
   let portText: string | undefined;
   if (text.charCodeAt(0) === 91 /* [ */) {
@@ -149,9 +155,10 @@ export function parseSpecText(text: string, fields: SpecFields): ParsedSpec {
   }
   if (isIPv4(host)) return single(host, undefined, portText, fields, labels);
   if (looksNumeric(host)) throw new BadEntry(`"${host}" is not a valid IPv4 address`);
-  if (!isHostname(host)) throw new BadEntry(`"${host}" is not a valid hostname`);
+  const hostName = canonicalHostname(host);
+  if (hostName === undefined) throw new BadEntry(`"${host}" is not a valid hostname`);
   if (fields.name !== undefined) throw new BadEntry(`"${host}" is a name: give an IP address or block`);
-  return single(undefined, host.toLowerCase(), portText, fields, labels);
+  return single(undefined, hostName, portText, fields, labels);
 }
 
 function single(
@@ -253,37 +260,58 @@ function looksNumeric(text: string): boolean {
   return dot;
 }
 
+const NOT_A_HOSTNAME = 0;
+const LOWERCASE_HOSTNAME = 1;
+const HOSTNAME_WITH_CAPITALS = 2;
+
 /**
  * RFC 1123 hostname: dot-separated labels of 1..63 letters, digits and hyphens, not starting or ending
  * with a hyphen, 253 characters at most, one trailing dot allowed; the last label is not all digits
  * (RFC 3696) so `1.2.3.999` is a bad address, not a name. Underscores are rejected.
  */
 export function isHostname(text: string): boolean {
+  return scanHostname(text) !== NOT_A_HOSTNAME;
+}
+
+/** `text` lowercased if it is a hostname (`isHostname`), else undefined. Copies only a name with capitals. */
+export function canonicalHostname(text: string): string | undefined {
+  const scan = scanHostname(text);
+  if (scan === LOWERCASE_HOSTNAME) return text;
+  return scan === HOSTNAME_WITH_CAPITALS ? text.toLowerCase() : undefined;
+}
+
+function scanHostname(text: string): number {
   let len = text.length;
   if (len > 1 && text.charCodeAt(len - 1) === 46) len--;
-  if (len === 0 || len > 253) return false;
+  if (len === 0 || len > 253) return NOT_A_HOSTNAME;
   let labelLen = 0;
   let labelDigitsOnly = true;
+  let capitals = false;
   let prev = 46;
   for (let i = 0; i < len; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) {
-      if (labelLen === 0 || prev === 45) return false;
+      if (labelLen === 0 || prev === 45) return NOT_A_HOSTNAME;
       labelLen = 0;
       labelDigitsOnly = true;
     } else if (c >= 48 && c <= 57) {
-      if (++labelLen > 63) return false;
-    } else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
-      if (++labelLen > 63) return false;
+      if (++labelLen > 63) return NOT_A_HOSTNAME;
+    } else if (c >= 97 && c <= 122) {
+      if (++labelLen > 63) return NOT_A_HOSTNAME;
       labelDigitsOnly = false;
+    } else if (c >= 65 && c <= 90) {
+      if (++labelLen > 63) return NOT_A_HOSTNAME;
+      labelDigitsOnly = false;
+      capitals = true;
     } else if (c === 45) {
-      if (labelLen === 0) return false;
-      if (++labelLen > 63) return false;
+      if (labelLen === 0) return NOT_A_HOSTNAME;
+      if (++labelLen > 63) return NOT_A_HOSTNAME;
       labelDigitsOnly = false;
     } else {
-      return false;
+      return NOT_A_HOSTNAME;
     }
     prev = c;
   }
-  return labelLen > 0 && prev !== 45 && !labelDigitsOnly;
+  if (labelLen === 0 || prev === 45 || labelDigitsOnly) return NOT_A_HOSTNAME;
+  return capitals ? HOSTNAME_WITH_CAPITALS : LOWERCASE_HOSTNAME;
 }

@@ -30,17 +30,28 @@ describe('dist wire format', () => {
       { address: '2001:db8::1', labels: {} },
       { name: 'h1.example', labels: { region: 'eu' } },
       { address: '10.0.1.3', name: 'h3', labels: {} },
+      { name: 'n1.bench.test', labels: {} },
+      { name: 'n2.bench.test', labels: {} },
+      { name: 'n3.bench.test', port: 53, labels: {} },
+      { name: 'n4.bench.test', labels: {} },
     ];
     const b = new WireTargetsBuilder();
     for (const t of targets) b.push(t);
-    expect(b.count).toBe(8);
+    expect(b.count).toBe(12);
     expect(b.entries[0]).toEqual({ r: ['10.0.0.254', 3] });
+    // Names alone travel as one list per run of them.
+    expect(b.entries.slice(-3)).toEqual([
+      { ns: ['n1.bench.test', 'n2.bench.test'] },
+      { n: 'n3.bench.test', p: 53 },
+      { ns: ['n4.bench.test'] },
+    ]);
     expect([...decodeTargets(b.entries)]).toEqual(targets);
   });
 
   it('counts the JSON bytes of a shard as it grows (entries with and without labels)', () => {
     const targets: Target[] = [
       { name: 'n1.bench.test', labels: {} },
+      { name: 'n2.bench.test', labels: {} },
       { address: '2001:db8::1', port: 8443, labels: {} },
       { address: '10.0.1.3', name: 'h3', labels: {} },
       { address: '10.0.2.1', port: 22, labels: {} },
@@ -51,6 +62,26 @@ describe('dist wire format', () => {
     for (const t of targets) b.push(t);
     const exact = b.entries.reduce((bytes, e) => bytes + JSON.stringify(e).length + 8, 2);
     expect(b.bytes).toBe(exact);
+  });
+
+  it('keeps a list of names through the shard schema', () => {
+    const subject = 'fleetprobe.shards.r1';
+    const shard = (targets: unknown) =>
+      encodeJson({
+        v: 1,
+        runId: 'r1',
+        seq: 0,
+        check: 'dns',
+        args: {},
+        options: { retries: 0, concurrency: 1 },
+        count: 2,
+        targets,
+      });
+    const decoded = decodeMessage(shardSchema, subject, shard([{ ns: ['a.example', 'b.example'] }]));
+    expect([...decodeTargets(decoded.targets)]).toEqual([
+      { name: 'a.example', labels: {} },
+      { name: 'b.example', labels: {} },
+    ]);
   });
 
   it('rejects a malformed shard or result batch with a coded error', () => {
