@@ -95,7 +95,7 @@ class Slot {
   }
 
   post(m: ToThread): void {
-    if (!this.dead) this.worker.postMessage(m);
+    if (!this.dead) this.worker.postMessage(m, m.t === 'ack' && m.lines ? [m.lines] : undefined);
   }
 
   attach(run: RunState): void {
@@ -244,6 +244,11 @@ class RunState {
       },
     };
   }
+}
+
+/** An ack that gives a batch's line buffer back to its thread (the sink copied the lines). */
+function ackGiving(runId: string, lines: Uint8Array): ToThread {
+  return lines.byteLength > 0 ? { t: 'ack', runId, lines: lines.buffer as ArrayBuffer } : { t: 'ack', runId };
 }
 
 /** The fewest targets per shard the thread executor chooses (unless `shardSize` is given). */
@@ -410,13 +415,16 @@ export class ThreadExecutor implements Executor {
         if (state.error !== undefined) throw state.error;
         const batch = state.queue.shift();
         if (batch) {
-          if (!batch.final) batch.slot.post({ t: 'ack', runId });
           if ('outcomes' in batch.results) {
-            addCounts(state.counts, batch.results.outcomes.counts);
-            state.done += batchSize(batch.results.outcomes);
-            await sink?.take(batch.results);
+            const { lines, outcomes } = batch.results;
+            addCounts(state.counts, outcomes.counts);
+            state.done += batchSize(outcomes);
+            const taken = sink?.take(batch.results);
+            if (!batch.final) batch.slot.post(ackGiving(runId, lines));
+            await taken;
             continue;
           }
+          if (!batch.final) batch.slot.post({ t: 'ack', runId });
           // Parsed when taken, not when received: batches waiting for a slow consumer stay one string each.
           for (const result of decodeResultLines(batch.results)) {
             state.counts[result.status]++;

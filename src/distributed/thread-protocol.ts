@@ -42,7 +42,12 @@ export type ToThread =
   | { readonly t: 'cancel'; readonly runId: string }
   /** The consumer went away: abort and send nothing more for this run. */
   | { readonly t: 'drop'; readonly runId: string }
-  | { readonly t: 'ack'; readonly runId: string }
+  /**
+   * A batch was taken. `lines`: the buffer of its lines, given back (transferred) once main copied them, for
+   * the thread to encode a later batch into: no buffer per batch on either side, so main's heap never counts
+   * megabytes of dead line buffers towards a full GC.
+   */
+  | { readonly t: 'ack'; readonly runId: string; readonly lines?: ArrayBuffer }
   | { readonly t: 'grant'; readonly runId: string; readonly id: number; readonly grant: RateGrant };
 
 export type FromThread =

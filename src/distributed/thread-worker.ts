@@ -55,6 +55,8 @@ class ThreadRun {
   dropped = false;
   readonly #wakeup = new Wakeup();
   #credit = BATCH_CREDIT;
+  /** A line buffer main gave back, for the next batch's lines. */
+  #spareLines: ArrayBuffer | undefined;
   #nextGrant = 0;
   readonly #grants = new Map<number, { resolve: (g: RateGrant) => void; reject: (e: unknown) => void }>();
 
@@ -71,8 +73,9 @@ class ThreadRun {
     this.#ended = true;
     this.#notify();
   }
-  ack(): void {
+  ack(lines: ArrayBuffer | undefined): void {
     this.#credit++;
+    if (lines) this.#spareLines = lines;
     this.#notify();
   }
   drop(): void {
@@ -146,7 +149,10 @@ class ThreadRun {
     const send = (final: boolean) => {
       this.#credit--;
       const results =
-        this.form === 'objects' ? encodeResultLines(batch) : linesBatch(batch, this.form === 'lines');
+        this.form === 'objects'
+          ? encodeResultLines(batch)
+          : linesBatch(batch, this.form === 'lines', this.#spareLines);
+      this.#spareLines = undefined;
       // A batch's lines move to main rather than being copied.
       const transfer =
         'lines' in results && results.lines.byteLength > 0 ? [results.lines.buffer as ArrayBuffer] : [];
@@ -251,7 +257,7 @@ port.on('message', (m: ToThread) => {
       run.drop();
       break;
     case 'ack':
-      run.ack();
+      run.ack(m.lines);
       break;
     case 'grant':
       run.granted(m.id, m.grant);

@@ -28,7 +28,10 @@ export interface ExecuteSpec extends Readonly<Partial<Pick<RunOptions, 'timeoutM
 export interface BatchSink {
   /** Whether the batches' `lines` are wanted (else only their outcomes). */
   readonly lines: boolean;
-  /** Takes a batch; the executor waits for the promise before handing over more (backpressure). */
+  /**
+   * Takes a batch; the executor waits for the promise before handing over more (backpressure). The batch's
+   * `lines` are the executor's again once `take` returns (it reuses their buffer): copy what is kept.
+   */
   take(batch: LinesBatch): Promise<void>;
 }
 

@@ -1,11 +1,10 @@
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 64 * 1024;
-
-function joined(chunks: readonly (string | Uint8Array)[]): string | Uint8Array {
-  if (chunks.every((c) => typeof c === 'string')) return chunks.join('');
-  return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
-}
+/** A chunk buffer's size: a chunk is written once it reaches CHUNK_BYTES, so one more batch of lines fits. */
+const BUFFER_BYTES = 2 * CHUNK_BYTES;
+/** Chunk buffers kept for reuse once written. */
+const FREE_KEPT = 4;
 const WRITTEN: Promise<void> = Promise.resolve();
 
 /** A status line sharing the terminal with the output (the CLI's progress line): cleared around each write. */
@@ -24,16 +23,19 @@ export interface TextOutputOptions {
 /**
  * Writes text to a stream in chunks, honouring backpressure. Lines are gathered and written at most every
  * 64 KiB or once per event-loop turn: one write per result cost a syscall each (14% of a DNS bulk run's
- * CPU). When the stream's buffer is full, `write` awaits 'drain', so a slow stdout (a pipe into `less`, a
- * full disk) slows the run instead of buffering without bound. A closed pipe (EPIPE: `| head`) ends
- * output quietly rather than crashing,
- * and `onClosed` lets the caller stop the work nobody will read.
+ * CPU). They are copied into a few chunk buffers reused once written, so bytes handed to `write` are the
+ * caller's again as soon as it returns (the thread executor gives a thread's line buffer back to it) and a
+ * run allocates no buffer per chunk. When the stream's buffer is full, `write` awaits 'drain', so a slow
+ * stdout (a pipe into `less`, a full disk) slows the run instead of buffering without bound. A closed pipe
+ * (EPIPE: `| head`) ends output quietly rather than crashing, and `onClosed` lets the caller stop the work
+ * nobody will read.
  */
 export class TextOutput {
   #stream: Writable;
   #broken = false;
-  #pending: (string | Uint8Array)[] = [];
-  #pendingBytes = 0;
+  #buffer: Buffer | undefined;
+  #length = 0;
+  readonly #free: Buffer[] = [];
   #tick: NodeJS.Immediate | undefined;
   readonly #statusLine: StatusLine | undefined;
 
@@ -44,7 +46,7 @@ export class TextOutput {
       if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
       if (this.#broken) return;
       this.#broken = true;
-      this.#pending = [];
+      this.#length = 0;
       options.onClosed?.();
     });
   }
@@ -56,14 +58,28 @@ export class TextOutput {
 
   /**
    * Not async: unless the stream is full, a write (one per result) costs no promise of its own. Bytes are
-   * UTF-8 text (lines encoded where they were made: written with no conversion).
+   * UTF-8 text (lines encoded where they were made: copied with no conversion); they are copied before
+   * `write` returns.
    */
   write(text: string | Uint8Array): Promise<void> {
     if (this.#broken) return WRITTEN;
-    this.#pending.push(text);
-    this.#pendingBytes += text.length;
-    if (this.#pendingBytes >= CHUNK_BYTES) this.#writePending();
-    else this.#tick ??= setImmediate(() => this.#writePending());
+    // A string needs at most 3 bytes per UTF-16 unit: its exact length is counted only when that may not fit.
+    const room = BUFFER_BYTES - this.#length;
+    const bytes =
+      typeof text !== 'string' ? text.byteLength : text.length * 3 <= room ? 0 : Buffer.byteLength(text);
+    if (bytes > room) this.#writePending();
+    if (bytes > BUFFER_BYTES) {
+      this.#writeChunk(typeof text === 'string' ? text : Buffer.from(text));
+    } else {
+      const buffer = this.#chunkBuffer();
+      if (typeof text === 'string') this.#length += buffer.write(text, this.#length);
+      else {
+        buffer.set(text, this.#length);
+        this.#length += text.byteLength;
+      }
+      if (this.#length >= CHUNK_BYTES) this.#writePending();
+      else this.#tick ??= setImmediate(() => this.#writePending());
+    }
     return this.#stream.writableNeedDrain ? this.#drained() : WRITTEN;
   }
 
@@ -74,15 +90,27 @@ export class TextOutput {
     await new Promise<void>((resolve) => this.#stream.write('', () => resolve()));
   }
 
+  #chunkBuffer(): Buffer {
+    this.#buffer ??= this.#free.pop() ?? Buffer.allocUnsafeSlow(BUFFER_BYTES);
+    return this.#buffer;
+  }
+
   #writePending(): void {
     if (this.#tick) clearImmediate(this.#tick);
     this.#tick = undefined;
-    if (this.#pending.length === 0 || this.#broken) return;
-    const chunk = this.#pending.length === 1 ? this.#pending[0]! : joined(this.#pending);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    const buffer = this.#buffer;
+    if (buffer === undefined || this.#length === 0 || this.#broken) return;
+    const chunk = buffer.subarray(0, this.#length);
+    this.#buffer = undefined;
+    this.#length = 0;
+    this.#writeChunk(chunk, () => {
+      if (this.#free.length < FREE_KEPT) this.#free.push(buffer);
+    });
+  }
+
+  #writeChunk(chunk: string | Buffer, written?: () => void): void {
     this.#statusLine?.hide();
-    this.#stream.write(chunk);
+    this.#stream.write(chunk, written);
     this.#statusLine?.show();
   }
 

@@ -56,10 +56,23 @@ const utf8 = new TextEncoder();
 
 /**
  * Results as a `LinesBatch`: their lines (or none: `withLines` false) and their outcomes. The lines' bytes
- * have a buffer of their own, never a pool's, so they can be transferred to another thread.
+ * have a buffer of their own, never a pool's, so they can be transferred to another thread: `spare` (a
+ * buffer given back) when they fit in it.
  */
-export function linesBatch(results: readonly Result[], withLines: boolean): LinesBatch {
+export function linesBatch(results: readonly Result[], withLines: boolean, spare?: ArrayBuffer): LinesBatch {
   let text = '';
   if (withLines) for (const result of results) text += resultLine(result);
-  return { lines: withLines ? utf8.encode(text) : NO_LINES, outcomes: outcomeBatch(results) };
+  return { lines: withLines ? encodeLines(text, spare) : NO_LINES, outcomes: outcomeBatch(results) };
+}
+
+/** Room a new line buffer leaves for a later, longer batch (mostly ASCII: a byte per character). */
+const LINES_SLACK = 1.25;
+
+function encodeLines(text: string, spare: ArrayBuffer | undefined): Uint8Array {
+  const buffer =
+    spare !== undefined && spare.byteLength >= text.length
+      ? spare
+      : new ArrayBuffer(Math.ceil(text.length * LINES_SLACK));
+  const { read, written } = utf8.encodeInto(text, new Uint8Array(buffer));
+  return read === text.length ? new Uint8Array(buffer, 0, written) : utf8.encode(text);
 }

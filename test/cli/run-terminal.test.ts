@@ -134,6 +134,36 @@ describe('RunTerminal on a terminal', () => {
 });
 
 describe('TextOutput', () => {
+  it('copies bytes before write returns, and keeps the order of text and bytes of any size', async () => {
+    const chunks: Buffer[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        setImmediate(cb);
+      },
+    });
+    const out = new TextOutput(stream);
+    const expected: string[] = [];
+    const bytes = new Uint8Array(1000);
+    for (let i = 0; i < 400; i++) {
+      const line = `${i} ${'x'.repeat(i * 7)}\n`;
+      if (i % 2 === 0) {
+        await out.write(line);
+      } else {
+        const n = new TextEncoder().encodeInto(line.slice(0, 999), bytes).written;
+        await out.write(bytes.subarray(0, n));
+        bytes.fill(63); // the caller reuses its buffer at once
+        expected.push(line.slice(0, 999));
+        continue;
+      }
+      expected.push(line);
+    }
+    await out.write('z'.repeat(300_000)); // larger than a chunk buffer
+    expected.push('z'.repeat(300_000));
+    await out.flush();
+    expect(Buffer.concat(chunks).toString()).toBe(expected.join(''));
+  });
+
   it('reports a closed reader (EPIPE) once, and drops what is pending', async () => {
     let closed = 0;
     const written: string[] = [];

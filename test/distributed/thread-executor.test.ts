@@ -233,10 +233,12 @@ describe('ThreadExecutor', () => {
       const summary = new OutcomeSummary();
       let batches = 0;
       let results = 0;
+      const taken: Uint8Array[] = [];
       const sink: BatchSink = {
         lines: withLines,
         take: async (batch) => {
           batches++;
+          taken.push(batch.lines);
           text.push(new TextDecoder().decode(batch.lines));
           summary.addBatch(batch.outcomes);
         },
@@ -255,6 +257,8 @@ describe('ThreadExecutor', () => {
         get batches() {
           return batches;
         },
+        /** The lines of each batch as taken: given back to their thread (detached) unless a thread's last. */
+        taken,
         get results() {
           return results;
         },
@@ -298,6 +302,8 @@ describe('ThreadExecutor', () => {
         expectSummaryOf(written, c.summary);
         expect(c.summary.counts).toMatchObject({ pass: 1, error: 199 });
         expect(ex.progress('thread-sink-1')).toMatchObject({ done: 200, counts: { pass: 1, error: 199 } });
+        // Every batch's line buffer went back to its thread once taken, but each thread's last.
+        expect(c.taken.filter((l) => l.byteLength > 0).length).toBeLessThanOrEqual(ex.threadCount);
       } finally {
         await ex.close();
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../src/engine/result.js';
 import { csvFormat, jsonlFormat } from '../../src/sinks/formats.js';
-import { decodeResultLines, encodeResultLines, resultLine } from '../../src/sinks/result-line.js';
+import { decodeResultLines, encodeResultLines, linesBatch, resultLine } from '../../src/sinks/result-line.js';
 
 /**
  * Results crossing from a thread as JSONL text (issue 11): the line main writes is byte for byte the line
@@ -104,6 +104,24 @@ describe('result lines', () => {
     const copy: Result = { ...decoded!, status: 'fail' };
     expect(resultLine(copy)).toBe(`${JSON.stringify(copy)}\n`);
     expect(resultLine(copy)).toContain('"status":"fail"');
+  });
+
+  it('encodes the lines of a batch into a buffer given back when they fit, else into a new one', () => {
+    const batch = SHAPES.slice(0, 2);
+    const text = batch.map(resultLine).join('');
+    const spare = new ArrayBuffer(text.length + 10);
+    const reused = linesBatch(batch, true, spare).lines;
+    expect(reused.buffer).toBe(spare);
+    expect(new TextDecoder().decode(reused)).toBe(text);
+    const small = new ArrayBuffer(10);
+    const fresh = linesBatch(batch, true, small).lines;
+    expect(fresh.buffer).not.toBe(small);
+    expect(new TextDecoder().decode(fresh)).toBe(text);
+    // Not ASCII: more bytes than characters; a buffer as long as the text in characters is too short.
+    const wide = [result({ message: 'ü'.repeat(50) })];
+    const wideText = resultLine(wide[0]!);
+    const lines = linesBatch(wide, true, new ArrayBuffer(wideText.length)).lines;
+    expect(new TextDecoder().decode(lines)).toBe(wideText);
   });
 
   it('encodes an empty batch', () => {

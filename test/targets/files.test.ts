@@ -73,6 +73,27 @@ describe('text files', () => {
     expect(err.message).toContain(mention);
   });
 
+  it('validation counts plain name lines without parsing them, and names the same file:line', async () => {
+    const path = await write(
+      'names.txt',
+      'n1.bench.test\nN2.Bench.Test\nn3.bench.test.\n# c\n10.0.0.0/30\n n4.bench.test \nn5.bench.test:53\n',
+    );
+    const source = await openTargets({ files: [path] });
+    expect(source.total).toBe(9);
+    const targets: Target[] = [];
+    for await (const t of source.targets()) targets.push(t);
+    await source.close();
+    expect(targets.filter((t) => t.name !== undefined)).toEqual([
+      { name: 'n1.bench.test', labels: {} },
+      { name: 'n2.bench.test', labels: {} },
+      { name: 'n3.bench.test.', labels: {} },
+      { name: 'n4.bench.test', labels: {} },
+      { name: 'n5.bench.test', port: 53, labels: {} },
+    ]);
+    const bad = await write('bad-names.txt', 'n1.bench.test\nn_2.bench.test\n');
+    await expect(openTargets({ files: [bad] })).rejects.toMatchObject({ where: `${bad}:2` });
+  });
+
   it('a missing file is a TargetParseError naming the file', async () => {
     const path = join(dir, 'nope.txt');
     const err = await parseError(path);
