@@ -193,13 +193,13 @@ export class WireTargetsBuilder {
   #names: string[] | undefined;
 
   push(target: Target): void {
-    this.count++;
     if (target.address === undefined && target.port === undefined && target.name !== undefined) {
       if (hasNoLabels(target.labels)) {
-        this.#pushName(target.name);
+        this.pushName(target.name);
         return;
       }
     }
+    this.count++;
     const ip =
       target.address !== undefined && target.name === undefined ? canonicalIpv4(target.address) : undefined;
     const last = this.#last;
@@ -236,7 +236,9 @@ export class WireTargetsBuilder {
     this.bytes += entryBytes(entry) + 8;
   }
 
-  #pushName(name: string): void {
+  /** Pushes the target given by `name` alone (no address, port or labels). */
+  pushName(name: string): void {
+    this.count++;
     this.#last = undefined;
     this.bytes += name.length + 3; // "…",
     if (this.#names) {

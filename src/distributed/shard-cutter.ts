@@ -1,5 +1,5 @@
 import type { Target } from '../targets/target.js';
-import { targetBatches } from '../targets/target-batches.js';
+import { type TargetBatch, targetBatches } from '../targets/target-batches.js';
 import { type WireTarget, WireTargetsBuilder } from './messages.js';
 
 export interface CutShard {
@@ -16,8 +16,8 @@ export interface CutShard {
  * targets in batches when the stream offers them (`targetBatches`); a batch may span shards.
  */
 export class ShardCutter {
-  readonly #iterator: AsyncGenerator<readonly Target[], void, undefined>;
-  #batch: readonly Target[] = [];
+  readonly #iterator: AsyncGenerator<TargetBatch, void, undefined>;
+  #batch: TargetBatch = [];
   #pos = 0;
   readonly #shardSize: number;
   readonly #maxBytes: number;
@@ -39,7 +39,9 @@ export class ShardCutter {
     if (this.#done) return undefined;
     const builder = new WireTargetsBuilder();
     while (builder.count < this.#shardSize && builder.bytes < this.#maxBytes) {
-      if (this.#pos === this.#batch.length) {
+      const batch = this.#batch;
+      const names = 'kind' in batch ? batch.names : undefined;
+      if (this.#pos === (names ?? (batch as readonly Target[])).length) {
         const r = await this.#iterator.next();
         if (r.done) {
           this.#done = true;
@@ -49,7 +51,8 @@ export class ShardCutter {
         this.#pos = 0;
         continue; // an empty batch
       }
-      builder.push(this.#batch[this.#pos++]!);
+      if (names) builder.pushName(names[this.#pos++]!);
+      else builder.push((batch as readonly Target[])[this.#pos++]!);
     }
     if (builder.count === 0) return undefined;
     return { seq: this.#seq++, count: builder.count, targets: builder.entries };

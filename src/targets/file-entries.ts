@@ -1,9 +1,10 @@
 import { open } from 'node:fs/promises';
 import { FleetprobeError, TargetParseError } from '../core/errors.js';
 import { BadEntry } from './bad-entry.js';
-import { createLineParser, isPlainNameLine, type LineParser, type TargetFileFormat } from './formats.js';
+import { createLineParser, type LineParser, plainNameOf, type TargetFileFormat } from './formats.js';
 import { readLineChunks } from './line-chunks.js';
 import { type ParsedSpec, specCount } from './spec.js';
+import type { FileEntry } from './target-batches.js';
 
 /** A targets file to read: where it is, how errors name it, and its format. */
 export interface TargetFile {
@@ -15,7 +16,8 @@ export interface TargetFile {
 
 /**
  * Streams the entries of a targets file, one array per chunk of lines read (the file is never held in
- * memory; a batch per chunk keeps the per-line cost of millions of lines low). A bad line throws
+ * memory; a batch per chunk keeps the per-line cost of millions of lines low). Consecutive lines of a text
+ * file that are plain hostnames (`plainNameOf`) are one `NameTargets` entry: no objects per name. A bad line throws
  * `TargetParseError('<display>:<line>', reason)`; a file that cannot be opened or read throws
  * `TargetParseError('<display>', reason)` with the system error as `cause`. Breaking out of the loop closes
  * the file before `return()` settles. A UTF-8 BOM on the first line is ignored.
@@ -23,13 +25,26 @@ export interface TargetFile {
 export async function* readTargetFile(
   file: TargetFile,
   signal?: AbortSignal,
-): AsyncGenerator<ParsedSpec[], void, undefined> {
+): AsyncGenerator<FileEntry[], void, undefined> {
   const parse = createLineParser(file.format);
+  const txt = file.format === 'txt';
   for await (const { lines, lineNo } of fileLines(file, signal)) {
-    const entries: ParsedSpec[] = [];
+    const entries: FileEntry[] = [];
+    let names: string[] | undefined;
     for (let i = 0; i < lines.length; i++) {
+      const name = txt ? plainNameOf(lines[i]!) : undefined;
+      if (name !== undefined) {
+        if (names === undefined) {
+          names = [];
+          entries.push({ kind: 'names', names });
+        }
+        names.push(name);
+        continue;
+      }
       const entry = parseLine(parse, lines[i]!, file, lineNo + i);
-      if (entry !== undefined) entries.push(entry);
+      if (entry === undefined) continue;
+      names = undefined;
+      entries.push(entry);
     }
     if (entries.length > 0) yield entries;
   }
@@ -37,7 +52,7 @@ export async function* readTargetFile(
 
 /**
  * The number of targets of a targets file, every line checked as `readTargetFile` checks it (same errors),
- * none kept: a plain hostname line of a text file (`isPlainNameLine`) is counted without being parsed.
+ * none kept: a plain hostname line of a text file (`plainNameOf`) is counted without being parsed.
  */
 export async function countTargetFile(file: TargetFile, signal?: AbortSignal): Promise<bigint> {
   const parse = createLineParser(file.format);
@@ -47,7 +62,7 @@ export async function countTargetFile(file: TargetFile, signal?: AbortSignal): P
   for await (const { lines, lineNo } of fileLines(file, signal)) {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;
-      if (txt && isPlainNameLine(line)) {
+      if (txt && plainNameOf(line) !== undefined) {
         singles++;
         continue;
       }

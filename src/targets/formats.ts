@@ -48,8 +48,6 @@ const WHITESPACE = /[ \t]+/;
  * Labels apply to every target of the spec (all addresses of a block share one frozen labels object).
  */
 export function parseTxtLine(line: string): ParsedSpec | undefined {
-  const name = canonicalHostname(line);
-  if (name !== undefined) return { kind: 'target', target: { labels: EMPTY_LABELS, name } };
   const text = line.trim();
   if (text === '' || text.charCodeAt(0) === 35 /* # */) return undefined;
   let space = 1;
@@ -65,11 +63,12 @@ export function parseTxtLine(line: string): ParsedSpec | undefined {
 }
 
 /**
- * A text line that is a hostname alone (no spaces, port or labels): a target by name, the whole line of a
- * bulk DNS run's file. `parseTxtLine` gives it `{name, labels: {}}` without the general parse.
+ * The name of a text line that is a hostname alone (no spaces, port or labels), lowercased; else undefined.
+ * Such a line, the whole line of a bulk DNS run's file, is the target `{name, labels: {}}`, as `parseTxtLine`
+ * would make it, taken without the general parse.
  */
-export function isPlainNameLine(line: string): boolean {
-  return isHostname(line);
+export function plainNameOf(line: string): string | undefined {
+  return canonicalHostname(line);
 }
 
 /** The fields of a CSV row or JSONL object, before they become a spec. */

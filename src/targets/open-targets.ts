@@ -12,7 +12,13 @@ import { EMPTY_LABELS } from './labels.js';
 import { isHostname, type ParsedSpec, specCount } from './spec.js';
 import { type ResolveFn, systemResolve } from './system-resolver.js';
 import type { Target } from './target.js';
-import { type BatchedTargets, specBatches, TARGET_BATCHES } from './target-batches.js';
+import {
+  type BatchedTargets,
+  batchTargets,
+  entryBatches,
+  TARGET_BATCHES,
+  type TargetBatch,
+} from './target-batches.js';
 import { parseTargetInput, type TargetInput } from './target-input.js';
 
 /** `targets()` was called on a source after `close()`. */
@@ -135,27 +141,27 @@ class ValidatedSource implements TargetSource {
 
   async *#each(sig: AbortSignal | undefined): AsyncGenerator<Target, void, undefined> {
     for await (const batch of this.#batches(sig)) {
-      for (const target of batch) {
+      for (const target of batchTargets(batch)) {
         if (sig?.aborted) throw sig.reason;
         yield target;
       }
     }
   }
 
-  async *#batches(sig: AbortSignal | undefined): AsyncGenerator<readonly Target[], void, undefined> {
+  async *#batches(sig: AbortSignal | undefined): AsyncGenerator<TargetBatch, void, undefined> {
     if (this.#closed) throw new TargetSourceClosedError();
     for (const source of this.sources) {
       if (source.kind === 'list') {
         if (sig?.aborted) throw sig.reason;
         yield source.targets;
       } else if (source.kind === 'spec') {
-        for (const batch of specBatches([source.spec])) {
+        for (const batch of entryBatches([source.spec])) {
           if (sig?.aborted) throw sig.reason;
           yield batch;
         }
       } else {
         for await (const entries of readTargetFile(source.file, sig)) {
-          for (const batch of specBatches(entries)) {
+          for (const batch of entryBatches(entries)) {
             if (sig?.aborted) throw sig.reason;
             yield batch;
           }

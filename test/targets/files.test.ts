@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetParseError } from '../../src/core/errors.js';
 import { formatOfPath } from '../../src/targets/formats.js';
-import { expandSpec, openTargets, readTargetFile, type Target } from '../../src/targets/index.js';
+import { openTargets, readTargetFile, type Target } from '../../src/targets/index.js';
+import { batchTargets, entryBatches } from '../../src/targets/target-batches.js';
 import { fdsOn } from '../helpers/fds.js';
 
 let dir: string;
@@ -24,7 +25,7 @@ async function write(name: string, text: string): Promise<string> {
 async function collect(path: string): Promise<Target[]> {
   const out: Target[] = [];
   for await (const entries of readTargetFile({ path, display: path, format: formatOfPath(path) })) {
-    for (const entry of entries) out.push(...expandSpec(entry));
+    for (const batch of entryBatches(entries)) out.push(...batchTargets(batch));
   }
   return out;
 }

@@ -7,7 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TargetParseError } from '../../src/core/errors.js';
 import { openTargets, type Target } from '../../src/targets/index.js';
 import { CHUNK_BYTES, readLineChunks } from '../../src/targets/line-chunks.js';
-import { TARGET_BATCHES, targetBatches } from '../../src/targets/target-batches.js';
+import {
+  batchTargets,
+  TARGET_BATCHES,
+  type TargetBatch,
+  targetBatches,
+} from '../../src/targets/target-batches.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -73,14 +78,22 @@ describe('targets files read in chunks', () => {
     const path = join(dir, 'mixed.txt');
     const lines = ['10.9.0.0/20 role=edge', 'a.example:22', '10.0.0.1', '2001:db8::/126'];
     for (let i = 0; i < 20_000; i++) lines.push(`h${i}.example region=eu`);
+    // Plain names travel as names, between and after other entries.
+    for (let i = 0; i < 20_000; i++) lines.push(i === 7 ? '10.0.0.2' : `N${i}.Bench.Test`);
     await writeFile(path, `${lines.join('\n')}\n`);
     const source = await openTargets({ specs: ['10.1.0.0/30'], files: [path] });
     try {
       const each: Target[] = [];
       for await (const t of source.targets()) each.push(t);
       const batched: Target[] = [];
-      for await (const batch of source.targets()[TARGET_BATCHES]()) batched.push(...batch);
+      let nameBatches = 0;
+      for await (const batch of source.targets()[TARGET_BATCHES]()) {
+        if ('kind' in batch) nameBatches++;
+        batched.push(...batchTargets(batch));
+      }
       expect(batched).toEqual(each);
+      expect(nameBatches).toBeGreaterThan(1);
+      expect(each.at(-1)).toEqual({ name: 'n19999.bench.test', labels: {} });
       expect(each.length).toBe(source.total);
       expect(each.slice(0, 6).map((t) => t.address)).toEqual([
         '10.1.0.0',
@@ -100,7 +113,7 @@ describe('targets files read in chunks', () => {
       yield { address: '10.0.0.1', labels: {} };
       yield { name: 'a.example', labels: {} };
     }
-    const out: (readonly Target[])[] = [];
+    const out: TargetBatch[] = [];
     for await (const batch of targetBatches(plain())) out.push(batch);
     expect(out).toEqual([[{ address: '10.0.0.1', labels: {} }], [{ name: 'a.example', labels: {} }]]);
   });
