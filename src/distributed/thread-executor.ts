@@ -419,9 +419,8 @@ export class ThreadExecutor implements Executor {
             const { lines, outcomes } = batch.results;
             addCounts(state.counts, outcomes.counts);
             state.done += batchSize(outcomes);
-            const taken = sink?.take(batch.results);
+            await sink?.take(batch.results);
             if (!batch.final) batch.slot.post(ackGiving(runId, lines));
-            await taken;
             continue;
           }
           if (!batch.final) batch.slot.post({ t: 'ack', runId });

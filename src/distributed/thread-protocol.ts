@@ -43,7 +43,7 @@ export type ToThread =
   /** The consumer went away: abort and send nothing more for this run. */
   | { readonly t: 'drop'; readonly runId: string }
   /**
-   * A batch was taken. `lines`: the buffer of its lines, given back (transferred) once main copied them, for
+   * A batch was taken. `lines`: the buffer of its lines, given back (transferred) once main's sink is done with it, for
    * the thread to encode a later batch into: no buffer per batch on either side, so main's heap never counts
    * megabytes of dead line buffers towards a full GC.
    */

@@ -30,7 +30,7 @@ export interface BatchSink {
   readonly lines: boolean;
   /**
    * Takes a batch; the executor waits for the promise before handing over more (backpressure). The batch's
-   * `lines` are the executor's again once `take` returns (it reuses their buffer): copy what is kept.
+   * `lines` are the executor's again once the promise settles (it reuses their buffer): copy what is kept.
    */
   take(batch: LinesBatch): Promise<void>;
 }
