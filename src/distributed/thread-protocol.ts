@@ -14,7 +14,7 @@ import type { ShardHead } from './shard-runner.js';
  * of one shard overlaps the head of the next, and the thread's in-flight limit and adaptive concurrency hold
  * over all of them. Main sends shards while the thread has at most one shard's worth of targets without a
  * result; the thread sends result batches and waits for an `ack` when two are unacknowledged (main acks a
- * batch when its consumer takes it), so a slow consumer slows the threads down instead of piling results up.
+ * batch once its consumer has taken it), so a slow consumer slows the threads down instead of piling results up.
  */
 
 /**
