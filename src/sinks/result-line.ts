@@ -1,5 +1,6 @@
 import { type LinesBatch, outcomeBatch } from '../engine/outcome-batch.js';
 import type { Result } from '../engine/result.js';
+import { JsonBytes } from './json-bytes.js';
 
 /**
  * The line of a result that arrived as JSONL text (from a thread of the thread executor), reused rather than
@@ -52,27 +53,29 @@ export function decodeResultLines({ json, ends }: ResultLines): Result[] {
 }
 
 const NO_LINES = new Uint8Array(0);
-const utf8 = new TextEncoder();
+/** The bytes of the batch being made (one batch at a time: `linesBatch` is synchronous). */
+const batchBytes = new JsonBytes();
 
 /**
  * Results as a `LinesBatch`: their lines (or none: `withLines` false) and their outcomes. The lines' bytes
  * have a buffer of their own, never a pool's, so they can be transferred to another thread: `spare` (a
- * buffer given back) when they fit in it.
+ * buffer given back) when they fit in it. Each line is `resultLine`'s, written as UTF-8 bytes directly
+ * (`JsonBytes`).
  */
 export function linesBatch(results: readonly Result[], withLines: boolean, spare?: ArrayBuffer): LinesBatch {
-  let text = '';
-  if (withLines) for (const result of results) text += resultLine(result);
-  return { lines: withLines ? encodeLines(text, spare) : NO_LINES, outcomes: outcomeBatch(results) };
-}
-
-/** Room a new line buffer leaves for a later, longer batch (mostly ASCII: a byte per character). */
-const LINES_SLACK = 1.25;
-
-function encodeLines(text: string, spare: ArrayBuffer | undefined): Uint8Array {
-  const buffer =
-    spare !== undefined && spare.byteLength >= text.length
-      ? spare
-      : new ArrayBuffer(Math.ceil(text.length * LINES_SLACK));
-  const { read, written } = utf8.encodeInto(text, new Uint8Array(buffer));
-  return read === text.length ? new Uint8Array(buffer, 0, written) : utf8.encode(text);
+  let lines = NO_LINES;
+  if (withLines) {
+    try {
+      for (const result of results) {
+        const line = (result as WithLine)[LINE];
+        if (line !== undefined) batchBytes.text(line);
+        else batchBytes.line(result);
+      }
+    } catch (err) {
+      batchBytes.discard(); // a result JSON cannot write (a cycle, a BigInt) must not leave half a batch
+      throw err;
+    }
+    lines = batchBytes.take(spare);
+  }
+  return { lines, outcomes: outcomeBatch(results) };
 }
