@@ -49,12 +49,11 @@ export class JsonBytes {
     this.#utf8(text);
   }
 
-  /** The bytes written, in a buffer of their own (transferable to another thread); starts over. */
   /**
    * What was written, copied into `spare` when it fits, else into a new buffer with room for a later, longer
-   * batch (the copy can be transferred to another thread; the writer's own buffer stays here).
+   * batch (the copy can be transferred to another thread; the writer's own buffer stays here). Starts over.
    */
-  take(spare?: ArrayBuffer): Uint8Array {
+  take(spare?: ArrayBuffer): Uint8Array<ArrayBuffer> {
     const out =
       spare !== undefined && spare.byteLength >= this.#at
         ? new Uint8Array(spare, 0, this.#at)
@@ -83,7 +82,7 @@ export class JsonBytes {
 
   #utf8(text: string): void {
     this.#room(text.length * 3);
-    this.#at += this.#buf.utf8Write(text, this.#at);
+    this.#at += this.#buf.write(text, this.#at, 'utf8');
   }
 
   /** Text known to be ASCII without anything to escape (number and literal texts). */

@@ -25,7 +25,26 @@ function random(seed: number): () => number {
   };
 }
 
-const CHARS = ['a', 'Z', '0', ' ', '"', '\\', '/', '\n', '\t', '\u0000', '\u001f', '\u007f', 'é', '€', '\u2028', '🚒', '\ud800', '\udfff'];
+const CHARS = [
+  'a',
+  'Z',
+  '0',
+  ' ',
+  '"',
+  '\\',
+  '/',
+  '\n',
+  '\t',
+  '\u0000',
+  '\u001f',
+  '\u007f',
+  'é',
+  '€',
+  '\u2028',
+  '🚒',
+  '\ud800',
+  '\udfff',
+];
 
 function randomValue(next: () => number, depth: number): unknown {
   const pick = Math.floor(next() * (depth > 3 ? 6 : 9));
@@ -105,7 +124,9 @@ describe('JsonBytes', () => {
       result({ reason: undefined, labels: { region: 'eu', '10': 'ten', '2': 'two' }, port: null }),
       result({ name: 'höst.example', message: 'expected 200, got 503 — “unavailable” 🚒', durationMs: 0.05 }),
       result({ status: 'timeout', durationMs: 5000.01, data: { skipped: undefined, f: () => 1 } }),
-      result({ data: { body: '<p>\u0000 \u2028 \ud800 lone "quotes" \\ </p>', nested: [[1, [2, [3, null]]]] } }),
+      result({
+        data: { body: '<p>\u0000 \u2028 \ud800 lone "quotes" \\ </p>', nested: [[1, [2, [3, null]]]] },
+      }),
     ]);
   });
 
@@ -149,7 +170,6 @@ describe('JsonBytes', () => {
       [undefined, () => 1, Symbol('s')],
       { [Symbol('hidden')]: 1, shown: 2 },
       Object.defineProperty({ a: 1 }, 'hidden', { value: 2, enumerable: false }),
-      // biome-ignore lint/style/useConsistentBuiltinInstantiation: a boxed primitive is what is tested
       { boxed: [new String('s'), new Number(1), new Boolean(false)] },
     ]);
   });
