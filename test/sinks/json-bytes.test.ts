@@ -193,8 +193,23 @@ describe('JsonBytes', () => {
     const bytes = w.take();
     expect(Buffer.from(bytes).toString()).toBe('ü 🚒\n"x"\n');
     expect(bytes.byteOffset).toBe(0);
-    expect(bytes.buffer.byteLength).toBe(bytes.byteLength);
+    w.text('later');
+    expect(Buffer.from(bytes).toString()).toBe('ü 🚒\n"x"\n'); // not the writer's own buffer
+    expect(Buffer.from(w.take()).toString()).toBe('later');
     expect(w.take()).toHaveLength(0);
+  });
+
+  it('takes into a spare buffer when the bytes fit, else into a new one', () => {
+    const w = new JsonBytes();
+    const spare = new ArrayBuffer(8);
+    w.text('fits');
+    const fits = w.take(spare);
+    expect(fits.buffer).toBe(spare);
+    expect(Buffer.from(fits).toString()).toBe('fits');
+    w.text('does not fit');
+    const grown = w.take(spare);
+    expect(grown.buffer).not.toBe(spare);
+    expect(Buffer.from(grown).toString()).toBe('does not fit');
   });
 });
 
