@@ -1,9 +1,10 @@
 import type { Worker } from 'node:worker_threads';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { loadBuiltinCheck } from '../checks/builtin-loaders.js';
 import type { Check } from '../checks/check.js';
 import { FleetprobeError } from '../core/errors.js';
 import { loopMonitor } from '../core/loop-monitor.js';
+import { silentLog } from '../core/silent-log.js';
 import { Wakeup } from '../core/wakeup.js';
 import {
   type BatchSink,
@@ -293,7 +294,7 @@ export class ThreadExecutor implements Executor {
       throw new RangeError(`threads must be an integer >= 1, got ${opts.threads}`);
     }
     this.#threads = opts.threads;
-    this.#log = opts.log ?? pino({ level: 'silent' });
+    this.#log = opts.log ?? silentLog;
     this.#data = threadData(opts.logLevel ?? threadLogLevel(opts.log?.level), opts.resolver);
     for (const t of opts.started ?? []) {
       if (this.#spare.length < this.#threads && sameThreadData(t.data, this.#data)) this.#spare.push(t);

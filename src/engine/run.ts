@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Check, CheckContext, Observation } from '../checks/check.js';
 import { AdaptiveConcurrency } from '../core/adaptive-concurrency.js';
 import { Channel, type ChannelIterator } from '../core/channel.js';
@@ -8,6 +8,7 @@ import { CancelledError, DeadlineError, describeError } from '../core/errors.js'
 import { isoTime } from '../core/iso-time.js';
 import { type LoopMonitor, loopMonitor } from '../core/loop-monitor.js';
 import { RateLimiter } from '../core/rate-limiter.js';
+import { silentLog } from '../core/silent-log.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
 import {
@@ -25,7 +26,6 @@ import { resultFor } from './result-for.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 256;
-const silentLog = pino({ level: 'silent' });
 
 /** An attempt whose deadline ran late enough that the loop, not the target, may be why it did not finish. */
 class StalledAttempt {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import pino from 'pino';
 import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { delay } from '../core/deadline.js';
 import { CancelledError, describeError } from '../core/errors.js';
+import { silentLog } from '../core/silent-log.js';
 import { type Executor, LocalExecutor } from '../engine/executor.js';
 import { OwnerLease } from '../engine/owner-lease.js';
 import { type Result, STATUSES, type StatusCounts } from '../engine/result.js';
@@ -98,7 +98,7 @@ export class RunManager {
   constructor(opts: RunManagerOptions) {
     this.#store = opts.store;
     this.#registry = opts.registry;
-    this.#log = opts.log ?? pino({ level: 'silent' });
+    this.#log = opts.log ?? silentLog;
     this.#executor = opts.executor ?? new LocalExecutor({ log: this.#log });
     this.#max = Math.max(1, opts.maxConcurrentRuns ?? 4);
     this.#allow =
