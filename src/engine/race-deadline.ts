@@ -43,38 +43,71 @@ export function raceDeadline(
   } catch (err) {
     pending = Promise.reject(err);
   }
-  let done = false;
-  let graceTimer: NodeJS.Timeout | undefined;
-  const finish = (err: unknown, observation: Observation | undefined, readAfterStall = false) => {
-    if (done) return;
-    done = true;
-    deadline.watch(undefined);
-    if (graceTimer) clearTimeout(graceTimer);
-    settled(err, observation, readAfterStall);
+  const race = new DeadlineRace(deadline, checkName, settled);
+  deadline.watch(race.onAbort);
+  pending.then(race.onValue, race.onError);
+}
+
+/**
+ * One attempt's race: an object with three bound callbacks rather than a closure per step (this runs once per
+ * attempt, hundreds of thousands of times a run).
+ */
+class DeadlineRace {
+  readonly #deadline: Deadline;
+  readonly #checkName: string;
+  readonly #settled: RaceSettled;
+  #done = false;
+  #graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(deadline: Deadline, checkName: string, settled: RaceSettled) {
+    this.#deadline = deadline;
+    this.#checkName = checkName;
+    this.#settled = settled;
+  }
+
+  readonly onAbort = (): void => {
+    this.#graceTimer = setTimeout(abandon, SETTLE_GRACE_MS, this);
   };
-  deadline.watch(() => {
-    graceTimer = setTimeout(() => finish(deadline.signal.reason, undefined), SETTLE_GRACE_MS);
-  });
-  pending.then(
-    (value) => {
-      if (done) return;
-      // Past the deadline before its timer could run: the loop was busy until the check returned.
-      const timing = answerTiming(deadline);
-      if (timing === 'late') {
-        finish(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at), undefined);
-        return;
-      }
-      let observation: Observation;
-      try {
-        observation = validateObservation(value, checkName);
-      } catch (err) {
-        finish(err, undefined);
-        return;
-      }
-      finish(undefined, observation, timing === 'read-after-stall');
-    },
-    (err: unknown) => finish(err, undefined),
-  );
+
+  readonly onValue = (value: Observation): void => {
+    if (this.#done) return;
+    const deadline = this.#deadline;
+    // Past the deadline before its timer could run: the loop was busy until the check returned.
+    const timing = answerTiming(deadline);
+    if (timing === 'late') {
+      this.finish(new LateResultError(deadline.timeoutMs, Date.now() - deadline.at), undefined, false);
+      return;
+    }
+    let observation: Observation;
+    try {
+      observation = validateObservation(value, this.#checkName);
+    } catch (err) {
+      this.finish(err, undefined, false);
+      return;
+    }
+    this.finish(undefined, observation, timing === 'read-after-stall');
+  };
+
+  readonly onError = (err: unknown): void => {
+    this.finish(err, undefined, false);
+  };
+
+  finish(err: unknown, observation: Observation | undefined, readAfterStall: boolean): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#deadline.watch(undefined);
+    if (this.#graceTimer) clearTimeout(this.#graceTimer);
+    this.#settled(err, observation, readAfterStall);
+  }
+
+  /** The settle grace ran out: the check is abandoned with the signal's reason. */
+  abandon(): void {
+    this.finish(this.#deadline.signal.reason, undefined, false);
+  }
+}
+
+function abandon(race: DeadlineRace): void {
+  race.abandon();
 }
 
 /** The check returned after its deadline without the deadline timer having fired: it blocked the event loop. */
