@@ -237,10 +237,13 @@ class Exchange {
   }
 
   handleError(err: Error): void {
+    if (this.#settled) return;
     this.#settle({ status: 'error', message: `${this.#phase} ${socketErrorCode(err)}`, data: this.#data() });
   }
 
   handleClose(): void {
+    // Every exchange's socket closes after it settled (`#settle` destroys it): build nothing then.
+    if (this.#settled) return;
     this.#settle({ status: 'error', message: `${this.#phase} connection closed`, data: this.#data() });
   }
 
