@@ -38,7 +38,6 @@ enum State {
 }
 
 const HTTP_PREFIX = 'HTTP/';
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DIGITS = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
@@ -199,8 +198,10 @@ export class ResponseParser {
     } else if (this.#line.length + (end - i) > 1024) {
       throw new BadResponseError('bad-chunk', 'chunk size line too long');
     }
-    const piece = this.#srcText.slice(i - base, end - base);
     const before = this.#line.length;
+    // A whole line in this chunk loses its CR in the one slice (not in a second one after it).
+    const crDropped = nl !== -1 && before === 0 && end > i && this.#srcText.charCodeAt(end - 1 - base) === 13;
+    const piece = this.#srcText.slice(i - base, (crDropped ? end - 1 : end) - base);
     this.#line = before === 0 ? piece : this.#line + piece;
     // Garbage is recognised on its first bytes, not only at the first line end (an endless garbage stream
     // without newlines must not be read up to the header cap).
@@ -213,7 +214,7 @@ export class ResponseParser {
     if (nl === -1) return len;
     let line = this.#line;
     this.#line = '';
-    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (!crDropped && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     this.#onLine(line);
     return nl + 1;
   }
@@ -247,16 +248,17 @@ export class ResponseParser {
     }
   }
 
+  /** `HTTP/1.<0|1> <3 digits>[ <reason>]`, the reason without CR or LF (by hand: no match array per response). */
   #onStatusLine(line: string): void {
-    const m = STATUS_LINE.exec(line);
-    if (!m) {
+    const status = statusCodeOf(line);
+    if (status < 0) {
       throw line.startsWith(HTTP_PREFIX)
         ? new BadResponseError('bad-status-line', 'bad status line')
         : new BadResponseError('not-http', 'not HTTP');
     }
-    this.minorVersion = Number(m[1]);
-    this.statusCode = Number(m[2]);
-    this.reason = m[3] ?? '';
+    this.minorVersion = line.charCodeAt(7) - 48;
+    this.statusCode = status;
+    this.reason = line.length > 13 ? line.slice(13) : '';
     this.headers.clear();
     this.#state = State.Headers;
   }
@@ -268,7 +270,7 @@ export class ResponseParser {
     if (colon <= 0) throw new BadResponseError('bad-header', 'header line without a name');
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new BadResponseError('bad-header', 'bad header name');
-    const value = line.slice(colon + 1).trim();
+    const value = trimmedSlice(line, colon + 1);
     const key = name.toLowerCase();
     const prev = into.get(key);
     into.set(key, prev === undefined ? value : `${prev}, ${value}`);
@@ -314,4 +316,39 @@ export class ResponseParser {
     }
     this.#state = State.BodyClose;
   }
+}
+
+/** The status code of a status line (`HTTP/1.0` or `HTTP/1.1`, 3 digits, then nothing or a space and a reason), or -1. */
+function statusCodeOf(line: string): number {
+  if (line.length < 12 || !line.startsWith('HTTP/1.')) return -1;
+  const minor = line.charCodeAt(7);
+  if ((minor !== 48 && minor !== 49) || line.charCodeAt(8) !== 32) return -1;
+  let code = 0;
+  for (let k = 9; k < 12; k++) {
+    const d = line.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return -1;
+    code = code * 10 + d;
+  }
+  if (line.length === 12) return code;
+  if (line.charCodeAt(12) !== 32) return -1;
+  // A reason is any text but a line end (as a regex `.` would).
+  for (let k = 13; k < line.length; k++) {
+    const c = line.charCodeAt(k);
+    if (c === 10 || c === 13) return -1;
+  }
+  return code;
+}
+
+/** Whether `c` is what `String.prototype.trim` strips, among the latin1 characters a header line holds. */
+function isTrimmed(c: number): boolean {
+  return (c >= 9 && c <= 13) || c === 32 || c === 160;
+}
+
+/** `line.slice(from).trim()` in one slice. */
+function trimmedSlice(line: string, from: number): string {
+  let start = from;
+  let end = line.length;
+  while (start < end && isTrimmed(line.charCodeAt(start))) start++;
+  while (end > start && isTrimmed(line.charCodeAt(end - 1))) end--;
+  return line.slice(start, end);
 }
