@@ -39,6 +39,28 @@ enum State {
 
 const HTTP_PREFIX = 'HTTP/';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Header names as servers usually spell them, to their lower case: valid tokens, no regex test or new string. */
+const COMMON_NAMES = new Map(
+  [
+    'Server',
+    'Date',
+    'Content-Type',
+    'Content-Length',
+    'Connection',
+    'Transfer-Encoding',
+    'Location',
+    'Cache-Control',
+    'Last-Modified',
+    'ETag',
+    'Accept-Ranges',
+    'Vary',
+    'Expires',
+    'Keep-Alive',
+  ].flatMap((name) => [
+    [name, name.toLowerCase()],
+    [name.toLowerCase(), name.toLowerCase()],
+  ]),
+);
 const DIGITS = /^\d{1,15}$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,15})[ \t]*(?:;.*)?$/;
 
@@ -269,9 +291,12 @@ export class ResponseParser {
     const colon = line.indexOf(':');
     if (colon <= 0) throw new BadResponseError('bad-header', 'header line without a name');
     const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new BadResponseError('bad-header', 'bad header name');
+    let key = COMMON_NAMES.get(name);
+    if (key === undefined) {
+      if (!TOKEN.test(name)) throw new BadResponseError('bad-header', 'bad header name');
+      key = name.toLowerCase();
+    }
     const value = trimmedSlice(line, colon + 1);
-    const key = name.toLowerCase();
     const prev = into.get(key);
     into.set(key, prev === undefined ? value : `${prev}, ${value}`);
   }
