@@ -104,6 +104,28 @@ describe('ResponseParser', () => {
     expect(parse('HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n', 1).parser.statusCode).toBe(404);
   });
 
+  it.each([1, 64])(
+    'reads status lines and header values as the HTTP/1.x grammar and trim() do (step %i)',
+    (step) => {
+      const ok = (raw: string) => parse(`${raw}Content-Length: 0\r\n\r\n`, step).parser;
+      expect(ok('HTTP/1.0 204 \r\n')).toMatchObject({ statusCode: 204, reason: '', minorVersion: 0 });
+      expect(ok('HTTP/1.1 503 Service  Unavailable\r\n').reason).toBe('Service  Unavailable');
+      const headers = ok('HTTP/1.1 200 OK\r\nServer:\t nginx \xa0\r\nSERVER: b\r\nx-Y:\r\n').headers;
+      expect(headers.get('server')).toBe('nginx, b');
+      expect(headers.get('x-y')).toBe('');
+    },
+  );
+
+  it.each([
+    'HTTP/1.1 200 O\rK\r\n\r\n',
+    'HTTP/1.1 200 OK\r\r\n\r\n', // one CR ends the line, the other is in the reason
+    'HTTP/1.1 20x OK\r\n\r\n',
+    'HTTP/1.1 200OK\r\n\r\n',
+    'HTTP/1.2 200 OK\r\n\r\n',
+  ])('rejects the status line %j', (raw) => {
+    expect(parseError(raw).kind).toBe('bad-status-line');
+  });
+
   it('rejects garbage on its first bytes, before any newline', () => {
     const parser = new ResponseParser();
     expect(() => parser.execute(Buffer.from('SSH-2.0-OpenSSH'))).toThrow(BadResponseError);
