@@ -48,10 +48,7 @@ interface CliRun {
 const OVERLOADED = new ClientOverloadError().message;
 
 /** Runs the CLI, parses its JSONL and compares each status with the simulator's expectation. */
-function runCli(
-  args: string[],
-  expect: (target: string, status: string) => boolean,
-): Promise<CliRun> {
+function runCli(args: string[], expect: (target: string, status: string) => boolean): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     const out: CliRun = { code: null, stderr: '', lines: 0, matched: 0, overloaded: 0, mismatches: [] };
