@@ -218,6 +218,7 @@ async function makeExecutor(
     threads,
     log,
     ...(resolver !== undefined ? { resolver } : {}),
+    resolve,
     started,
     inProcessBelow: below,
   });

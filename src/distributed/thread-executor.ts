@@ -18,7 +18,7 @@ import { overloadTotals } from '../engine/overload.js';
 import { addCounts, emptyCounts, type Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
-import { makeResolver } from '../targets/make-resolver.js';
+import { type ResolveFn, systemResolve } from '../targets/system-resolver.js';
 import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
 import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
@@ -45,8 +45,13 @@ export interface ThreadExecutorOptions {
   /** Most worker threads (>= 1); they start on demand. */
   readonly threads: number;
   readonly log?: Logger;
-  /** `--resolver` (ip[:port]) for targets given by name (`makeResolver`, here and in each thread). */
+  /** `--resolver` (ip[:port]): each thread resolves targets given by name with it (`makeResolver`). */
   readonly resolver?: string;
+  /**
+   * Resolves targets given by name for runs kept in this process (the CLI hands its own, built from `resolver`).
+   * Default: the system resolver.
+   */
+  readonly resolve?: ResolveFn;
   /** Targets per shard. Default: total / (8 x threads), 64..1000 and at least a thread's in-flight limit. */
   readonly shardSize?: number;
   /**
@@ -166,7 +171,8 @@ class RunState {
         part.outstanding -= n;
         if (m.progress) this.#progress(part, m.progress);
         if (m.final) part.final = true;
-        if (n > 0 || m.final) this.queue.push({ slot, results: m.results, final: m.final });
+        // Every non-final batch, even an empty one, holds a credit that only the consumer's ack returns.
+        this.queue.push({ slot, results: m.results, final: m.final });
         this.notify();
         break;
       }
@@ -304,7 +310,7 @@ export class ThreadExecutor implements Executor {
     this.#inProcessBelow = opts.inProcessBelow ?? DEFAULT_IN_PROCESS_BELOW;
     this.#local = new LocalExecutor({
       ...(opts.log ? { log: opts.log } : {}),
-      resolve: makeResolver(opts.resolver),
+      resolve: opts.resolve ?? systemResolve,
     });
   }
 
