@@ -12,7 +12,7 @@
  * Only loopback. Exits 0; bounded (each run has a deadline).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -28,6 +28,7 @@ import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
 import type { Target } from '../src/targets/target.js';
 import { spawnWorker } from '../test/distributed/harness.js';
 import { NATS_URL } from '../test/helpers/services.js';
+import { processCpuSeconds } from './lib/proc-cpu.js';
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -65,16 +66,6 @@ interface Spawned {
   kill(): Promise<void>;
 }
 
-function procCpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, USER_HZ = 100
-  } catch {
-    return 0;
-  }
-}
-
 function selfCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -84,7 +75,7 @@ function selfCpuMs(): number {
 async function spawnBenchWorker(prefix: string, name: string, modulePath: string): Promise<Spawned> {
   const worker = await spawnWorker(prefix, name, ['--check-module', modulePath, '--concurrency', '16']);
   return {
-    cpuMs: () => procCpuMs(worker.child.pid),
+    cpuMs: () => (processCpuSeconds(worker.child.pid) || 0) * 1000,
     async kill() {
       worker.child.kill('SIGTERM');
       await worker.exited;

@@ -41,6 +41,7 @@ import {
   formatTable,
   type MachineInfo,
   machineInfo,
+  processCpuSeconds,
 } from './lib/index.js';
 import type { MonitorProcessConfig, MonitorProcessSummary, MonitorSample } from './lib/monitor-process.js';
 
@@ -156,13 +157,13 @@ interface ProcStat {
 /** CPU, memory and run-queue wait of a process, from /proc; undefined once it has gone. */
 function procStat(pid: number): ProcStat | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const cpuS = processCpuSeconds(pid);
+    if (Number.isNaN(cpuS)) return undefined;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
     const sched = readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ');
     return {
-      cpuMs: (Number(f[11]) + Number(f[12])) * 10, // utime + stime, clock ticks of 10 ms
+      cpuMs: cpuS * 1000,
       rssMb: kb('VmRSS') / 1024,
       hwmMb: kb('VmHWM') / 1024,
       runQueueMs: Number(sched[1]) / 1e6,

@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -40,6 +40,7 @@ import {
   formatMachineInfo,
   machineInfo,
   measureChild,
+  processCpuSeconds,
   ROOT,
   summaryLine,
 } from './lib/index.js';
@@ -91,18 +92,6 @@ const onSignal = () => {
 };
 process.once('SIGINT', onSignal);
 process.once('SIGTERM', onSignal);
-
-/** user + system CPU of a process so far, seconds (/proc/<pid>/stat), NaN when gone. */
-async function cpuSecondsOf(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return Number.NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return Number.NaN;
-  }
-}
 
 async function startSim(
   dir: string,
@@ -214,7 +203,7 @@ async function runCheck(
     busy.push(b);
   }
   const loadStart = os.loadavg()[0]!;
-  const simCpu0 = await cpuSecondsOf(simPid);
+  const simCpu0 = processCpuSeconds(simPid);
   const argv = [
     CLI,
     'run',
@@ -234,8 +223,8 @@ async function runCheck(
     `overload: ${check}: node bin/fleetprobe.js ${argv.slice(1).join(' ')} (${BUSY} busy)\n`,
   );
   const m = await measureChild(process.execPath, argv, { cwd: ROOT, stdout: { file: outFile } });
-  const simCpuS = (await cpuSecondsOf(simPid)) - simCpu0;
-  const busyCpu = await Promise.all(busy.map((b) => cpuSecondsOf(b.pid)));
+  const simCpuS = processCpuSeconds(simPid) - simCpu0;
+  const busyCpu = busy.map((b) => processCpuSeconds(b.pid));
   await Promise.all(busy.map((b) => stopChild(b, 'SIGKILL')));
   const loadEnd = os.loadavg()[0]!;
 

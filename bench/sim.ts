@@ -14,6 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MIXED_PROFILE } from '../src/sim/profile.js';
 import { startSimulator } from '../src/sim/simulator.js';
+import { processCpuSeconds } from './lib/proc-cpu.js';
 
 const { values } = parseArgs({
   options: {
@@ -165,12 +166,7 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
     await new Promise((r) => setTimeout(r, 50));
   }
   await sweep(port, Math.min(sweepHosts, 5000));
-  const cpuOf = () => {
-    const f = execFileSync('cat', [`/proc/${proc.pid}/stat`])
-      .toString()
-      .split(' ');
-    return (Number(f[13]) + Number(f[14])) * 10; // utime + stime, clock ticks (100 Hz) -> ms
-  };
+  const cpuOf = () => processCpuSeconds(proc.pid) * 1000;
   const c0 = cpuOf();
   const t0 = performance.now();
   const peer = await sweep(port, sweepHosts);

@@ -18,7 +18,7 @@
  * Peer runs against sshd take ~5 minutes each at 2,000 hosts: use --hosts 200 to validate quickly.
  * Loopback only. Cleans up sshd, the sim process and every peer process group on exit.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +30,7 @@ import { startRun } from '../src/engine/run.js';
 import { createFleetModel } from '../src/sim/fleet.js';
 import { startSimSshServer } from '../src/sim/ssh/ssh-server.js';
 import { type Sshd, sshdAvailable, startSshd } from '../src/sim/ssh/sshd.js';
+import { processAndReapedCpuSeconds } from './lib/proc-cpu.js';
 
 const BASE = [127, 30, 0, 1] as const;
 const ALL_PEERS = ['pdsh', 'clush', 'pssh', 'ansible'] as const;
@@ -307,14 +308,6 @@ function peerAvailable(peer: Peer): boolean {
 
 // ---------------------------------------------------------------- servers
 
-/** CPU seconds of a process and its reaped children (sshd's per-connection processes). */
-function cpuOfProcessTree(pid: number): number {
-  const stat = execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'utf8' });
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields after the comm: state(0) ... utime(11) stime(12) cutime(13) cstime(14)
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
-}
-
 async function startSimChild(hosts: number, dir: string): Promise<{ ep: Endpoint; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
@@ -339,7 +332,7 @@ async function startSimChild(hosts: number, dir: string): Promise<{ ep: Endpoint
       port: info.port,
       key: info.clientKeyFile,
       knownHosts: info.knownHostsFile,
-      serverCpuS: () => cpuOfProcessTree(child.pid!),
+      serverCpuS: () => processAndReapedCpuSeconds(child.pid!),
     },
   };
 }
@@ -515,7 +508,7 @@ async function main(): Promise<void> {
         port: s.port,
         key: s.clientKeyFile,
         knownHosts,
-        serverCpuS: () => cpuOfProcessTree(s.pid),
+        serverCpuS: () => processAndReapedCpuSeconds(s.pid),
       };
       await runAll(rows, ep, flags, flags.concurrency.sshd, flags.fanout.sshd, peers, dir);
       await sshd.stop();

@@ -20,6 +20,7 @@ import {
   formatTable,
   freePort,
   machineInfo,
+  mainThreadCpuSeconds,
   measureChild,
 } from './lib/index.js';
 
@@ -58,8 +59,6 @@ interface Row {
   note: string;
 }
 
-const TICK_S = 0.01; // USER_HZ
-
 /**
  * Samples the CPU time per thread of the program (the child of GNU time, else `pid` itself) from /proc until
  * stopped; returns the main thread's last value. Linux only (NaN elsewhere).
@@ -70,9 +69,8 @@ function sampleMainThreadCpu(pid: number): { stop(): number } {
     try {
       const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
       const node = Number(children.trim().split(/\s+/)[0]) || pid;
-      const stat = await readFile(`/proc/${node}/task/${node}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      main = (Number(fields[11]) + Number(fields[12])) * TICK_S;
+      const cpu = mainThreadCpuSeconds(node);
+      if (!Number.isNaN(cpu)) main = cpu;
     } catch {
       // exited between ticks
     }

@@ -3,17 +3,32 @@ import { readFileSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux). */
 const USER_HZ = 100;
 
-/** CPU time (user + system) a live process has used so far, seconds; NaN when it cannot be read. */
-export function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
+/** user + system (+ the reaped children's, with `reaped`) from a /proc stat file, seconds; NaN when unreadable. */
+function statCpuSeconds(file: string, reaped = false): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name: state(0) ... utime(11) stime(12).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    const stat = readFileSync(file, 'utf8');
+    // Fields after the command name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const own = Number(f[11]) + Number(f[12]);
+    return (reaped ? own + Number(f[13]) + Number(f[14]) : own) / USER_HZ;
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time (user + system) a live process has used so far, seconds; NaN when it cannot be read. */
+export function processCpuSeconds(pid: number | undefined): number {
+  return pid === undefined ? Number.NaN : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** As `processCpuSeconds`, plus its children that exited and were reaped (sshd's per-connection processes). */
+export function processAndReapedCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`, true);
+}
+
+/** CPU time of a live process's main thread alone, seconds; NaN when it cannot be read. */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /**
