@@ -16,6 +16,8 @@ export class Channel<T> implements AsyncIterable<T> {
   #error: unknown;
   /** The consumer reached the end or stopped. */
   #closed = false;
+  /** The consumer's synchronous side (`sinkTo`), offered each item before it is buffered. */
+  #sink: ((item: T) => boolean) | undefined;
 
   constructor(capacity: number) {
     if (!(capacity >= 1)) throw new RangeError(`Channel capacity must be >= 1, got ${capacity}`);
@@ -55,8 +57,22 @@ export class Channel<T> implements AsyncIterable<T> {
     return true;
   }
 
-  /** Hands `item` to a waiting consumer, else buffers it. */
+  /**
+   * A synchronous consumer besides the iteration: from now on an item put while nothing is buffered is offered
+   * to `sink` first, in the producer's call, with no promise and no turn of the loop. `sink` returns false when
+   * it cannot take the item now (the consumer is behind): the item goes the async way (to a waiting `next()`,
+   * or buffered within the capacity, pushes waiting beyond it), so backpressure is the iteration's. Buffered
+   * items come before any offer, so the order holds. The consumer still iterates, for what `sink` refused and
+   * for the end.
+   */
+  sinkTo(sink: (item: T) => boolean): void {
+    this.#sink = sink;
+  }
+
+  /** Offers `item` to the sink, hands it to a waiting consumer, else buffers it. */
   #put(item: T): void {
+    const sink = this.#sink;
+    if (sink !== undefined && this.#head === this.#buffer.length && sink(item)) return;
     const puller = this.#puller;
     if (puller === undefined) {
       this.#buffer.push(item);

@@ -143,9 +143,18 @@ class ThreadRun {
     });
   };
 
-  /** Sends results in batches, never more than BATCH_CREDIT unacknowledged. */
+  /**
+   * Sends results in batches, never more than BATCH_CREDIT unacknowledged. The engine (`exec`, whose results
+   * `results` are) puts each result into the batch as it makes it (`sinkTo`), and sends a batch it fills while
+   * there is credit: no promise and no turn per result. A result the batch cannot take (full, no credit) takes
+   * the engine's async way: the loop below waits for credit before it takes it, and meanwhile the engine's
+   * bounded channel fills and holds its jobs, as when every result came through the loop.
+   */
   async pump(results: AsyncIterable<Result>): Promise<void> {
     let batch: Result[] = [];
+    /** The loop holds a result (or a send failed): the sink refuses, so results keep their order. */
+    let holding = false;
+    let failed: { err: unknown } | undefined;
     const send = (final: boolean) => {
       this.#credit--;
       const results =
@@ -159,18 +168,40 @@ class ThreadRun {
       post({ t: 'results', runId: this.runId, results, final, progress: this.exec?.progress() }, transfer);
       batch = [];
     };
+    const sendWhenCredit = async () => {
+      while (this.#credit <= 0 && !this.dropped) await this.#wait();
+      if (!this.dropped) send(false);
+    };
+    this.exec?.sinkTo?.((result) => {
+      if (holding || this.dropped || batch.length >= BATCH_MAX) return false;
+      batch.push(result);
+      if (batch.length === BATCH_MAX && this.#credit > 0) {
+        try {
+          send(false);
+        } catch (err) {
+          // Thrown by the loop below, with the next result or at the end: never into the engine.
+          failed = { err };
+          holding = true;
+        }
+      }
+      return true;
+    });
     const timer = setInterval(() => {
       if (batch.length > 0 && this.#credit > 0 && !this.dropped) send(false);
     }, BATCH_DELAY_MS);
     try {
       for await (const result of results) {
+        if (failed) throw failed.err;
+        if (this.dropped) break;
+        holding = true;
+        if (batch.length >= BATCH_MAX) await sendWhenCredit(); // filled by the sink
         if (this.dropped) break;
         batch.push(result);
-        if (batch.length < BATCH_MAX) continue;
-        while (this.#credit <= 0 && !this.dropped) await this.#wait();
+        if (batch.length >= BATCH_MAX) await sendWhenCredit();
         if (this.dropped) break;
-        send(false);
+        holding = false;
       }
+      if (failed) throw failed.err;
       while (this.#credit <= 0 && !this.dropped) await this.#wait();
       if (!this.dropped) send(true);
     } finally {

@@ -304,6 +304,10 @@ class EngineRun implements RunExecution {
     return new RunResults(this);
   }
 
+  sinkTo(sink: (result: Result) => boolean): void {
+    this.channel.sinkTo(sink);
+  }
+
   /** Starts producing (at the first `next()` of `results()`, as a generator's body would start). */
   start(): Promise<void> {
     if (this.#started) throw new Error('RunExecution.results() can be iterated only once');

@@ -69,6 +69,12 @@ export interface RunExecution {
   readonly id: string;
   progress(): RunProgress;
   results(): AsyncGenerator<Result, void, undefined>;
+  /**
+   * Optional, called before `results()` is iterated: each result is first offered to `sink` as it is made, in
+   * the engine's call (no promise per result); what `sink` refuses (false: its consumer is behind) and the end
+   * still come through `results()`, which must be iterated as before. `sink` must not throw.
+   */
+  sinkTo?(sink: (result: Result) => boolean): void;
   /** Cancels: in-flight checks are aborted; every remaining target yields a `cancelled` result. */
   cancel(reason?: unknown): void;
 }

@@ -51,3 +51,41 @@ describe('Channel', () => {
     expect(await it.next()).toEqual({ value: undefined, done: true });
   });
 });
+
+describe('Channel.sinkTo', () => {
+  it('offers items to the sink first; refused ones, and later ones while any is buffered, go the async way', async () => {
+    const ch = new Channel<number>(2);
+    const taken: number[] = [];
+    let room = 2;
+    ch.sinkTo((n) => {
+      if (room === 0) return false;
+      room--;
+      taken.push(n);
+      return true;
+    });
+    const it = ch[Symbol.asyncIterator]();
+    expect(ch.tryPush(1)).toBe(true);
+    expect(ch.tryPush(2)).toBe(true);
+    expect(taken).toEqual([1, 2]);
+    expect(ch.size).toBe(0);
+    // Refused: buffered up to the capacity, then push waits (the backpressure of the iteration).
+    expect(ch.tryPush(3)).toBe(true);
+    room = 1; // the sink has room again, but 3 is buffered: 4 queues behind it
+    expect(ch.tryPush(4)).toBe(true);
+    expect(ch.tryPush(5)).toBe(false);
+    const pushed = ch.push(5);
+    expect(taken).toEqual([1, 2]);
+    expect(await it.next()).toEqual({ value: 3, done: false });
+    expect(await pushed).toBe(true);
+    expect(await it.next()).toEqual({ value: 4, done: false });
+    expect(await it.next()).toEqual({ value: 5, done: false });
+    // Empty again: the sink takes the next one, and a consumer waiting in next() gets what it refuses.
+    const waiting = it.next();
+    expect(ch.tryPush(6)).toBe(true);
+    expect(taken).toEqual([1, 2, 6]);
+    expect(ch.tryPush(7)).toBe(true);
+    expect(await waiting).toEqual({ value: 7, done: false });
+    ch.end();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+});

@@ -227,4 +227,37 @@ describe('startRun', () => {
     expect(calls).toBe(0);
     expect(tracker.read).toBe(0);
   });
+
+  it('sinkTo: the sink takes results as they are made; what it refuses comes through results(), within the bound', async () => {
+    let started = 0;
+    const check = scriptedCheck(async () => {
+      started++;
+      return { status: 'pass', message: 'ok' };
+    });
+    const run = startRun({ check, args: {}, targets: targets(300), total: 300, concurrency: 8 });
+    const sunk: Result[] = [];
+    let room = 50;
+    run.sinkTo?.((r) => {
+      if (room === 0) return false;
+      room--;
+      sunk.push(r);
+      return true;
+    });
+    const it = run.results();
+    const first = await it.next();
+    expect(first.done).toBe(false);
+    expect(sunk).toHaveLength(50);
+    // Nobody takes more: the run stops at its bound, one result in hand, 8 buffered, 8 jobs waiting to push.
+    for (let i = 0; i < 100; i++) await new Promise((r) => setImmediate(r));
+    expect(started).toBeLessThanOrEqual(50 + 1 + 8 + 8);
+    expect(run.progress().inFlight).toBe(8);
+    room = Number.POSITIVE_INFINITY;
+    const iterated = [first.value as Result, ...(await collect(it))];
+    const all = [...sunk, ...iterated];
+    expect(all).toHaveLength(300);
+    expect(new Set(all.map((r) => r.target)).size).toBe(300);
+    // Once the buffer drained, the sink took the rest itself.
+    expect(sunk.length).toBeGreaterThan(50);
+    expect(run.progress()).toMatchObject({ done: 300, inFlight: 0 });
+  });
 });
