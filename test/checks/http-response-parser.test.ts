@@ -172,3 +172,86 @@ describe('ResponseParser', () => {
     }).toThrow(expect.objectContaining({ kind: 'headers-too-large' }));
   });
 });
+
+/** What a parser decided about a response: everything but the kept headers. */
+function outcomeOf(raw: string, step: number, keepHeaders: boolean, head = false) {
+  const bytes = Buffer.from(raw, 'latin1');
+  const parts: Buffer[] = [];
+  const parser = new ResponseParser({
+    head,
+    keepHeaders,
+    onBody: (buf, s, e) => parts.push(Buffer.from(buf.subarray(s, e))),
+  });
+  try {
+    let doneAt = -1;
+    for (let i = 0; i < bytes.length; i += step) {
+      if (parser.execute(bytes.subarray(i, i + step)) && doneAt < 0) doneAt = i;
+    }
+    parser.finish();
+    const { statusCode, reason, minorVersion, headersComplete, complete, bodyBytes, contentLength, chunked } =
+      parser;
+    const body = Buffer.concat(parts).toString('latin1');
+    return {
+      statusCode,
+      reason,
+      minorVersion,
+      headersComplete,
+      complete,
+      bodyBytes,
+      contentLength,
+      chunked,
+      body,
+      doneAt,
+    };
+  } catch (err) {
+    expect(err).toBeInstanceOf(BadResponseError);
+    return { error: (err as BadResponseError).kind, message: (err as BadResponseError).message };
+  }
+}
+
+describe('ResponseParser without kept headers (the http check)', () => {
+  const RESPONSES = [
+    'HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 01 Dec 2026 02:39:32 GMT\r\nContent-Type: text/plain\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n',
+    'HTTP/1.1 200 OK\r\ncontent-length: 5\r\nCONTENT-LENGTH: 5\r\n\r\nhelloEXTRA',
+    'HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello',
+    'HTTP/1.1 200 OK\r\nContent-Length:  7 \r\n\r\nseven..',
+    'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: Chunked\r\n\r\n2\r\nab\r\n0\r\nX-T: 1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nto the end',
+    'HTTP/1.1 100 Continue\r\nContent-Length: 9\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok',
+    'HTTP/1.1 103 Early Hints\r\nTransfer-Encoding: chunked\r\n\r\nHTTP/1.1 200 OK\r\n\r\nclose-delimited',
+    'HTTP/1.0 204 \r\nContent-Length: 0\r\n\r\n',
+    'HTTP/1.1 200 OK\nServer:\t nginx \xa0\nSERVER: b\nx-Y:\nContent-Length: 1\n\nz',
+    'HTTP/1.1 200 OK\r\nX-A: 1\r\n  continued\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nno colon here\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nBad\xe9: x\r\n\r\n',
+    'HTTP/1.1 200 OK\r\n: x\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Lengthx: 4\r\nTransfer-Encodinx: chunked\r\n\r\nrest',
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\nBad Trailer: 1\r\n\r\n',
+    'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc',
+    'HTTP/1.1 200 OK\r\nX-Half: ',
+    'SSH-2.0-OpenSSH_9.2\r\n',
+    '',
+  ];
+
+  it.each(RESPONSES.flatMap((raw) => [1, 3, 1000].map((step) => [step, raw] as const)))(
+    'decides as a parser that keeps them (step %i): %j',
+    (step, raw) => {
+      expect(outcomeOf(raw, step, false)).toEqual(outcomeOf(raw, step, true));
+      expect(outcomeOf(raw, step, false, true)).toEqual(outcomeOf(raw, step, true, true));
+    },
+  );
+
+  it('keeps no headers or trailers', () => {
+    const parser = new ResponseParser({ keepHeaders: false });
+    parser.execute(
+      Buffer.from('HTTP/1.1 200 OK\r\nServer: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\r\n\r\n'),
+    );
+    expect(parser.complete).toBe(true);
+    expect(parser.chunked).toBe(true);
+    expect(parser.headers.size).toBe(0);
+    expect(parser.trailers.size).toBe(0);
+  });
+});

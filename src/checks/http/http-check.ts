@@ -130,6 +130,7 @@ class Exchange {
     this.#parser = new ResponseParser({
       head: args.method === 'HEAD',
       onBody: args.expectBody || args.maxBytes > 0 ? this.#onBody : undefined,
+      keepHeaders: false, // nothing here reads them
     });
     const host = target.address!;
     if (secureContext) {

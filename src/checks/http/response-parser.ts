@@ -71,6 +71,12 @@ export interface ResponseParserOptions {
   readonly maxHeaderBytes?: number;
   /** Called with each piece of (de-chunked) body; `buf` is only valid during the call. */
   readonly onBody?: (buf: Buffer, start: number, end: number) => void;
+  /**
+   * Whether to keep the headers and trailers in `headers` and `trailers` (default true). False: every line is
+   * still checked as when kept (same errors), but only what framing needs (Content-Length, Transfer-Encoding)
+   * is kept: no string per header name and value, no map entries (a check that reads none of them).
+   */
+  readonly keepHeaders?: boolean;
 }
 
 /**
@@ -88,8 +94,11 @@ export class ResponseParser {
   reason = '';
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minorVersion = 1;
-  /** Final response headers; names lower-case. */
-  readonly headers = new Map<string, string>();
+  /** Final response headers; names lower-case (empty with `keepHeaders: false`). */
+  get headers(): Map<string, string> {
+    this.#headers ??= new Map();
+    return this.#headers;
+  }
   /** Trailers of a chunked body; names lower-case. */
   get trailers(): Map<string, string> {
     this.#trailers ??= new Map();
@@ -105,11 +114,16 @@ export class ResponseParser {
   contentLength = -1;
   chunked = false;
 
-  /** Created on first use: most responses have none. */
+  /** Created on first use: most responses have no trailers, and a parser that keeps no headers needs neither. */
+  #headers: Map<string, string> | undefined;
   #trailers: Map<string, string> | undefined;
   readonly #head: boolean;
   readonly #maxHeaderBytes: number;
   readonly #onBody: ((buf: Buffer, start: number, end: number) => void) | undefined;
+  readonly #keepHeaders: boolean;
+  /** The final response's Content-Length and Transfer-Encoding values (repeats joined with ", "), as `headers` has them. */
+  #contentLengthValue: string | undefined;
+  #transferEncodingValue: string | undefined;
   #state = State.StatusLine;
   #line = '';
   #headerBytes = 0;
@@ -123,6 +137,7 @@ export class ResponseParser {
     this.#head = options.head ?? false;
     this.#maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
     this.#onBody = options.onBody;
+    this.#keepHeaders = options.keepHeaders ?? true;
   }
 
   /**
@@ -248,7 +263,7 @@ export class ResponseParser {
         return;
       case State.Headers:
         if (line === '') this.#onHeadersEnd();
-        else this.#onHeaderLine(line, this.headers);
+        else this.#onHeaderLine(line, this.#keepHeaders ? this.headers : undefined, true);
         return;
       case State.ChunkSize: {
         const m = CHUNK_SIZE.exec(line);
@@ -263,7 +278,7 @@ export class ResponseParser {
         return;
       case State.Trailers:
         if (line === '') this.#done();
-        else this.#onHeaderLine(line, this.trailers);
+        else this.#onHeaderLine(line, this.#keepHeaders ? this.trailers : undefined, false);
         return;
       default:
         return;
@@ -281,15 +296,36 @@ export class ResponseParser {
     this.minorVersion = line.charCodeAt(7) - 48;
     this.statusCode = status;
     this.reason = line.length > 13 ? line.slice(13) : '';
-    this.headers.clear();
+    if (this.#keepHeaders) this.headers.clear();
+    this.#contentLengthValue = undefined;
+    this.#transferEncodingValue = undefined;
     this.#state = State.Headers;
   }
 
-  #onHeaderLine(line: string, into: Map<string, string>): void {
+  /**
+   * One header (or trailer) line: kept in `into` when headers are kept; a final response's Content-Length and
+   * Transfer-Encoding (`framing`) are noted either way.
+   */
+  #onHeaderLine(line: string, into: Map<string, string> | undefined, framing: boolean): void {
     const c = line.charCodeAt(0);
     if (c === 32 || c === 9) throw new BadResponseError('folded-header', 'folded header line');
     const colon = line.indexOf(':');
     if (colon <= 0) throw new BadResponseError('bad-header', 'header line without a name');
+    if (into === undefined) {
+      // Not kept: the name is checked in place, and only the framing headers' values are sliced.
+      if (!isToken(line, colon)) throw new BadResponseError('bad-header', 'bad header name');
+      if (!framing) return;
+      if (colon === CONTENT_LENGTH.length && nameIs(line, CONTENT_LENGTH)) {
+        const value = trimmedSlice(line, colon + 1);
+        const prev = this.#contentLengthValue;
+        this.#contentLengthValue = prev === undefined ? value : `${prev}, ${value}`;
+      } else if (colon === TRANSFER_ENCODING.length && nameIs(line, TRANSFER_ENCODING)) {
+        const value = trimmedSlice(line, colon + 1);
+        const prev = this.#transferEncodingValue;
+        this.#transferEncodingValue = prev === undefined ? value : `${prev}, ${value}`;
+      }
+      return;
+    }
     const name = line.slice(0, colon);
     let key = COMMON_NAMES.get(name);
     if (key === undefined) {
@@ -298,7 +334,11 @@ export class ResponseParser {
     }
     const value = trimmedSlice(line, colon + 1);
     const prev = into.get(key);
-    into.set(key, prev === undefined ? value : `${prev}, ${value}`);
+    const joined = prev === undefined ? value : `${prev}, ${value}`;
+    into.set(key, joined);
+    if (!framing) return;
+    if (key === CONTENT_LENGTH) this.#contentLengthValue = joined;
+    else if (key === TRANSFER_ENCODING) this.#transferEncodingValue = joined;
   }
 
   #onHeadersEnd(): void {
@@ -309,8 +349,8 @@ export class ResponseParser {
       return;
     }
     this.headersComplete = true;
-    const te = this.headers.get('transfer-encoding');
-    const cl = this.headers.get('content-length');
+    const te = this.#transferEncodingValue;
+    const cl = this.#contentLengthValue;
     if (cl !== undefined && DIGITS.test(cl)) {
       this.contentLength = Number(cl); // the usual single value: no split
     } else if (cl !== undefined) {
@@ -362,6 +402,35 @@ function statusCodeOf(line: string): number {
     if (c === 10 || c === 13) return -1;
   }
   return code;
+}
+
+const CONTENT_LENGTH = 'content-length';
+const TRANSFER_ENCODING = 'transfer-encoding';
+
+/** Whether `line[0, end)` is a token (`TOKEN`, the header name rule), read in place. */
+function isToken(line: string, end: number): boolean {
+  for (let k = 0; k < end; k++) {
+    const c = line.charCodeAt(k);
+    if (c >= 0x80 || TOKEN_CHARS[c] !== 1) return false;
+  }
+  return true;
+}
+
+/** For each ASCII code, 1 when `TOKEN` allows it. */
+const TOKEN_CHARS = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) table[c] = TOKEN.test(String.fromCharCode(c)) ? 1 : 0;
+  return table;
+})();
+
+/** Whether `line` starts with `lower` (a lower-case ASCII name), compared without regard to ASCII case. */
+function nameIs(line: string, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let c = line.charCodeAt(k);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 /** Whether `c` is what `String.prototype.trim` strips, among the latin1 characters a header line holds. */
