@@ -99,32 +99,35 @@ export class LocalExecutor implements Executor {
     this.#resolve = opts.resolve;
   }
 
-  async *execute(
+  execute(
     run: { readonly id: string },
     spec: ExecuteSpec,
     signal: AbortSignal,
   ): AsyncGenerator<Result, void, undefined> {
-    const execution = startRun({
-      id: run.id,
-      check: spec.check,
-      args: spec.args,
-      targets: spec.targets,
-      total: spec.total,
-      concurrency: spec.concurrency,
-      retries: spec.retries,
-      timeoutMs: spec.timeoutMs,
-      ratePerSec: spec.ratePerSec,
-      resolve: this.#resolve,
-      log: this.#log,
-      signal,
+    return new LocalResults(() => {
+      const execution = startRun({
+        id: run.id,
+        check: spec.check,
+        args: spec.args,
+        targets: spec.targets,
+        total: spec.total,
+        concurrency: spec.concurrency,
+        retries: spec.retries,
+        timeoutMs: spec.timeoutMs,
+        ratePerSec: spec.ratePerSec,
+        resolve: this.#resolve,
+        log: this.#log,
+        signal,
+      });
+      this.#live.set(run.id, execution);
+      return {
+        results: execution.results(),
+        ended: () => {
+          this.#live.delete(run.id);
+          this.#ended.add(run.id, execution.progress());
+        },
+      };
     });
-    this.#live.set(run.id, execution);
-    try {
-      yield* execution.results();
-    } finally {
-      this.#live.delete(run.id);
-      this.#ended.add(run.id, execution.progress());
-    }
   }
 
   /** Live counters of a run executing here, or the final ones of one of the last runs that ended here. */
@@ -132,3 +135,96 @@ export class LocalExecutor implements Executor {
     return this.#live.get(runId)?.progress() ?? this.#ended.get(runId);
   }
 }
+
+/**
+ * A local run's results as `async *execute() { start; try { yield* results } finally { ended } }` would give
+ * them, written by hand: a generator's `yield*` costs several promises and turns per result on top of the
+ * run's own iterator (one per target, hundreds of thousands a run). The run starts at the first `next()`, as
+ * the generator's body would; `ended` runs once, when the results end, fail, or the consumer stops.
+ */
+class LocalResults implements AsyncGenerator<Result, void, undefined> {
+  readonly #start: () => { results: AsyncGenerator<Result, void, undefined>; ended: () => void };
+  #results: AsyncGenerator<Result, void, undefined> | undefined;
+  #ended: (() => void) | undefined;
+  #done = false;
+  readonly #onValue = (item: IteratorResult<Result, void>): IteratorResult<Result, void> => {
+    if (item.done) this.#end();
+    return item;
+  };
+  readonly #onError = (err: unknown): never => {
+    this.#end();
+    throw err;
+  };
+
+  constructor(start: () => { results: AsyncGenerator<Result, void, undefined>; ended: () => void }) {
+    this.#start = start;
+  }
+
+  #end(): void {
+    this.#done = true;
+    const ended = this.#ended;
+    this.#ended = undefined;
+    ended?.();
+  }
+
+  next(): Promise<IteratorResult<Result, void>> {
+    if (this.#done) return Promise.resolve(LOCAL_DONE);
+    let results = this.#results;
+    if (results === undefined) {
+      try {
+        const started = this.#start();
+        results = started.results;
+        this.#results = results;
+        this.#ended = started.ended;
+      } catch (err) {
+        this.#done = true;
+        return Promise.reject(err);
+      }
+    }
+    return results.next().then(this.#onValue, this.#onError);
+  }
+
+  return(): Promise<IteratorResult<Result, void>> {
+    const results = this.#results;
+    if (this.#done || results === undefined) {
+      this.#done = true;
+      return Promise.resolve(LOCAL_DONE);
+    }
+    this.#done = true;
+    return results.return(undefined).then(
+      () => {
+        this.#end();
+        return LOCAL_DONE;
+      },
+      (err: unknown) => {
+        this.#end();
+        throw err;
+      },
+    );
+  }
+
+  throw(err: unknown): Promise<IteratorResult<Result, void>> {
+    const results = this.#results;
+    if (this.#done || results === undefined) {
+      this.#done = true;
+      return Promise.reject(err);
+    }
+    this.#done = true;
+    return results.throw(err).then(
+      () => {
+        this.#end();
+        return LOCAL_DONE;
+      },
+      (thrown: unknown) => {
+        this.#end();
+        throw thrown;
+      },
+    );
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+const LOCAL_DONE: IteratorResult<never, void> = { value: undefined, done: true };
