@@ -11,6 +11,7 @@ import { RateLimiter } from '../core/rate-limiter.js';
 import { silentLog } from '../core/silent-log.js';
 import { systemResolve } from '../targets/system-resolver.js';
 import type { Target } from '../targets/target.js';
+import { type BatchedTargets, nameTarget, TARGET_BATCHES } from '../targets/target-batches.js';
 import {
   blockedShareMs,
   ClientOverloadError,
@@ -267,23 +268,26 @@ class EngineRun implements RunExecution {
       await this.check
         .prepare?.(this.cancelController.signal)
         .catch((err: unknown) => this.log.warn({ err }, 'check not prepared'));
-      for await (const target of spec.targets) {
-        if (channel.closed) break;
-        if (this.cancelled) {
-          await this.deliver(this.cancelledResult(target));
-          continue;
-        }
-        if (this.rate) {
-          try {
-            await this.rate.acquire(this.cancelController.signal);
-          } catch {
-            await this.deliver(this.cancelledResult(target));
-            continue;
+      const batches = (spec.targets as Partial<BatchedTargets>)[TARGET_BATCHES];
+      if (batches !== undefined) {
+        // One `await` per batch of the source (a chunk of a file's lines), not per target.
+        feed: for await (const batch of batches.call(spec.targets)) {
+          const names = 'kind' in batch ? batch.names : undefined;
+          const targets = 'kind' in batch ? undefined : batch;
+          const n = names !== undefined ? names.length : (targets as readonly Target[]).length;
+          for (let i = 0; i < n; i++) {
+            if (channel.closed) break feed;
+            const target = names !== undefined ? nameTarget(names[i]!) : (targets as readonly Target[])[i]!;
+            const waiting = this.#offer(target);
+            if (waiting !== undefined) await waiting;
           }
         }
-        while (this.inFlight >= this.limit) await this.#room();
-        this.inFlight++;
-        new TargetJob(this, target).start();
+      } else {
+        for await (const target of spec.targets) {
+          if (channel.closed) break;
+          const waiting = this.#offer(target);
+          if (waiting !== undefined) await waiting;
+        }
       }
     } catch (err) {
       sourceError = err;
@@ -298,6 +302,33 @@ class EngineRun implements RunExecution {
       // Last: a consumer that sees the end finds the run over.
       channel.end(sourceError);
     }
+  }
+
+  /**
+   * One target from the source: a cancelled result once the run is cancelled, else started when the rate and
+   * the in-flight limit let it. Undefined when done at once (the usual case: no promise per target), else
+   * what to wait for before the next target.
+   */
+  #offer(target: Target): Promise<unknown> | undefined {
+    if (this.cancelled) return this.deliver(this.cancelledResult(target));
+    if (this.rate !== undefined || this.inFlight >= this.limit) return this.#offerLater(target);
+    this.inFlight++;
+    new TargetJob(this, target).start();
+    return undefined;
+  }
+
+  async #offerLater(target: Target): Promise<void> {
+    if (this.rate) {
+      try {
+        await this.rate.acquire(this.cancelController.signal);
+      } catch {
+        await this.deliver(this.cancelledResult(target));
+        return;
+      }
+    }
+    while (this.inFlight >= this.limit) await this.#room();
+    this.inFlight++;
+    new TargetJob(this, target).start();
   }
 
   results(): AsyncGenerator<Result, void, undefined> {
