@@ -9,6 +9,7 @@ import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
 import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunProgress } from '../engine/types.js';
+import { WRITTEN } from '../sinks/output.js';
 import { openTargets } from '../targets/open-targets.js';
 import type { ResolveFn } from '../targets/system-resolver.js';
 import { EXIT } from './exit-codes.js';
@@ -167,7 +168,9 @@ export async function runAction(
       await terminal.header();
       for await (const result of results) {
         summary.add(result);
-        await terminal.row(result);
+        const written = terminal.row(result);
+        // Awaited only when the output is full: an `await` of a settled promise still costs a turn per result.
+        if (written !== WRITTEN) await written;
         blockLoopOnce();
       }
       await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);

@@ -4,13 +4,14 @@ import type { RunOverload, RunProgress } from '../engine/types.js';
 // Not '../sinks/index.js': that also loads the search-index client (@elastic/elasticsearch, undici), ~10 MB
 // of heap a run without --search-index never uses.
 import { csvFormat, jsonlFormat, type ResultFormat, tableFormat } from '../sinks/formats.js';
-import { TextOutput } from '../sinks/output.js';
+import { TextOutput, WRITTEN } from '../sinks/output.js';
 import { formatGroups } from './format-groups.js';
 import { formatSummary } from './format-summary.js';
 import type { OutputFormat } from './parse-options.js';
 import { ProgressLine } from './progress-line.js';
 
-const NO_ROW: Promise<void> = Promise.resolve();
+/** A row not written (or written with nothing to wait for): `TextOutput`'s settled promise. */
+const NO_ROW: Promise<void> = WRITTEN;
 
 /**
  * What a format's rows need of results besides their outcomes: nothing (`summary`, `groups`), their JSONL

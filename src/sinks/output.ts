@@ -5,7 +5,8 @@ const CHUNK_BYTES = 64 * 1024;
 const BUFFER_BYTES = 2 * CHUNK_BYTES;
 /** Chunk buffers kept for reuse once written. */
 const FREE_KEPT = 4;
-const WRITTEN: Promise<void> = Promise.resolve();
+/** What `write` returns when there is nothing to wait for (compare to skip an `await` and its turn). */
+export const WRITTEN: Promise<void> = Promise.resolve();
 
 /** A status line sharing the terminal with the output (the CLI's progress line): cleared around each write. */
 export interface StatusLine {
