@@ -117,7 +117,8 @@ async function main(): Promise<void> {
         return host !== undefined && expectedStatus(host, check, { timeoutMs }) === status;
       });
       process.stdout.write(run.stderr);
-      const ok = run.matched + run.overloaded === HOSTS && run.lines === HOSTS;
+      // A few not judged is a busy machine; most of them would be fleetprobe misjudging its own load.
+      const ok = run.matched + run.overloaded === HOSTS && run.overloaded < HOSTS / 20 && run.lines === HOSTS;
       allMatched &&= ok;
       notJudged += run.overloaded;
       process.stdout.write(

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientOverloadError } from '../../src/engine/overload.js';
 import type { ManifestEntry } from '../../src/sim/manifest.js';
 import { type CliProcess, ensureBuilt, jsonLines, runCli, startCli } from './cli.js';
 
@@ -28,6 +29,8 @@ interface SimInfo {
 
 /** Concurrency per check: handshake-heavy protocols get fewer in flight so CPU starvation cannot fake timeouts. */
 const CONCURRENCY: Record<string, number> = { http: 500, https: 100, tcp: 500, dns: 500, ssh: 48 };
+
+const OVERLOADED = new ClientOverloadError().message;
 
 let dir: string;
 let sim: CliProcess;
@@ -122,11 +125,15 @@ async function runAndCompare(check: 'http' | 'https' | 'tcp' | 'dns' | 'ssh'): P
   expect(results).toHaveLength(HOSTS);
   const mismatches: unknown[] = [];
   const seen = new Set<string>();
+  // On a CI machine starved by the rest of the suite, fleetprobe may say it was itself the bottleneck (issue 11)
+  // instead of judging a host: not a wrong verdict, but only a few of those are tolerated.
+  let notJudged = 0;
   for (const x of results) {
     seen.add(x.target);
     const entry = manifest.get(x.target);
     const expected = entry?.expect[check];
-    if (x.status !== expected) {
+    if (x.status === 'error' && x.message === OVERLOADED) notJudged++;
+    else if (x.status !== expected) {
       mismatches.push({
         target: x.target,
         profile: entry?.profile,
@@ -137,6 +144,7 @@ async function runAndCompare(check: 'http' | 'https' | 'tcp' | 'dns' | 'ssh'): P
     }
   }
   expect(seen.size).toBe(HOSTS);
+  expect(notJudged, 'results the client was too overloaded to judge').toBeLessThan(HOSTS / 20);
   expect(mismatches.slice(0, 20), `${mismatches.length} of ${HOSTS} hosts differ from the manifest`).toEqual(
     [],
   );
