@@ -23,6 +23,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createBuiltinRegistry } from '../src/checks/builtins.js';
+import { isClientOverloadResult } from '../src/engine/overload.js';
 import type { SimReadyInfo } from '../src/sim/cli.js';
 import { ipv4ToInt } from '../src/sim/ipv4.js';
 import {
@@ -180,7 +181,7 @@ interface CheckReport {
 
 /** Why a mismatched result came out as it did: the engine's client-overload error, a timeout, or its message. */
 function reasonOf(status: string, message: string): string {
-  if (status === 'error' && message.startsWith('client overloaded')) return 'FP_CLIENT_OVERLOAD';
+  if (isClientOverloadResult({ status, message })) return 'FP_CLIENT_OVERLOAD';
   if (status === 'timeout') return `timeout (${message.slice(0, 60)})`;
   return message.slice(0, 80);
 }

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { request } from 'undici';
-import { ClientOverloadError } from '../engine/overload.js';
+import { isClientOverloadResult } from '../engine/overload.js';
 import { startServer } from '../server/start.js';
 import { expectedStatus, type ManifestCheck, manifestCheckArgs } from '../sim/manifest.js';
 import { type Simulator, startSimulator } from '../sim/simulator.js';
@@ -45,8 +45,6 @@ interface CliRun {
   mismatches: string[];
 }
 
-const OVERLOADED = new ClientOverloadError().message;
-
 /** Runs the CLI, parses its JSONL and compares each status with the simulator's expectation. */
 function runCli(args: string[], expect: (target: string, status: string) => boolean): Promise<CliRun> {
   return new Promise((resolve, reject) => {
@@ -60,7 +58,7 @@ function runCli(args: string[], expect: (target: string, status: string) => bool
       out.lines++;
       const r = JSON.parse(line) as { target: string; status: string; message: string };
       if (expect(r.target, r.status)) out.matched++;
-      else if (r.status === 'error' && r.message === OVERLOADED) out.overloaded++;
+      else if (isClientOverloadResult(r)) out.overloaded++;
       else if (out.mismatches.length < 5) out.mismatches.push(`${r.target} ${r.status}`);
     });
     child.on('error', reject);

@@ -63,6 +63,19 @@ export class ClientOverloadError extends FleetprobeError {
   }
 }
 
+const CLIENT_OVERLOAD_MESSAGE = new ClientOverloadError().message;
+
+/**
+ * Whether a result (a JSONL line read back, say) is the engine's client-overload error: the client said it was
+ * itself the bottleneck rather than judge the target.
+ */
+export function isClientOverloadResult(result: {
+  readonly status: string;
+  readonly message: string;
+}): boolean {
+  return result.status === 'error' && result.message === CLIENT_OVERLOAD_MESSAGE;
+}
+
 /** How a run (or the process) coped with its own overload. */
 export interface OverloadCounters {
   /** Checks re-run once because their deadline ran late (the loop was blocked past it). */

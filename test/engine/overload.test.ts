@@ -5,7 +5,11 @@ import { z } from 'zod';
 import { defineCheck, type Observation } from '../../src/checks/check.js';
 import { httpArgs, httpCheck } from '../../src/checks/http/index.js';
 import { formatOverload } from '../../src/cli/format-summary.js';
-import { renderOverloadMetrics } from '../../src/engine/overload.js';
+import {
+  ClientOverloadError,
+  isClientOverloadResult,
+  renderOverloadMetrics,
+} from '../../src/engine/overload.js';
 import type { Result } from '../../src/engine/result.js';
 import { startRun } from '../../src/engine/run.js';
 import type { RunProgress } from '../../src/engine/types.js';
@@ -152,3 +156,12 @@ const one = () =>
   (async function* () {
     yield { address: '127.0.0.1', labels: {} };
   })();
+
+describe('isClientOverloadResult', () => {
+  it("tells the engine's client-overload error from any other result", () => {
+    const message = new ClientOverloadError().message;
+    expect(isClientOverloadResult({ status: 'error', message })).toBe(true);
+    expect(isClientOverloadResult({ status: 'timeout', message })).toBe(false);
+    expect(isClientOverloadResult({ status: 'error', message: 'connect ECONNRESET' })).toBe(false);
+  });
+});
