@@ -190,17 +190,7 @@ class LocalResults implements AsyncGenerator<Result, void, undefined> {
       this.#done = true;
       return Promise.resolve(LOCAL_DONE);
     }
-    this.#done = true;
-    return results.return(undefined).then(
-      () => {
-        this.#end();
-        return LOCAL_DONE;
-      },
-      (err: unknown) => {
-        this.#end();
-        throw err;
-      },
-    );
+    return this.#finish(results.return(undefined));
   }
 
   throw(err: unknown): Promise<IteratorResult<Result, void>> {
@@ -209,15 +199,20 @@ class LocalResults implements AsyncGenerator<Result, void, undefined> {
       this.#done = true;
       return Promise.reject(err);
     }
+    return this.#finish(results.throw(err));
+  }
+
+  /** The consumer stopped the run's results (`return` or `throw`): done now, `ended` once they have settled. */
+  #finish(settling: Promise<unknown>): Promise<IteratorResult<Result, void>> {
     this.#done = true;
-    return results.throw(err).then(
+    return settling.then(
       () => {
         this.#end();
         return LOCAL_DONE;
       },
-      (thrown: unknown) => {
+      (err: unknown) => {
         this.#end();
-        throw thrown;
+        throw err;
       },
     );
   }

@@ -7,7 +7,7 @@ import { defineCheck } from '../../src/checks/check.js';
 import { LocalExecutor } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
 import { startRun } from '../../src/engine/run.js';
-import { openTargets } from '../../src/targets/open-targets.js';
+import { openTargets, type TargetSource } from '../../src/targets/open-targets.js';
 import type { Target } from '../../src/targets/target.js';
 
 /**
@@ -57,6 +57,18 @@ async function sourceTargets(): Promise<string[]> {
   return out;
 }
 
+/** What LocalExecutor runs: the file's targets through the echo check, 8 in flight. */
+function localSpec(source: TargetSource, started: string[]) {
+  return {
+    check: check(started),
+    args: {},
+    targets: source.targets(),
+    total: source.total,
+    concurrency: 8,
+    retries: 0,
+  };
+}
+
 describe('a run over a batched source (a targets file)', () => {
   it('starts every target once, in the order of the file, with one result each', async () => {
     const expected = await sourceTargets();
@@ -84,14 +96,7 @@ describe('a run over a batched source (a targets file)', () => {
     const controller = new AbortController();
     const started: string[] = [];
     const executor = new LocalExecutor();
-    const spec = {
-      check: check(started),
-      args: {},
-      targets: source.targets(),
-      total: source.total,
-      concurrency: 8,
-      retries: 0,
-    };
+    const spec = localSpec(source, started);
     const counts = { pass: 0, cancelled: 0, other: 0 };
     for await (const r of executor.execute({ id: 'r-cancel' }, spec, controller.signal)) {
       if (r.status === 'pass') counts.pass++;
@@ -110,14 +115,7 @@ describe('a run over a batched source (a targets file)', () => {
     const source = await openTargets({ files: [file] });
     const started: string[] = [];
     const executor = new LocalExecutor();
-    const spec = {
-      check: check(started),
-      args: {},
-      targets: source.targets(),
-      total: source.total,
-      concurrency: 8,
-      retries: 0,
-    };
+    const spec = localSpec(source, started);
     let n = 0;
     for await (const _ of executor.execute({ id: 'r-break' }, spec, new AbortController().signal)) {
       if (++n === 50) break;
