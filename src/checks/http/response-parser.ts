@@ -317,24 +317,21 @@ export class ResponseParser {
       if (!framing) return;
       if (colon === CONTENT_LENGTH.length && nameIs(line, CONTENT_LENGTH)) {
         const value = trimmedSlice(line, colon + 1);
-        const prev = this.#contentLengthValue;
-        this.#contentLengthValue = prev === undefined ? value : `${prev}, ${value}`;
+        this.#contentLengthValue = joinRepeated(this.#contentLengthValue, value);
       } else if (colon === TRANSFER_ENCODING.length && nameIs(line, TRANSFER_ENCODING)) {
         const value = trimmedSlice(line, colon + 1);
-        const prev = this.#transferEncodingValue;
-        this.#transferEncodingValue = prev === undefined ? value : `${prev}, ${value}`;
+        this.#transferEncodingValue = joinRepeated(this.#transferEncodingValue, value);
       }
       return;
     }
     const name = line.slice(0, colon);
     let key = COMMON_NAMES.get(name);
     if (key === undefined) {
-      if (!TOKEN.test(name)) throw new BadResponseError('bad-header', 'bad header name');
+      if (!isToken(line, colon)) throw new BadResponseError('bad-header', 'bad header name');
       key = name.toLowerCase();
     }
     const value = trimmedSlice(line, colon + 1);
-    const prev = into.get(key);
-    const joined = prev === undefined ? value : `${prev}, ${value}`;
+    const joined = joinRepeated(into.get(key), value);
     into.set(key, joined);
     if (!framing) return;
     if (key === CONTENT_LENGTH) this.#contentLengthValue = joined;
@@ -402,6 +399,11 @@ function statusCodeOf(line: string): number {
     if (c === 10 || c === 13) return -1;
   }
   return code;
+}
+
+/** A header's value after a repeat of the same name: the values joined with ", " (RFC 9110 5.3). */
+function joinRepeated(prev: string | undefined, value: string): string {
+  return prev === undefined ? value : `${prev}, ${value}`;
 }
 
 const CONTENT_LENGTH = 'content-length';
