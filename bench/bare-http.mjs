@@ -3,16 +3,20 @@
  * against (bench/sweep.ts --bare). Bare `net`, one connection per host, `GET /` HTTP/1.1 with
  * `Connection: close`, reads into one shared buffer (`onread`: no Buffer per read), parses the status code and
  * Content-Length, and closes as soon as the body is complete. No engine, no deadlines, no output per host:
- * only counts. Plain JavaScript so it starts like any node program (no loader), and can be timed whole, as
+ * only counts. With `--jsonl <file>`, the least a prober must add: one JSON result line per host (target,
+ * status, duration, start time, the HTTP status), gathered into ~64 KiB chunks and written to the file (from
+ * worker threads the chunks are posted to the main thread, which writes them). Plain JavaScript so it starts like any node program (no loader), and can be timed whole, as
  * curl and the fleetprobe CLI are.
  *
  *   node bench/bare-http.mjs --base 127.40.0.0 --hosts 20000 --port 8080 --concurrency 1000 [--threads 2]
+ *     [--jsonl /dev/null]
  *
  * Hosts are `base + i`. With `--threads N` (N > 1) the hosts are cut into N contiguous ranges, each swept by a
  * worker thread at concurrency / N; the main thread only waits. Prints one JSON line:
  * `{"ok":…,"failed":…,"sweepS":…,"startS":…}` (`startS`: process start to the first connect). Exit 0.
  * Only loopback addresses are dialled (a base outside 127.0.0.0/8 is refused).
  */
+import { closeSync, openSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -20,6 +24,19 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 /** `\r\n\r\n` */
 const HEAD_END = 0x0d0a0d0a;
+const CHUNK_CHARS = 64 * 1024;
+
+let isoSecond = -1;
+let isoPrefix = '';
+/** `Date.prototype.toISOString` of epoch `ms`, its date and time formatted once per second. */
+function isoTime(ms) {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  return `${isoPrefix}${String(ms % 1000).padStart(3, '0')}Z`;
+}
 
 /** 127.40.0.0 -> integer. */
 function ipv4ToInt(text) {
@@ -41,23 +58,39 @@ function contentLength(buf, from, to) {
 
 /**
  * Sweeps hosts `first .. first + count - 1` (as integers) on `port`, `concurrency` at a time; resolves with
- * `{ ok, failed }` (ok: status 200 and the whole body read).
+ * `{ ok, failed }` (ok: status 200 and the whole body read). With `emit`, each host's result line goes into a
+ * chunk handed to `emit` when full, and at the end.
  */
-export function sweep(first, count, port, concurrency) {
+export function sweep(first, count, port, concurrency, emit) {
   return new Promise((resolve) => {
     let next = 0;
     let inFlight = 0;
     let ok = 0;
     let failed = 0;
+    let chunk = '';
+    const record = (socket, passed) => {
+      // Built by hand, as fleetprobe's own line writer does: JSON.stringify costs more than the socket work.
+      const durationMs = Math.round((performance.now() - socket.startedMs) * 100) / 100;
+      chunk += `{"target":"${socket.host}","port":${port},"check":"http","status":"${passed ? 'pass' : 'fail'}","durationMs":${durationMs},"startedAt":"${isoTime(socket.startedAt)}","message":"${socket.status}","data":{"status":${socket.status}}}\n`;
+      if (chunk.length >= CHUNK_CHARS) {
+        emit(chunk);
+        chunk = '';
+      }
+    };
+    const finish = () => {
+      if (emit && chunk.length > 0) emit(chunk);
+      resolve({ ok, failed });
+    };
     const done = (socket, passed) => {
       if (socket.finished) return;
       socket.finished = true;
       socket.destroy();
       if (passed) ok++;
       else failed++;
+      if (emit) record(socket, passed);
       inFlight--;
       if (next < count) start();
-      else if (inFlight === 0) resolve({ ok, failed });
+      else if (inFlight === 0) finish();
     };
     function onConnect() {
       this.write(this.request, 'latin1');
@@ -96,12 +129,17 @@ export function sweep(first, count, port, concurrency) {
       socket.status = 0;
       socket.remaining = 0;
       socket.finished = false;
+      if (emit) {
+        socket.host = host;
+        socket.startedAt = Date.now();
+        socket.startedMs = performance.now();
+      }
       socket.on('connect', onConnect);
       socket.on('end', onEnd);
       socket.on('error', onEnd);
       socket.on('close', onEnd);
     }
-    if (count === 0) resolve({ ok, failed });
+    if (count === 0) finish();
     for (let i = 0; i < Math.min(concurrency, count); i++) start();
   });
 }
@@ -114,6 +152,7 @@ if (isMainThread) {
       port: { type: 'string' },
       concurrency: { type: 'string', default: '1000' },
       threads: { type: 'string', default: '1' },
+      jsonl: { type: 'string' },
     },
   });
   const base = ipv4ToInt(values.base);
@@ -121,13 +160,15 @@ if (isMainThread) {
   const port = Number(values.port);
   const concurrency = Number(values.concurrency);
   const threads = Number(values.threads);
+  const out = values.jsonl === undefined ? undefined : openSync(values.jsonl, 'w');
+  const write = out === undefined ? undefined : (chunk) => writeSync(out, chunk);
   if (base >>> 24 !== 127 || (base + hosts - 1) >>> 24 !== 127)
     throw new Error('hosts must stay in 127.0.0.0/8');
   const startS = performance.now() / 1000;
   const t0 = performance.now();
   let result;
   if (threads <= 1) {
-    result = await sweep(base, hosts, port, concurrency);
+    result = await sweep(base, hosts, port, concurrency, write);
   } else {
     const parts = await Promise.all(
       Array.from({ length: threads }, (_, t) => {
@@ -139,19 +180,24 @@ if (isMainThread) {
             count: to - from,
             port,
             concurrency: Math.ceil(concurrency / threads),
+            jsonl: write !== undefined,
           },
         });
         return new Promise((resolve, reject) => {
-          worker.once('message', resolve);
+          worker.on('message', (message) =>
+            typeof message === 'string' ? write(message) : resolve(message),
+          );
           worker.once('error', reject);
         });
       }),
     );
     result = parts.reduce((a, b) => ({ ok: a.ok + b.ok, failed: a.failed + b.failed }));
   }
+  if (out !== undefined) closeSync(out);
   const sweepS = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ ...result, sweepS, startS })}\n`);
 } else {
-  const { first, count, port, concurrency } = workerData;
-  parentPort.postMessage(await sweep(first, count, port, concurrency));
+  const { first, count, port, concurrency, jsonl } = workerData;
+  const post = jsonl ? (chunk) => parentPort.postMessage(chunk) : undefined;
+  parentPort.postMessage(await sweep(first, count, port, concurrency, post));
 }

@@ -11,6 +11,7 @@
  *          --threads default,2 (fleetprobe's --threads per row; default: none given)
  *          --bare-threads 1,2 (the ceiling: bench/bare-http.mjs, the fastest plain node client, in the main
  *          thread and on 2 worker threads, at each --concurrency; empty: skipped)
+ *          --bare-jsonl (also run each bare row writing one JSON result line per host: the floor of any prober)
  *          --nginx-workers 1|auto  --nginx-keepalive 0  --curl-batch 2000  --curl-parallel 500
  *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy)
  *          --out bench/results/sweep.json
@@ -58,6 +59,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '256,512,1000' },
     threads: { type: 'string', default: 'default' },
     'bare-threads': { type: 'string', default: '1,2' },
+    'bare-jsonl': { type: 'boolean', default: false },
     'skip-curl': { type: 'boolean', default: false },
     'skip-tcp': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -164,7 +166,13 @@ async function fleetprobeHttp(
 }
 
 /** The ceiling: bench/bare-http.mjs (bare `net`, no engine, no output) over the same hosts, timed whole. */
-async function bareHttp(hosts: number, port: number, concurrency: number, threads: number): Promise<Row> {
+async function bareHttp(
+  hosts: number,
+  port: number,
+  concurrency: number,
+  threads: number,
+  jsonl: boolean,
+): Promise<Row> {
   const m = await measureChild(
     process.execPath,
     [
@@ -179,12 +187,13 @@ async function bareHttp(hosts: number, port: number, concurrency: number, thread
       String(concurrency),
       '--threads',
       String(threads),
+      ...(jsonl ? ['--jsonl', '/dev/null'] : []),
     ],
     { stdout: 'capture' },
   );
   const out = JSON.parse(m.stdout.trim() || '{}') as { ok?: number; failed?: number; startS?: number };
   return {
-    what: `bare node net -c ${concurrency}, ${threads === 1 ? 'main thread' : `${threads} threads`}`,
+    what: `bare node net${jsonl ? ' + JSONL' : ''} -c ${concurrency}, ${threads === 1 ? 'main thread' : `${threads} threads`}`,
     hosts,
     wallS: m.wallS,
     hostsPerS: hosts / m.wallS,
@@ -333,10 +342,12 @@ async function sweepHosts(
         await measure(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} --threads ${t}`, () =>
           fleetprobeHttp(hostsFile, hosts, port, c, t),
         );
-      for (const t of BARE_THREADS)
-        await measure(`${hosts} hosts, round ${round}: bare node -c ${c}, ${t} thread(s)`, () =>
-          bareHttp(hosts, port, c, t),
-        );
+      for (const jsonl of values['bare-jsonl'] ? [false, true] : [false])
+        for (const t of BARE_THREADS)
+          await measure(
+            `${hosts} hosts, round ${round}: bare node${jsonl ? ' + JSONL' : ''} -c ${c}, ${t} thread(s)`,
+            () => bareHttp(hosts, port, c, t, jsonl),
+          );
     }
     if (!values['skip-curl'])
       await measure(`${hosts} hosts, round ${round}: curl`, () => curlHttp(dir, hosts, port));
@@ -349,7 +360,10 @@ async function sweepHosts(
   const curl = [...best.values()].find((r) => r.what.startsWith('curl'));
   if (!curl) return [];
   rows.push(curl);
-  const topBare = bare.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
+  const fastest = (candidates: Row[]) =>
+    candidates.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
+  const topBare = fastest(bare.filter((r) => !r.what.includes('JSONL')));
+  const topFloor = fastest(bare.filter((r) => r.what.includes('JSONL')));
   const top = fp.filter((r) => r.ok).sort((a, b) => b.hostsPerS - a.hostsPerS)[0];
   const ratio = top ? top.hostsPerS / curl.hostsPerS : Number.NaN;
   const cpuRatio = top ? top.cpuUsPerHost / curl.cpuUsPerHost : Number.NaN;
@@ -374,6 +388,11 @@ async function sweepHosts(
     verdicts.push(
       `        ceiling, ${formatCount(hosts)} hosts: bare node best / curl best = ${formatFixed(topBare.hostsPerS / curl.hostsPerS, 2)}x ` +
         `(${topBare.what}, ${formatCount(topBare.hostsPerS)} hosts/s); fleetprobe best / bare node best = ${formatFixed(top ? top.hostsPerS / topBare.hostsPerS : Number.NaN, 2)}`,
+    );
+  if (topFloor)
+    verdicts.push(
+      `        prober floor, ${formatCount(hosts)} hosts: bare node + one JSONL line per host best / curl best = ${formatFixed(topFloor.hostsPerS / curl.hostsPerS, 2)}x ` +
+        `(${topFloor.what}, ${formatCount(topFloor.hostsPerS)} hosts/s)`,
     );
   return verdicts;
 }
