@@ -49,8 +49,8 @@ export function raceDeadline(
 }
 
 /**
- * One attempt's race: an object with three bound callbacks rather than a closure per step (this runs once per
- * attempt, hundreds of thousands of times a run).
+ * One attempt's race: its state on one object, and the three callbacks that `deadline.watch` and `then` need
+ * as arrow-function fields (three function objects per attempt; the grace timer passes the object itself).
  */
 class DeadlineRace {
   readonly #deadline: Deadline;
