@@ -6,21 +6,22 @@ import { measureChild } from './measure.js';
 
 /** The repository root (the worktree the bench runs from). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The CLI exactly as a user runs it: `node bin/fleetprobe.js ...` (imports dist/). */
+/** The CLI exactly as a user runs it: `node bin/fleetprobe.js ...` (imports bundle/). */
 export const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 
-/** Builds dist/ (tsc -p tsconfig.build.json) when dist/cli/main.js is missing. */
+/** Builds dist/ (tsc -p tsconfig.build.json) and bundle/ (scripts/bundle.mjs) when bundle/cli/main.js is missing. */
 export async function ensureBuilt(): Promise<void> {
-  if (existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) return;
-  process.stderr.write('dist/ missing: building (tsc -p tsconfig.build.json)\n');
+  if (existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js'))) return;
+  process.stderr.write('bundle/ missing: building (tsc -p tsconfig.build.json, scripts/bundle.mjs)\n');
   // tsc exits non-zero on type errors in files that still emit; only the emitted CLI matters here.
   await measureChild(
     process.execPath,
     [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
     { cwd: ROOT },
   );
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))
-    throw new Error('build produced no dist/cli/main.js');
+  await measureChild(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js')))
+    throw new Error('build produced no bundle/cli/main.js');
 }
 
 /**

@@ -10,7 +10,7 @@ export interface DashboardRoutesOptions {
   root?: string;
 }
 
-/** The package's web/ folder: ../../web from both src/server/ (tsx) and dist/server/ (built). */
+/** The package's web/ folder: ../../web from src/server/ (tsx), dist/server/ and in bundle/ (built). */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const TYPES: Record<string, string> = {

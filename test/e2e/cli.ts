@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 
-/** Builds dist/ when the CLI was never built (`npm test` builds first; a bare `vitest run` may not). */
+/** Builds dist/ and bundle/ when the CLI was never built (`npm test` builds first; a bare `vitest run` may not). */
 export function ensureBuilt(): void {
-  if (existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) return;
+  if (existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js'))) return;
   try {
     execFileSync(
       process.execPath,
@@ -24,10 +24,9 @@ export function ensureBuilt(): void {
       },
     );
   } catch {
-    // tsc exits 1 on a type error elsewhere but still emits; the check below decides.
+    // tsc exits 1 on a type error elsewhere but still emits; the bundle step decides.
   }
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js')))
-    throw new Error('build produced no dist/cli/main.js');
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
 }
 
 export interface CliRun {
