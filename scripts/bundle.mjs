@@ -16,7 +16,7 @@ async function entryPoints() {
   for (const file of await readdir(dist, { recursive: true })) {
     if (!file.endsWith('.js')) continue;
     const text = await readFile(join(dist, file), 'utf8');
-    for (const [, worker] of text.matchAll(/threadModule\(import\.meta\.url, '([^']+)'\)/g)) {
+    for (const [, , worker] of text.matchAll(/threadModule\(import\.meta\.url, (['"])(.+?)\1\)/g)) {
       entries.add(join(dirname(file), worker));
     }
   }
