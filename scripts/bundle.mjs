@@ -10,9 +10,13 @@ const dist = join(root, 'dist');
 const out = join(root, 'bundle');
 const MODULE_URL = '__fleetprobeModuleUrl';
 
-/** dist-relative paths of the CLI and of the modules passed to threadModule() (worker thread entries). */
+/**
+ * dist-relative paths of the CLI, of the package's own entry (what a user check's `import 'fleetprobe'` loads:
+ * from the same chunks as the CLI, so its classes are the CLI's, e.g. for `instanceof DeadlineError`) and of
+ * the modules passed to threadModule() (worker thread entries).
+ */
 async function entryPoints() {
-  const entries = new Set(['cli/main.js']);
+  const entries = new Set(['cli/main.js', 'index.js']);
   for (const file of await readdir(dist, { recursive: true })) {
     if (!file.endsWith('.js')) continue;
     const text = await readFile(join(dist, file), 'utf8');

@@ -12,7 +12,7 @@ import { DeadlineError } from '../../src/core/errors.js';
 
 /*
  * The examples import `defineCheck` from 'fleetprobe' as users do: this needs package.json "exports"
- * (the package resolves its own name) and a build (dist/index.js).
+ * (the package resolves its own name) and a build (bundle/index.js).
  */
 const example = (name: string) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
 const log = pino({ level: 'silent' });
