@@ -10,7 +10,10 @@ export interface DashboardRoutesOptions {
   root?: string;
 }
 
-/** The package's web/ folder: ../../web from src/server/ (tsx), dist/server/ and in bundle/ (built). */
+/**
+ * The package's web/ folder: ../../web from src/server/ (tsx) and dist/server/; in bundle/ this module's
+ * import.meta.url is rewritten to that layout (scripts/bundle.mjs), whichever chunk holds it.
+ */
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/', import.meta.url));
 
 const TYPES: Record<string, string> = {
