@@ -1,9 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../server/helpers.js';
-import { type CliProcess, ensureBuilt, lines, runCli, startCli } from './cli.js';
+import { type CliProcess, ensureBuilt, lines, ROOT, runCli, startCli } from './cli.js';
 
 const monitor = (name: string) =>
   `  - {name: ${name}, check: tcp, args: {port: 22}, targets: [127.0.0.1], interval: 1m}\n`;
@@ -100,5 +100,24 @@ describe('fleetprobe server --config', () => {
     }
     const end = await cli.done;
     expect(end.code).toBe(0);
+  });
+
+  // The built CLI runs from bundle/, whose chunks find the package's web/ through the rewritten import.meta.url.
+  it("serves the dashboard from the package's web/ folder", async () => {
+    const cli = startCli(['server', '--listen', '127.0.0.1:0', '--db', join(dir, 'web.db')]);
+    try {
+      const url = (await waitForLog(cli, /fleetprobe server listening/)).url as string;
+      for (const [route, file] of [
+        ['/', 'index.html'],
+        ['/ui/app.js', 'ui/app.js'],
+      ] as const) {
+        const res = await fetch(`${url}${route}`);
+        expect(res.status, route).toBe(200);
+        expect(await res.text()).toBe(await readFile(join(ROOT, 'web', file), 'utf8'));
+      }
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    expect((await cli.done).code).toBe(0);
   });
 });
