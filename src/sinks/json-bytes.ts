@@ -18,6 +18,17 @@ const COMMA = 0x2c;
 const COLON = 0x3a;
 const NEWLINE = 0x0a;
 
+/**
+ * 1 for the ASCII characters JSON escapes (controls, quote, backslash) and for DEL, which JSON does not escape
+ * but which `#string` leaves to `JSON.stringify` with everything past ASCII. One table load per character
+ * instead of four comparisons: lines ~10% faster (dns results, 2026-12-01).
+ */
+const SLOW_CHAR = new Uint8Array(0x80);
+for (let c = 0; c < 0x20; c++) SLOW_CHAR[c] = 1;
+SLOW_CHAR[QUOTE] = 1;
+SLOW_CHAR[BACKSLASH] = 1;
+SLOW_CHAR[0x7f] = 1;
+
 /** Room a new buffer from `take` leaves for a later, longer batch given back as `spare`. */
 const TAKE_SLACK = 1.25;
 
@@ -104,7 +115,7 @@ export class JsonBytes {
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       // Control characters, quote, backslash, and everything past ASCII (UTF-8, lone surrogates): JSON's own.
-      if (c < 0x20 || c === QUOTE || c === BACKSLASH || c > 0x7e) {
+      if (c > 0x7f || SLOW_CHAR[c] !== 0) {
         this.#utf8(JSON.stringify(s));
         return;
       }

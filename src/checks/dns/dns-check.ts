@@ -58,7 +58,8 @@ export const dnsCheck = defineCheck({
     const asked = serverText(server);
     // Spread the attempts over the deadline: first + retries, each twice as long as the one before.
     const remainingMs = Math.max(0, ctx.deadline - Date.now());
-    const timeoutMs = Math.max(50, Math.floor((remainingMs * 0.8) / (2 ** (args.retries + 1) - 1)));
+    // A shift, not `2 **`: V8 calls its C pow for every query (0.5% of a thread's samples in bulk).
+    const timeoutMs = Math.max(50, Math.floor((remainingMs * 0.8) / ((2 << args.retries) - 1)));
     const failed = (err: unknown): Observation => {
       if (signal.aborted) throw signal.reason;
       if (err instanceof DnsNoReplyError) {
