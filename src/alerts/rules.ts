@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationMsSchema } from '../core/duration.js';
 import { isLabelKey } from '../targets/labels.js';
 

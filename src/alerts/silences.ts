@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ipv4ToInt, ipv6ToBigInt } from '../targets/ip.js';
 import { type LabelMatcher, matcherSchema, matchesAll, parseMatcher } from './matchers.js';
 import type { Alert } from './types.js';

@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** `/source/flags`: the literal form a pattern argument may take. */
 const LITERAL = /^\/(.*)\/([a-z]*)$/s;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CheckArgsError } from '../core/errors.js';
 import type { Check } from './check.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type NotifierConfig, notifierConfigsSchema } from '../alerts/notifiers/notifier-config.js';
 import type { AlertRule } from '../alerts/rules.js';
 import { type Silence, silenceInputSchema } from '../alerts/silences.js';

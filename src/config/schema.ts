@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { alertRulesSchema } from '../alerts/rules.js';
 import { durationMsSchema } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';

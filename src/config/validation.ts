@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeValue } from '../core/text.js';
 import { type DocPath, formatPath, type YamlSource } from '../core/yaml-source.js';
 import type { ConfigProblem } from './config-error.js';

@@ -1,5 +1,5 @@
 import { isIPv4 } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { argsInput } from '../checks/validate-args.js';
 import { type Result, STATUSES } from '../engine/result.js';
 import { resultFor } from '../engine/result-for.js';

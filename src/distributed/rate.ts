@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
 import { delay } from '../core/deadline.js';
 import { describeError } from '../core/errors.js';
 import type { Target } from '../targets/target.js';

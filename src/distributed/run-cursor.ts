@@ -1,5 +1,5 @@
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeMessage, encodeJson, shardOptionsSchema } from './messages.js';
 import type { DistNames } from './names.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * How a run executes, the same for `fleetprobe run`, the API, monitors and workers. Stored as the run's

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { alertRulesSchema } from '../alerts/rules.js';
 import { type MonitorSpec, TARGET_STATES } from '../monitor/types.js';
 import { ApiError } from './errors.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { silenceInputSchema } from '../alerts/silences.js';
 import { ALERT_STATES, RULE_KINDS } from '../alerts/types.js';
 import { error, type Json, ok, pathParam, queryParams, ref } from './openapi-parts.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { TARGET_STATES } from '../monitor/types.js';
 import { error, type Json } from './openapi-parts.js';
 import { heatmapQuery } from './routes/monitor-heatmap.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { TARGET_STATES } from '../monitor/types.js';
 import {

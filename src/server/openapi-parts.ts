@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The building blocks every part of the OpenAPI document uses (openapi.ts and its per-area files). */
 export type Json = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUSES } from '../engine/result.js';
 import { DIFF_KINDS, RUN_STATES } from '../store/store.js';
 import { ApiError } from './errors.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../core/errors.js';
 import { DNS_FAULTS, HTTP_FAULTS, SSH_FAULTS, TCP_FAULTS, TLS_FAULTS } from './fleet-model.js';
 

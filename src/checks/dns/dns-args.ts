@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DNS_RECORD_TYPES } from '../../dns/codec.js';
 import { DnsServerSpecError } from '../../dns/errors.js';
 import { type DnsServer, parseDnsServer } from '../../dns/server-spec.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { patternArg } from '../pattern.js';
 import { parseExpectStatus, type StatusMatcher } from './expect-status.js';
 

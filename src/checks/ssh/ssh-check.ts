@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DeadlineError, describeError, isFleetprobeError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import { defineCheck, type Observation } from '../check.js';

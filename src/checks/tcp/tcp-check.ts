@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { abortHookOf, defineCheck, type Observation } from '../check.js';
 import { patternArg } from '../pattern.js';
 import { elapsedMs, socketErrorCode } from './socket-errors.js';

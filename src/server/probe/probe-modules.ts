@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Check } from '../../checks/check.js';
 import type { CheckRegistry } from '../../checks/registry.js';
 import { parseDurationMs } from '../../core/duration.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Silence, silenceActive, silenceInputSchema } from '../../alerts/silences.js';
 import { ALERT_STATES } from '../../alerts/types.js';
 import type { AlertStore } from '../../store/alert-store.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { TARGET_STATES, type TargetState } from '../../monitor/types.js';
 import { monitorParams } from '../monitor-request.js';
 import type { ServerMonitors } from '../server-monitors.js';
