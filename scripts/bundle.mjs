@@ -57,6 +57,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   write: false,
+  // bundle/**/*.js.map, chained through tsc's maps to src/: `NODE_OPTIONS=--enable-source-maps` makes stack
+  // traces name src/*.ts lines (off by default: it slows start-up).
+  sourcemap: 'linked',
   pure: [MODULE_URL],
   plugins: [moduleUrls],
   // Native addons and packages that start their own files (tsx's loader, piscina's worker) stay in node_modules.
@@ -77,12 +80,16 @@ if (locales.length > 0)
     `${locales.length} zod locales bundled besides en: import zod as \`import * as z from 'zod'\``,
   );
 for (const { path, text } of result.outputFiles) {
+  await mkdir(dirname(path), { recursive: true });
+  if (path.endsWith('.map')) {
+    await writeFile(path, text);
+    continue;
+  }
   const toOut = `${relative(dirname(path), out).split(sep).join('/') || '.'}/`;
   const code = text.replace(
     new RegExp(`${MODULE_URL}\\("([^"]+)"\\)`, 'g'),
     (_, file) => `new URL(${JSON.stringify(toOut + file)}, import.meta.url).href`,
   );
   if (code.includes(MODULE_URL)) throw new Error(`${path}: ${MODULE_URL} left`);
-  await mkdir(dirname(path), { recursive: true });
   await writeFile(path, code);
 }
