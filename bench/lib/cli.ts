@@ -1,28 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { measureChild } from './measure.js';
 
 /** The repository root (the worktree the bench runs from). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI exactly as a user runs it: `node bin/fleetprobe.js ...` (imports bundle/). */
 export const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 
-/** Builds dist/ (tsc -p tsconfig.build.json) and bundle/ (scripts/bundle.mjs) when bundle/cli/main.js is missing. */
-export async function ensureBuilt(): Promise<void> {
-  if (existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js'))) return;
-  process.stderr.write('bundle/ missing: building (tsc -p tsconfig.build.json, scripts/bundle.mjs)\n');
-  // tsc exits non-zero on type errors in files that still emit; only the emitted CLI matters here.
-  await measureChild(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    { cwd: ROOT },
-  );
-  await measureChild(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
-  if (!existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js')))
-    throw new Error('build produced no bundle/cli/main.js');
-}
+export { ensureBuilt } from '../../scripts/ensure-built.js';
 
 /**
  * Whether `fleetprobe <command> --help` lists `option` (e.g. `--threads`): lets a bench use an option

@@ -2,8 +2,7 @@
  * Helpers for end-to-end tests of the built CLI: spawn `node bin/fleetprobe.js ...` exactly as a user
  * runs it and collect what it wrote, how it exited and how long it took.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,23 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 
-/** Builds dist/ and bundle/ when the CLI was never built (`npm test` builds first; a bare `vitest run` may not). */
-export function ensureBuilt(): void {
-  if (existsSync(path.join(ROOT, 'bundle', 'cli', 'main.js'))) return;
-  try {
-    execFileSync(
-      process.execPath,
-      [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-      {
-        cwd: ROOT,
-        stdio: 'ignore',
-      },
-    );
-  } catch {
-    // tsc exits 1 on a type error elsewhere but still emits; the bundle step decides.
-  }
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT });
-}
+export { ensureBuilt } from '../../scripts/ensure-built.js';
 
 export interface CliRun {
   readonly code: number | null;
