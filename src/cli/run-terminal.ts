@@ -10,9 +10,6 @@ import { formatSummary } from './format-summary.js';
 import type { OutputFormat } from './parse-options.js';
 import { ProgressLine } from './progress-line.js';
 
-/** A row not written (or written with nothing to wait for): `TextOutput`'s settled promise. */
-const NO_ROW: Promise<void> = WRITTEN;
-
 /**
  * What a format's rows need of results besides their outcomes: nothing (`summary`, `groups`), their JSONL
  * lines as they are (`jsonl`: `RunTerminal.lines`), or the results themselves (`table`, `csv`: `row`).
@@ -90,13 +87,13 @@ export class RunTerminal {
   }
 
   row(result: Result): Promise<void> {
-    if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return NO_ROW;
+    if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return WRITTEN;
     return this.#out.write(this.#format.line(result));
   }
 
   /** The rows of results given as their JSONL lines (when `rowsNeed` of the format is not `objects`). */
   lines(lines: Uint8Array): Promise<void> {
-    return this.#format && lines.byteLength > 0 ? this.#out.write(lines) : NO_ROW;
+    return this.#format && lines.byteLength > 0 ? this.#out.write(lines) : WRITTEN;
   }
 
   /** Clears the progress line and writes the remaining rows, then the summary (none once stdout closed). */
