@@ -1,7 +1,7 @@
 import { ipv4Key } from './failure-groups.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
-import { emptyCounts } from './result.js';
+import { countStatus, emptyCounts } from './result.js';
 
 /** What a failure group takes from a non-pass result besides its target: its status, reason and message. */
 export interface FailureKind {
@@ -55,7 +55,7 @@ export function outcomeBatch(results: readonly Result[]): OutcomeBatch {
   const names: (string | null)[] = [];
   for (const result of results) {
     const status = result.status;
-    counts[status]++;
+    countStatus(counts, status);
     if (status === 'pass') continue;
     const reason = reasonOf(result);
     const key = `${status}\u0000${reason}\u0000${result.message}`;

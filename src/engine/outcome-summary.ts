@@ -2,7 +2,7 @@ import { type FailureGroup, GroupTargets } from './failure-groups.js';
 import type { OutcomeBatch } from './outcome-batch.js';
 import { reasonOf } from './reason.js';
 import type { Result, Status, StatusCounts } from './result.js';
-import { addCounts, emptyCounts } from './result.js';
+import { addCounts, countStatus, emptyCounts } from './result.js';
 
 export { Ipv4RangeSet } from './ipv4-range-set.js';
 
@@ -56,7 +56,7 @@ export class OutcomeSummary {
   }
 
   add(result: Result): void {
-    this.counts[result.status]++;
+    countStatus(this.counts, result.status);
     if (result.status === 'pass') return;
     const group = this.#group(result.status, reasonOf(result), result.message);
     this.#count(group, result.message);

@@ -33,3 +33,27 @@ export function emptyCounts(): StatusCounts {
 export function addCounts(counts: StatusCounts, more: Readonly<StatusCounts>): void {
   for (const status of STATUSES) counts[status] += more[status];
 }
+
+/**
+ * One more `status` in `counts`. A switch of named increments, not `counts[status]++`: that keyed access sees a
+ * different name per status and V8 takes its megamorphic path for every result (~1% of a dns thread's samples).
+ */
+export function countStatus(counts: StatusCounts, status: Status): void {
+  switch (status) {
+    case 'pass':
+      counts.pass++;
+      break;
+    case 'fail':
+      counts.fail++;
+      break;
+    case 'error':
+      counts.error++;
+      break;
+    case 'timeout':
+      counts.timeout++;
+      break;
+    case 'cancelled':
+      counts.cancelled++;
+      break;
+  }
+}

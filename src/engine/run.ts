@@ -22,7 +22,7 @@ import {
   stallLateMs,
 } from './overload.js';
 import { LateResultError, raceDeadline } from './race-deadline.js';
-import { emptyCounts, type Result, type Status, type StatusCounts } from './result.js';
+import { countStatus, emptyCounts, type Result, type Status, type StatusCounts } from './result.js';
 import { resultFor } from './result-for.js';
 import type { RunExecution, RunProgress, RunSpec } from './types.js';
 
@@ -165,7 +165,7 @@ class EngineRun implements RunExecution {
 
   /** Counts `result` and buffers it; true when done, false when the caller must wait for `channel.push`. */
   tryDeliver(result: Result): boolean {
-    this.counts[result.status]++;
+    countStatus(this.counts, result.status);
     this.done++;
     return this.channel.tryPush(result);
   }
