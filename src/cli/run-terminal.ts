@@ -88,7 +88,8 @@ export class RunTerminal {
 
   row(result: Result): Promise<void> {
     if (!this.#format || (result.status === 'cancelled' && !this.#showCancelled)) return WRITTEN;
-    return this.#out.write(this.#format.line(result));
+    // Bytes are copied before `write` returns, so the format's reused buffer is free again.
+    return this.#out.write(this.#format.bytes?.(result) ?? this.#format.line(result));
   }
 
   /** The rows of results given as their JSONL lines (when `rowsNeed` of the format is not `objects`). */

@@ -1,15 +1,18 @@
 import { reasonOf } from '../engine/reason.js';
 import type { Result } from '../engine/result.js';
-import { resultLine } from './result-line.js';
+import { resultLine, resultLineBytes } from './result-line.js';
 
 /** A terminal output format: an optional header, one chunk of text per result, an optional footer. */
 export interface ResultFormat {
   header?(): string;
   line(result: Result): string;
+  /** `line` as UTF-8 bytes, valid until the next call, where the format makes them cheaper than the string. */
+  bytes?(result: Result): Uint8Array;
 }
 
 export const jsonlFormat: ResultFormat = {
   line: resultLine,
+  bytes: resultLineBytes,
 };
 
 function csvField(value: string): string {

@@ -74,6 +74,16 @@ export class JsonBytes {
     return out;
   }
 
+  /**
+   * What was written, as a view of the writer's own buffer, and starts over: valid until the next write (for a
+   * caller that copies it at once, as `TextOutput.write` does).
+   */
+  view(): Uint8Array {
+    const out = this.#buf.subarray(0, this.#at);
+    this.#at = 0;
+    return out;
+  }
+
   /** Drops what was written since the last `take()`. */
   discard(): void {
     this.#at = 0;

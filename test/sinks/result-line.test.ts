@@ -124,6 +124,20 @@ describe('result lines', () => {
     expect(new TextDecoder().decode(lines)).toBe(wideText);
   });
 
+  it('gives the main thread the same line as bytes, for made and for decoded results', () => {
+    const decoded = decodeResultLines(encodeResultLines(SHAPES));
+    const wide = result({ message: 'ü “quoted” \u0000', data: { body: '\ud800' } });
+    for (const r of [...SHAPES, ...decoded, wide]) {
+      const bytes = jsonlFormat.bytes!(r);
+      expect(new TextDecoder().decode(bytes)).toBe(`${JSON.stringify(r)}\n`);
+    }
+    // A view of one reused buffer: the next call writes over it.
+    const first = jsonlFormat.bytes!(SHAPES[0]!);
+    const firstText = new TextDecoder().decode(first);
+    jsonlFormat.bytes!(SHAPES[1]!);
+    expect(new TextDecoder().decode(first)).not.toBe(firstText);
+  });
+
   it('encodes an empty batch', () => {
     const lines = encodeResultLines([]);
     expect(lines).toEqual({ json: '[]', ends: [] });
