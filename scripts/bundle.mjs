@@ -60,6 +60,8 @@ const result = await build({
   // bundle/**/*.js.map, chained through tsc's maps to src/: `NODE_OPTIONS=--enable-source-maps` makes stack
   // traces name src/*.ts lines (off by default: it slows start-up).
   sourcemap: 'linked',
+  // Mappings only: the sources are src/ and node_modules/ themselves (11 MB of maps with them copied in).
+  sourcesContent: false,
   pure: [MODULE_URL],
   plugins: [moduleUrls],
   // Native addons and packages that start their own files (tsx's loader, piscina's worker) stay in node_modules.
