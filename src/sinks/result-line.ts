@@ -16,17 +16,26 @@ export function resultLine(result: Result): string {
   return (result as WithLine)[LINE] ?? `${JSON.stringify(result)}\n`;
 }
 
-const lineBytes = new JsonBytes();
+/**
+ * The bytes of the row or batch being made: `resultLineBytes` and `linesBatch` are synchronous and each leaves
+ * it empty, so one writer serves both.
+ */
+const bytes = new JsonBytes();
+
+/** Appends `result`'s line (`resultLine`'s, as UTF-8) to `bytes`: the line it came with, else made here. */
+function appendLine(result: Result): void {
+  const line = (result as WithLine)[LINE];
+  if (line !== undefined) bytes.text(line);
+  else bytes.line(result);
+}
 
 /**
  * `resultLine` as UTF-8 bytes, made by `JsonBytes` as a thread's batches are: a view valid until the next call
  * (write it at once). The main thread's rows no longer go through `JSON.stringify` and a string copy.
  */
 export function resultLineBytes(result: Result): Uint8Array {
-  const line = (result as WithLine)[LINE];
-  if (line !== undefined) lineBytes.text(line);
-  else lineBytes.line(result);
-  return lineBytes.view();
+  appendLine(result);
+  return bytes.view();
 }
 
 /**
@@ -66,8 +75,6 @@ export function decodeResultLines({ json, ends }: ResultLines): Result[] {
 }
 
 const NO_LINES = new Uint8Array(0);
-/** The bytes of the batch being made (one batch at a time: `linesBatch` is synchronous). */
-const batchBytes = new JsonBytes();
 
 /**
  * Results as a `LinesBatch`: their lines (or none: `withLines` false) and their outcomes. The lines' bytes
@@ -79,16 +86,12 @@ export function linesBatch(results: readonly Result[], withLines: boolean, spare
   let lines = NO_LINES;
   if (withLines) {
     try {
-      for (const result of results) {
-        const line = (result as WithLine)[LINE];
-        if (line !== undefined) batchBytes.text(line);
-        else batchBytes.line(result);
-      }
+      for (const result of results) appendLine(result);
     } catch (err) {
-      batchBytes.discard(); // a result JSON cannot write (a cycle, a BigInt) must not leave half a batch
+      bytes.discard(); // a result JSON cannot write (a cycle, a BigInt) must not leave half a batch
       throw err;
     }
-    lines = batchBytes.take(spare);
+    lines = bytes.take(spare);
   }
   return { lines, outcomes: outcomeBatch(results) };
 }
