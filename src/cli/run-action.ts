@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { CancelledError, InterruptedError, UsageError } from '../core/errors.js';
-import type { StartedThread } from '../distributed/thread-start.js';
+import { type StartedThread, usesMainLane } from '../distributed/thread-start.js';
 import { type BatchSink, type Executor, LocalExecutor } from '../engine/executor.js';
 import { OutcomeSummary } from '../engine/outcome-summary.js';
 import { emptyCounts, type Result } from '../engine/result.js';
@@ -219,6 +219,7 @@ async function makeExecutor(
   const { ThreadExecutor } = await import('../distributed/thread-executor.js');
   return new ThreadExecutor({
     threads,
+    mainLane: usesMainLane(threads),
     log,
     ...(resolver !== undefined ? { resolver } : {}),
     resolve,

@@ -5,6 +5,7 @@ import {
   startThread,
   threadData,
   threadLogLevel,
+  usesMainLane,
 } from '../distributed/thread-start.js';
 import { parseTargetSpec, specCount } from '../targets/spec.js';
 import type { RunFlags } from './run-flags.js';
@@ -50,7 +51,8 @@ export function startThreadsEarly(specs: readonly string[], flags: RunFlags): St
   if (threads < 2 || flags.checkModule !== undefined) return [];
   if (estimateTargets(specs, flags.targetsFile) < runInProcessBelow(flags)) return [];
   const data = threadData(threadLogLevel(runLogLevel()), flags.resolver);
-  return Array.from({ length: threads }, () => startThread(data));
+  const workers = usesMainLane(threads) ? threads - 1 : threads;
+  return Array.from({ length: workers }, () => startThread(data));
 }
 
 /** At most how many targets the specs and files hold (files by their size; stdin counts none). */

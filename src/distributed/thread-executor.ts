@@ -1,4 +1,3 @@
-import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { loadBuiltinCheck } from '../checks/builtin-loaders.js';
 import type { Check } from '../checks/check.js';
@@ -19,6 +18,7 @@ import { addCounts, emptyCounts, type Result } from '../engine/result.js';
 import type { RunProgress } from '../engine/types.js';
 import { decodeResultLines, type ResultLines } from '../sinks/result-line.js';
 import { type ResolveFn, systemResolve } from '../targets/system-resolver.js';
+import { type Lane, MainLane } from './main-lane.js';
 import { argsToWire, decodeTargets, syntheticResult } from './messages.js';
 import { GrantClock } from './rate.js';
 import { type CutShard, ShardCutter } from './shard-cutter.js';
@@ -42,8 +42,13 @@ export class ThreadExecutorError extends FleetprobeError {
 }
 
 export interface ThreadExecutorOptions {
-  /** Most worker threads (>= 1); they start on demand. */
+  /** Most lanes (>= 1): worker threads, and main's own lane with `mainLane`; they start on demand. */
   readonly threads: number;
+  /**
+   * One of the `threads` lanes runs in the main thread (`MainLane`): on few cores, one isolate fewer to load
+   * and warm up (`usesMainLane`). Default false: every lane a worker thread, main only merging.
+   */
+  readonly mainLane?: boolean;
   readonly log?: Logger;
   /** `--resolver` (ip[:port]): each thread resolves targets given by name with it (`makeResolver`). */
   readonly resolver?: string;
@@ -71,14 +76,14 @@ export interface ThreadExecutorOptions {
 
 const MAX_SHARD_BYTES = 256 * 1024;
 
-/** One worker thread and the runs it has a part in. */
+/** One lane (a worker thread, or main's own) and the runs it has a part in. */
 class Slot {
-  readonly worker: Worker;
+  readonly worker: Lane;
   readonly runs = new Set<RunState>();
   dead: ThreadExecutorError | undefined;
   readonly #onDead: (slot: Slot) => void;
 
-  constructor(worker: Worker, onDead: (slot: Slot) => void) {
+  constructor(worker: Lane, onDead: (slot: Slot) => void) {
     this.#onDead = onDead;
     this.worker = worker;
     this.worker.on('message', (m: FromThread) => {
@@ -285,6 +290,7 @@ export class ThreadExecutor implements Executor {
   readonly #data: ThreadData;
   readonly #shardSize: number | undefined;
   readonly #inProcessBelow: number;
+  readonly #mainLane: boolean;
   readonly #local: LocalExecutor;
   readonly #slots: Slot[] = [];
   /** Threads started early and not used yet (`started`). */
@@ -300,10 +306,12 @@ export class ThreadExecutor implements Executor {
       throw new RangeError(`threads must be an integer >= 1, got ${opts.threads}`);
     }
     this.#threads = opts.threads;
+    this.#mainLane = opts.mainLane ?? false;
     this.#log = opts.log ?? silentLog;
     this.#data = threadData(opts.logLevel ?? threadLogLevel(opts.log?.level), opts.resolver);
+    const workers = this.#mainLane ? this.#threads - 1 : this.#threads;
     for (const t of opts.started ?? []) {
-      if (this.#spare.length < this.#threads && sameThreadData(t.data, this.#data)) this.#spare.push(t);
+      if (this.#spare.length < workers && sameThreadData(t.data, this.#data)) this.#spare.push(t);
       else this.#stopping.push(t.worker.terminate());
     }
     this.#shardSize = opts.shardSize;
@@ -314,7 +322,7 @@ export class ThreadExecutor implements Executor {
     });
   }
 
-  /** Worker threads running now (for tests and diagnostics). */
+  /** Lanes running now, main's own included (for tests and diagnostics). */
   get threadCount(): number {
     return this.#slots.length;
   }
@@ -520,7 +528,10 @@ export class ThreadExecutor implements Executor {
     const idle = unused.find((s) => s.runs.size === 0);
     if (idle) return idle;
     if (this.#slots.length < this.#threads) {
-      const worker = this.#takeSpare() ?? startThread(this.#data).worker;
+      const worker =
+        this.#mainLane && !this.#slots.some((s) => s.worker instanceof MainLane)
+          ? new MainLane(this.#data, this.#log)
+          : (this.#takeSpare() ?? startThread(this.#data).worker);
       const slot = new Slot(worker, (dead) => {
         const i = this.#slots.indexOf(dead);
         if (i >= 0) this.#slots.splice(i, 1);
@@ -538,7 +549,7 @@ export class ThreadExecutor implements Executor {
   }
 
   /** A thread started early that is still alive, if any. */
-  #takeSpare(): Worker | undefined {
+  #takeSpare(): Lane | undefined {
     for (let t = this.#spare.shift(); t; t = this.#spare.shift()) {
       if (t.usable) return t.worker;
       this.#stopping.push(t.worker.terminate());

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_THREADS_FROM, runInProcessBelow, startThreadsEarly } from '../../src/cli/run-early.js';
 import type { RunFlags } from '../../src/cli/run-flags.js';
 import { parseThreads } from '../../src/cli/threads-option.js';
-import { DEFAULT_IN_PROCESS_BELOW, type StartedThread } from '../../src/distributed/thread-start.js';
+import {
+  DEFAULT_IN_PROCESS_BELOW,
+  MAIN_LANE_UP_TO,
+  type StartedThread,
+  usesMainLane,
+} from '../../src/distributed/thread-start.js';
 
 const flags = (over: Partial<RunFlags> = {}): RunFlags => ({
   targetsFile: [],
@@ -39,9 +44,17 @@ describe('startThreadsEarly', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('starts --threads threads for a large targets file or block', async () => {
-    expect(await started([], flags({ targetsFile: [big] }))).toHaveLength(2);
-    expect(await started(['127.0.0.0/20'], flags({ threads: '3' }))).toHaveLength(3);
+  it('starts the worker threads of --threads lanes for a large targets file or block', async () => {
+    // Up to MAIN_LANE_UP_TO lanes, one is the main thread's own: one worker thread fewer.
+    expect(await started([], flags({ targetsFile: [big] }))).toHaveLength(1);
+    expect(await started(['127.0.0.0/20'], flags({ threads: '3' }))).toHaveLength(2);
+    expect(await started(['127.0.0.0/20'], flags({ threads: String(MAIN_LANE_UP_TO) }))).toHaveLength(
+      MAIN_LANE_UP_TO - 1,
+    );
+    // Above it, every lane is a worker thread.
+    expect(await started(['127.0.0.0/20'], flags({ threads: String(MAIN_LANE_UP_TO + 1) }))).toHaveLength(
+      MAIN_LANE_UP_TO + 1,
+    );
   });
 
   it('passes --resolver and the log level to the threads', async () => {
@@ -64,9 +77,8 @@ describe('startThreadsEarly', () => {
     expect(await started([], flags({ targetsFile: [big], threads: undefined }))).toHaveLength(0);
     expect(await started(['127.0.0.0/17'], flags({ threads: undefined }))).toHaveLength(0);
     const cores = parseThreads(undefined);
-    expect(await started(['127.0.0.0/15'], flags({ threads: undefined }))).toHaveLength(
-      cores >= 2 ? cores : 0,
-    );
+    const workers = cores < 2 ? 0 : usesMainLane(cores) ? cores - 1 : cores;
+    expect(await started(['127.0.0.0/15'], flags({ threads: undefined }))).toHaveLength(workers);
   });
 });
 

@@ -59,9 +59,15 @@ function spec(list: readonly string[], extra: Partial<ExecuteSpec> = {}): Execut
 
 const SHARD_SIZE = 16;
 
-function executor(): ThreadExecutor {
-  return new ThreadExecutor({ threads: 2, shardSize: SHARD_SIZE, inProcessBelow: 0 });
+/** Two lanes: two worker threads, or with `mainLane` main's own and one worker thread. */
+function executor(mainLane = false): ThreadExecutor {
+  return new ThreadExecutor({ threads: 2, mainLane, shardSize: SHARD_SIZE, inProcessBelow: 0 });
 }
+
+const LANES = [
+  { lanes: 'two worker threads', mainLane: false },
+  { lanes: "main's lane and a worker thread", mainLane: true },
+];
 
 /** Every target exactly once: count, no duplicates, the same set. */
 function expectOnePerTarget(results: readonly Result[], list: readonly string[]): void {
@@ -72,105 +78,143 @@ function expectOnePerTarget(results: readonly Result[], list: readonly string[])
 }
 
 describe('ThreadExecutor', () => {
-  it('yields one result per target over several shards and two threads', async () => {
-    const list = addresses(200); // 13 shards of 16
-    const ex = executor();
-    try {
-      const results: Result[] = [];
-      for await (const r of ex.execute({ id: 'thread-merge-1' }, spec(list), new AbortController().signal)) {
-        results.push(r);
+  it.each(LANES)(
+    'yields one result per target over several shards on $lanes',
+    async ({ mainLane }) => {
+      const list = addresses(200); // 13 shards of 16
+      const ex = executor(mainLane);
+      try {
+        const results: Result[] = [];
+        for await (const r of ex.execute(
+          { id: 'thread-merge-1' },
+          spec(list),
+          new AbortController().signal,
+        )) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        expect(ex.threadCount).toBe(2);
+        expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
+        expect(results.filter((r) => r.status === 'error')).toHaveLength(199);
+        expect(results.every((r) => r.run === 'thread-merge-1' && r.port === port)).toBe(true);
+        // Each result came over as its JSONL line: the line written is the result's own JSON.
+        for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
+        const progress = ex.progress('thread-merge-1');
+        expect(progress).toMatchObject({ done: 200, inFlight: 0, counts: { pass: 1, error: 199 } });
+        expect(progress?.overload?.concurrencyCeiling).toBe(32);
+      } finally {
+        await ex.close();
       }
-      expectOnePerTarget(results, list);
-      expect(ex.threadCount).toBe(2);
-      expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
-      expect(results.filter((r) => r.status === 'error')).toHaveLength(199);
-      expect(results.every((r) => r.run === 'thread-merge-1' && r.port === port)).toBe(true);
-      // Each result came over as its JSONL line: the line written is the result's own JSON.
-      for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
-      const progress = ex.progress('thread-merge-1');
-      expect(progress).toMatchObject({ done: 200, inFlight: 0, counts: { pass: 1, error: 199 } });
-      expect(progress?.overload?.concurrencyCeiling).toBe(32);
-    } finally {
-      await ex.close();
-    }
-  }, 60_000);
+    },
+    60_000,
+  );
 
-  it('gives every target exactly one result under cancel, the rest cancelled', async () => {
-    // Paced at 100/s, the run would take 6 s: cancelled after 60 results, mid-run for sure.
-    const list = addresses(600);
-    const ex = executor();
-    const controller = new AbortController();
-    try {
-      const results: Result[] = [];
-      for await (const r of ex.execute(
-        { id: 'thread-merge-2' },
-        spec(list, { ratePerSec: 100 }),
-        controller.signal,
-      )) {
-        results.push(r);
-        if (results.length === 60) controller.abort();
-      }
-      expectOnePerTarget(results, list);
-      const cancelled = results.filter((r) => r.status === 'cancelled').length;
-      expect(cancelled).toBeGreaterThan(0);
-      expect(cancelled).toBeLessThan(list.length - 59);
-      // Lines from the threads and the cancelled results made here alike: each the JSON of its result.
-      for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
-      expect(ex.progress('thread-merge-2')?.done).toBe(600);
-    } finally {
-      await ex.close();
-    }
-  }, 60_000);
-
-  it('holds --rate over both threads together', async () => {
-    const list = addresses(250);
-    const ex = executor();
-    try {
-      const results: Result[] = [];
-      for await (const r of ex.execute(
-        { id: 'thread-rate' },
-        spec(list, { ratePerSec: 100 }),
-        new AbortController().signal,
-      )) {
-        results.push(r);
-      }
-      expectOnePerTarget(results, list);
-      expect(ex.threadCount).toBe(2);
-      const starts = results.map((r) => Date.parse(r.startedAt)).sort((a, b) => a - b);
-      const spanS = ((starts.at(-1) as number) - (starts[0] as number)) / 1000;
-      const rate = (starts.length - 1) / spanS;
-      expect(rate).toBeLessThanOrEqual(130); // the ceiling: 100/s over both threads, not per thread
-      expect(rate).toBeGreaterThan(25); // a loose floor: the machine may be busy
-    } finally {
-      await ex.close();
-    }
-  }, 60_000);
-
-  it('stops the threads when the consumer breaks out, and runs again after', async () => {
-    const ex = executor();
-    try {
-      let n = 0;
+  it.each(LANES)(
+    'gives every target one result under cancel on $lanes, the rest cancelled',
+    async ({ mainLane }) => {
+      // Paced at 100/s, the run would take 6 s: cancelled after 60 results, mid-run for sure.
       const list = addresses(600);
-      for await (const _ of ex.execute(
-        { id: 'thread-break' },
-        spec(list, { ratePerSec: 200 }),
-        new AbortController().signal,
-      )) {
-        if (++n === 20) break;
+      const ex = executor(mainLane);
+      const controller = new AbortController();
+      try {
+        const results: Result[] = [];
+        for await (const r of ex.execute(
+          { id: 'thread-merge-2' },
+          spec(list, { ratePerSec: 100 }),
+          controller.signal,
+        )) {
+          results.push(r);
+          if (results.length === 60) controller.abort();
+        }
+        expectOnePerTarget(results, list);
+        const cancelled = results.filter((r) => r.status === 'cancelled').length;
+        expect(cancelled).toBeGreaterThan(0);
+        expect(cancelled).toBeLessThan(list.length - 59);
+        // Lines from the threads and the cancelled results made here alike: each the JSON of its result.
+        for (const r of results) expect(resultLine(r)).toBe(`${JSON.stringify(r)}\n`);
+        expect(ex.progress('thread-merge-2')?.done).toBe(600);
+      } finally {
+        await ex.close();
       }
-      // The run is dropped at once: nothing in flight, and the threads serve the next run.
-      expect(ex.progress('thread-break')?.inFlight).toBe(0);
-      const again: Result[] = [];
-      const list2 = addresses(100);
-      for await (const r of ex.execute({ id: 'thread-again' }, spec(list2), new AbortController().signal)) {
-        again.push(r);
+    },
+    60_000,
+  );
+
+  it.each(LANES)(
+    'holds --rate over $lanes together',
+    async ({ mainLane }) => {
+      const list = addresses(250);
+      const ex = executor(mainLane);
+      try {
+        const results: Result[] = [];
+        for await (const r of ex.execute(
+          { id: 'thread-rate' },
+          spec(list, { ratePerSec: 100 }),
+          new AbortController().signal,
+        )) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        expect(ex.threadCount).toBe(2);
+        const starts = results.map((r) => Date.parse(r.startedAt)).sort((a, b) => a - b);
+        const spanS = ((starts.at(-1) as number) - (starts[0] as number)) / 1000;
+        const rate = (starts.length - 1) / spanS;
+        expect(rate).toBeLessThanOrEqual(130); // the ceiling: 100/s over both threads, not per thread
+        expect(rate).toBeGreaterThan(25); // a loose floor: the machine may be busy
+      } finally {
+        await ex.close();
       }
-      expectOnePerTarget(again, list2);
+    },
+    60_000,
+  );
+
+  it.each(LANES)(
+    'stops $lanes when the consumer breaks out, and runs again after',
+    async ({ mainLane }) => {
+      const ex = executor(mainLane);
+      try {
+        let n = 0;
+        const list = addresses(600);
+        for await (const _ of ex.execute(
+          { id: 'thread-break' },
+          spec(list, { ratePerSec: 200 }),
+          new AbortController().signal,
+        )) {
+          if (++n === 20) break;
+        }
+        // The run is dropped at once: nothing in flight, and the threads serve the next run.
+        expect(ex.progress('thread-break')?.inFlight).toBe(0);
+        const again: Result[] = [];
+        const list2 = addresses(100);
+        for await (const r of ex.execute({ id: 'thread-again' }, spec(list2), new AbortController().signal)) {
+          again.push(r);
+        }
+        expectOnePerTarget(again, list2);
+      } finally {
+        await ex.close();
+      }
+      expect(ex.threadCount).toBe(0);
+    },
+    60_000,
+  );
+
+  it("runs on main's own lane alone (one lane, no worker thread)", async () => {
+    const ex = new ThreadExecutor({ threads: 1, mainLane: true, shardSize: SHARD_SIZE, inProcessBelow: 0 });
+    try {
+      const list = addresses(100);
+      const results: Result[] = [];
+      for await (const r of ex.execute({ id: 'main-lane-only' }, spec(list), new AbortController().signal)) {
+        results.push(r);
+      }
+      expectOnePerTarget(results, list);
+      expect(ex.threadCount).toBe(1);
+      expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
+      expect(ex.progress('main-lane-only')).toMatchObject({ done: 100, inFlight: 0 });
     } finally {
       await ex.close();
     }
     expect(ex.threadCount).toBe(0);
-  }, 60_000);
+  }, 30_000);
 
   it('keeps small runs and non-built-in checks in this thread', async () => {
     const ex = new ThreadExecutor({ threads: 2 });
@@ -220,6 +264,56 @@ describe('ThreadExecutor', () => {
       expectOnePerTarget(again, list2);
     } finally {
       await ex.close();
+    }
+  }, 60_000);
+
+  it("fails the run when its worker thread dies beside main's lane, which stops too, and runs again after", async () => {
+    // Every target passes on a listener that counts the checks started.
+    let checked = 0;
+    const counting = net.createServer((s) => {
+      checked++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => counting.listen(0, '0.0.0.0', r));
+    const countingPort = (counting.address() as net.AddressInfo).port;
+    const started = [startThread({ logLevel: 'warn' })];
+    const ex = new ThreadExecutor({ threads: 2, mainLane: true, shardSize: 16, inProcessBelow: 0, started });
+    try {
+      const list = addresses(600);
+      const results: Result[] = [];
+      let failure: unknown;
+      try {
+        // Paced at 100/s: 6 s of checks, most of them still to start when the thread is killed.
+        for await (const r of ex.execute(
+          { id: 'lane-thread-dies' },
+          spec(list, { ratePerSec: 100, args: tcpCheck.args.parse({ port: countingPort }) }),
+          new AbortController().signal,
+        )) {
+          results.push(r);
+          if (results.length === 30) void started[0]!.worker.terminate();
+        }
+      } catch (err) {
+        failure = err;
+      }
+      expect(failure).toMatchObject({ code: 'FP_THREAD_EXECUTOR' });
+      expect(results.length).toBeLessThan(list.length);
+      expect(new Set(results.map((r) => r.target)).size).toBe(results.length);
+      // Main's lane dropped the run with it: no check of it starts any more.
+      const after = checked;
+      await sleep(500);
+      expect(checked).toBe(after);
+      expect(checked).toBeLessThan(list.length / 2);
+
+      const list2 = addresses(100);
+      const again: Result[] = [];
+      for await (const r of ex.execute({ id: 'lane-again' }, spec(list2), new AbortController().signal)) {
+        again.push(r);
+      }
+      expectOnePerTarget(again, list2);
+      expect(ex.threadCount).toBe(2);
+    } finally {
+      await ex.close();
+      await new Promise<void>((r) => counting.close(() => r()));
     }
   }, 60_000);
 
@@ -280,34 +374,38 @@ describe('ThreadExecutor', () => {
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Result);
 
-    it('hands it every batch: the lines of the results, summarised as one by one', async () => {
-      const list = addresses(200);
-      const ex = executor();
-      const c = consumer(true);
-      try {
-        for await (const r of ex.execute(
-          { id: 'thread-sink-1' },
-          spec(list),
-          new AbortController().signal,
-          c.sink,
-        ))
-          c.take(r);
-        expect(c.results).toBe(0);
-        expect(c.batches).toBeGreaterThan(1);
-        const written = parsed(c.lines);
-        expectOnePerTarget(written, list);
-        // Each line is its result's JSON: what the object path writes.
-        expect(c.lines).toBe(written.map((r) => `${JSON.stringify(r)}\n`).join(''));
-        expect(written.find((r) => r.target === LISTENING)?.status).toBe('pass');
-        expectSummaryOf(written, c.summary);
-        expect(c.summary.counts).toMatchObject({ pass: 1, error: 199 });
-        expect(ex.progress('thread-sink-1')).toMatchObject({ done: 200, counts: { pass: 1, error: 199 } });
-        // Every batch's line buffer went back to its thread once taken, but each thread's last.
-        expect(c.taken.filter((l) => l.byteLength > 0).length).toBeLessThanOrEqual(ex.threadCount);
-      } finally {
-        await ex.close();
-      }
-    }, 60_000);
+    it.each(LANES)(
+      'hands it every batch from $lanes: the lines, summarised as one by one',
+      async ({ mainLane }) => {
+        const list = addresses(200);
+        const ex = executor(mainLane);
+        const c = consumer(true);
+        try {
+          for await (const r of ex.execute(
+            { id: 'thread-sink-1' },
+            spec(list),
+            new AbortController().signal,
+            c.sink,
+          ))
+            c.take(r);
+          expect(c.results).toBe(0);
+          expect(c.batches).toBeGreaterThan(1);
+          const written = parsed(c.lines);
+          expectOnePerTarget(written, list);
+          // Each line is its result's JSON: what the object path writes.
+          expect(c.lines).toBe(written.map((r) => `${JSON.stringify(r)}\n`).join(''));
+          expect(written.find((r) => r.target === LISTENING)?.status).toBe('pass');
+          expectSummaryOf(written, c.summary);
+          expect(c.summary.counts).toMatchObject({ pass: 1, error: 199 });
+          expect(ex.progress('thread-sink-1')).toMatchObject({ done: 200, counts: { pass: 1, error: 199 } });
+          // Every batch's line buffer went back to its thread once taken, but each thread's last.
+          expect(c.taken.filter((l) => l.byteLength > 0).length).toBeLessThanOrEqual(ex.threadCount);
+        } finally {
+          await ex.close();
+        }
+      },
+      60_000,
+    );
 
     it('under cancel: one line per target, batches and cancelled results made here, summarised in order', async () => {
       // Paced at 100/s, the run would take 6 s: cancelled after 60 results, mid-run for sure.
@@ -429,6 +527,31 @@ describe('ThreadExecutor', () => {
   describe('threads started early (startThread)', () => {
     const data = { logLevel: 'warn' };
     const exited = (t: StartedThread) => new Promise<void>((r) => t.worker.once('exit', () => r()));
+
+    it("uses one as the worker thread beside main's lane", async () => {
+      const started = [startThread(data), startThread(data)];
+      const gone = exited(started[1]!);
+      const ex = new ThreadExecutor({
+        threads: 2,
+        mainLane: true,
+        shardSize: 16,
+        inProcessBelow: 0,
+        started,
+      });
+      try {
+        await gone; // one worker thread beside main's lane: the other is not needed
+        const list = addresses(100);
+        const results: Result[] = [];
+        for await (const r of ex.execute({ id: 'early-lane' }, spec(list), new AbortController().signal)) {
+          results.push(r);
+        }
+        expectOnePerTarget(results, list);
+        expect(ex.threadCount).toBe(2);
+        expect(started[0]!.usable).toBe(true);
+      } finally {
+        await ex.close();
+      }
+    }, 60_000);
 
     it('uses them as its threads and terminates them on close', async () => {
       const started = [startThread(data), startThread(data)];
