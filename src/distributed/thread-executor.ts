@@ -267,8 +267,9 @@ function ackGiving(runId: string, lines: Uint8Array): ToThread {
 export const MIN_SHARD_SIZE = 64;
 
 /**
- * The engine's `Executor` over worker threads (`fleetprobe run|server --threads <n>`): the one way of
- * sharding of the distributed mode with an in-process transport. Main cuts the targets into shards
+ * The engine's `Executor` over lanes (`fleetprobe run|server --threads <n>`): worker threads and, with
+ * `mainLane`, one in the main thread (`MainLane`), all serving the same protocol (`serveLane`). It is the one way
+ * of sharding of the distributed mode with an in-process transport. Main cuts the targets into shards
  * (`ShardCutter`), gives each thread at most two shards' worth of targets without results, and yields the
  * result batches the threads send back, acking each as it is taken (bounded memory: a slow consumer stops
  * the threads). A thread runs one engine per run over all the shards it gets (`runShard`, as a NATS worker

@@ -26,7 +26,7 @@ import {
 type Post = (m: FromThread, transfer?: readonly ArrayBuffer[]) => void;
 
 /** One run on this lane: one engine over the shards main sends. */
-class ThreadRun {
+class LaneRun {
   readonly controller = new AbortController();
   exec: RunExecution | undefined;
   #shards: WireTarget[][] = [];
@@ -223,7 +223,7 @@ export function serveLane(port: MessagePort, env: LaneEnv): () => void {
   const registry = new CheckRegistry();
   /** The DNS client's modules, loaded by the first run that may use them (`--resolver`, the dns check). */
   let dns: typeof import('../dns/index.js') | undefined;
-  const runs = new Map<string, ThreadRun>();
+  const runs = new Map<string, LaneRun>();
   let progressTimer: NodeJS.Timeout | undefined;
   const post: Post = (m, transfer) => port.postMessage(m, transfer);
 
@@ -243,7 +243,7 @@ export function serveLane(port: MessagePort, env: LaneEnv): () => void {
   };
 
   const open = async (m: Extract<ToThread, { t: 'open' }>): Promise<void> => {
-    const run = new ThreadRun(m.runId, m.form, post);
+    const run = new LaneRun(m.runId, m.form, post);
     runs.set(m.runId, run);
     progressTimer ??= setInterval(reportProgress, PROGRESS_EVERY_MS);
     try {
