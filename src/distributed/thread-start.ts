@@ -64,9 +64,10 @@ export const DEFAULT_IN_PROCESS_BELOW = 2000;
  * worker thread is an isolate that loads the modules and warms up the hot code again (~0.3 s of CPU at start,
  * and its own heap); main's lane needs neither. Measured on 2 cores (http, nginx on loopback, 3-5 alternated
  * rounds, 2026-12-01): 20,000 hosts 3.13 s against 3.39 s with two worker threads, 128 against 152 MB; 100,000
- * hosts 9.37 against 10.09 s, 135 against 165 MB. Main also merges every lane's results (~10 us of CPU per result
- * against ~90 us per check in a lane), so with more lanes main's own falls behind the others and holds its
- * shards into the run's tail: from 5 threads on, every lane is a worker thread.
+ * hosts 9.37 against 10.09 s, 135 against 165 MB; tcp over a /14 1.70x one thread against 1.52x. Main also merges
+ * every lane's results (4-15 us of CPU per result, tcp and http, against 70-95 us per check in a lane), so with
+ * more lanes main's own would fall behind the others and hold its shards into the run's tail. Where that starts
+ * is an estimate (not measured above 2 cores): from 5 threads on, every lane is a worker thread.
  */
 export const MAIN_LANE_UP_TO = 4;
 
