@@ -78,26 +78,25 @@ const MAX_SHARD_BYTES = 256 * 1024;
 
 /** One lane (a worker thread, or main's own) and the runs it has a part in. */
 class Slot {
-  readonly worker: Lane;
+  readonly lane: Lane;
   readonly runs = new Set<RunState>();
   dead: ThreadExecutorError | undefined;
   readonly #onDead: (slot: Slot) => void;
 
-  constructor(worker: Lane, onDead: (slot: Slot) => void) {
+  constructor(lane: Lane, onDead: (slot: Slot) => void) {
     this.#onDead = onDead;
-    this.worker = worker;
-    this.worker.on('message', (m: FromThread) => {
+    this.lane = lane;
+    const what = lane instanceof MainLane ? "main's lane" : 'worker thread';
+    lane.on('message', (m: FromThread) => {
       for (const run of this.runs) if (run.id === m.runId) run.onMessage(this, m);
     });
-    this.worker.on('error', (err) =>
-      this.fail(new ThreadExecutorError(`worker thread failed: ${err.message}`, { cause: err })),
+    lane.on('error', (err) =>
+      this.fail(new ThreadExecutorError(`${what} failed: ${err.message}`, { cause: err })),
     );
-    this.worker.on('exit', (code) =>
-      this.fail(new ThreadExecutorError(`worker thread exited (code ${code})`)),
-    );
+    lane.on('exit', (code) => this.fail(new ThreadExecutorError(`${what} exited (code ${code})`)));
   }
 
-  /** The thread is gone (or going): its runs fail. */
+  /** The lane is gone (or going): its runs fail. */
   fail(err: ThreadExecutorError): void {
     if (this.dead) return;
     this.dead = err;
@@ -106,18 +105,18 @@ class Slot {
   }
 
   post(m: ToThread): void {
-    if (!this.dead) this.worker.postMessage(m, m.t === 'ack' && m.lines ? [m.lines] : undefined);
+    if (!this.dead) this.lane.postMessage(m, m.t === 'ack' && m.lines ? [m.lines] : undefined);
   }
 
   attach(run: RunState): void {
-    if (this.runs.size === 0) this.worker.ref();
+    if (this.runs.size === 0) this.lane.ref();
     this.runs.add(run);
   }
 
   detach(run: RunState): void {
     this.runs.delete(run);
-    // An idle thread never keeps the process alive.
-    if (this.runs.size === 0) this.worker.unref();
+    // An idle lane never keeps the process alive.
+    if (this.runs.size === 0) this.lane.unref();
   }
 }
 
@@ -529,14 +528,14 @@ export class ThreadExecutor implements Executor {
     const idle = unused.find((s) => s.runs.size === 0);
     if (idle) return idle;
     if (this.#slots.length < this.#threads) {
-      const worker =
-        this.#mainLane && !this.#slots.some((s) => s.worker instanceof MainLane)
+      const lane =
+        this.#mainLane && !this.#slots.some((s) => s.lane instanceof MainLane)
           ? new MainLane(this.#data, this.#log)
           : (this.#takeSpare() ?? startThread(this.#data).worker);
-      const slot = new Slot(worker, (dead) => {
+      const slot = new Slot(lane, (dead) => {
         const i = this.#slots.indexOf(dead);
         if (i >= 0) this.#slots.splice(i, 1);
-        if (!this.#closed) this.#log.error({ err: dead.dead }, 'worker thread lost');
+        if (!this.#closed) this.#log.error({ err: dead.dead }, 'lane lost');
       });
       this.#slots.push(slot);
       return slot;
@@ -568,6 +567,6 @@ export class ThreadExecutor implements Executor {
     const slots = this.#slots.splice(0);
     for (const slot of slots) slot.fail(new ThreadExecutorError('thread executor closed'));
     this.#terminateSpare();
-    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.#stopping]);
+    await Promise.all([...slots.map((s) => s.lane.terminate()), ...this.#stopping]);
   }
 }
