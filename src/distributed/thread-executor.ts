@@ -173,7 +173,7 @@ class RunState {
       case 'results': {
         const n = 'outcomes' in m.results ? batchSize(m.results.outcomes) : m.results.ends.length;
         part.outstanding -= n;
-        if (m.progress) this.#progress(part, m.progress);
+        if (m.progress) this.#progress(slot, part, m.progress);
         if (m.final) part.final = true;
         // Every non-final batch, even an empty one, holds a credit that only the consumer's ack returns.
         this.queue.push({ slot, results: m.results, final: m.final });
@@ -181,7 +181,7 @@ class RunState {
         break;
       }
       case 'progress':
-        if (!part.final) this.#progress(part, m.progress);
+        if (!part.final) this.#progress(slot, part, m.progress);
         break;
       case 'grant?':
         if (this.clock) slot.post({ t: 'grant', runId: this.id, id: m.id, grant: this.clock.reserve() });
@@ -189,11 +189,14 @@ class RunState {
     }
   }
 
-  /** Keeps a part's latest progress and adds what its overload counters grew by to the process totals. */
-  #progress(part: Part, p: RunProgress): void {
+  /**
+   * Keeps a part's latest progress and adds what its overload counters grew by to the process totals (a worker
+   * thread's: main's lane counts into them itself, in this thread).
+   */
+  #progress(slot: Slot, part: Part, p: RunProgress): void {
     const before = part.progress?.overload;
     const now = p.overload;
-    if (now) {
+    if (now && !(slot.lane instanceof MainLane)) {
       overloadTotals.rechecks += now.rechecks - (before?.rechecks ?? 0);
       overloadTotals.overloadErrors += now.overloadErrors - (before?.overloadErrors ?? 0);
       overloadTotals.answersReadAfterStall +=
@@ -217,7 +220,7 @@ class RunState {
     let limitSum = 0;
     let ceilingSum = 0;
     let lowestRatio = 1;
-    for (const part of this.parts.values()) {
+    for (const [slot, part] of this.parts) {
       const p = part.progress;
       if (!p) continue;
       if (!part.final) inFlight += p.inFlight;
@@ -226,8 +229,11 @@ class RunState {
       rechecks += o.rechecks;
       overloadErrors += o.overloadErrors;
       answersReadAfterStall += o.answersReadAfterStall;
-      stalls += o.stalls;
-      longestStallMs = Math.max(longestStallMs, o.longestStallMs);
+      // Main's lane watches main's loop, whose stalls are counted here already.
+      if (!(slot.lane instanceof MainLane)) {
+        stalls += o.stalls;
+        longestStallMs = Math.max(longestStallMs, o.longestStallMs);
+      }
       if (!part.final) {
         limitSum += o.concurrencyLimit;
         ceilingSum += o.concurrencyCeiling;

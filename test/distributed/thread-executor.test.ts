@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tcpCheck } from '../../src/checks/tcp/index.js';
 import { formatGroups } from '../../src/cli/format-groups.js';
 import { formatSummary } from '../../src/cli/format-summary.js';
+import { loopMonitor } from '../../src/core/loop-monitor.js';
 import { ThreadExecutor } from '../../src/distributed/thread-executor.js';
 import { BATCH_CREDIT } from '../../src/distributed/thread-protocol.js';
 import { type StartedThread, startThread } from '../../src/distributed/thread-start.js';
 import type { BatchSink, ExecuteSpec } from '../../src/engine/executor.js';
 import { batchSize } from '../../src/engine/outcome-batch.js';
 import { OutcomeSummary } from '../../src/engine/outcome-summary.js';
+import { overloadTotals } from '../../src/engine/overload.js';
 import type { Result } from '../../src/engine/result.js';
 import { resultLine } from '../../src/sinks/result-line.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
@@ -214,6 +216,46 @@ describe('ThreadExecutor', () => {
       await ex.close();
     }
     expect(ex.threadCount).toBe(0);
+  }, 30_000);
+
+  it("counts main's stalls and re-runs once when main's lane saw them too", async () => {
+    // A silent listener: connected checks wait for a banner until their 400 ms deadline. Main's loop is blocked
+    // 1 s meanwhile: every deadline passes during the stall, so each check is re-run once (then times out).
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '0.0.0.0', r));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const ex = new ThreadExecutor({ threads: 1, mainLane: true, shardSize: SHARD_SIZE, inProcessBelow: 0 });
+    let stallsSeen = 0;
+    const unsubscribe = loopMonitor().onStall(() => stallsSeen++);
+    const release = loopMonitor().acquire();
+    const rechecksBefore = overloadTotals.rechecks;
+    try {
+      const list = addresses(20);
+      const results: Result[] = [];
+      const args = tcpCheck.args.parse({ port: silentPort, expectBanner: '^never' });
+      setTimeout(() => {
+        const until = performance.now() + 1000;
+        while (performance.now() < until) {}
+      }, 100);
+      for await (const r of ex.execute(
+        { id: 'lane-stalls' },
+        spec(list, { args, timeoutMs: 400 }),
+        new AbortController().signal,
+      )) {
+        results.push(r);
+      }
+      expectOnePerTarget(results, list);
+      const overload = ex.progress('lane-stalls')?.overload;
+      expect(stallsSeen).toBeGreaterThan(0);
+      expect(overload?.stalls).toBe(stallsSeen);
+      expect(overload?.rechecks).toBeGreaterThan(0);
+      expect(overloadTotals.rechecks - rechecksBefore).toBe(overload?.rechecks);
+    } finally {
+      unsubscribe();
+      release();
+      await ex.close();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   }, 30_000);
 
   it('keeps small runs and non-built-in checks in this thread', async () => {
