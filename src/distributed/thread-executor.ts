@@ -79,6 +79,8 @@ const MAX_SHARD_BYTES = 256 * 1024;
 /** One lane (a worker thread, or main's own) and the runs it has a part in. */
 class Slot {
   readonly lane: Lane;
+  /** Main's own lane: it watches main's loop and counts into the process totals itself. */
+  readonly inMain: boolean;
   readonly runs = new Set<RunState>();
   dead: ThreadExecutorError | undefined;
   readonly #onDead: (slot: Slot) => void;
@@ -86,7 +88,8 @@ class Slot {
   constructor(lane: Lane, onDead: (slot: Slot) => void) {
     this.#onDead = onDead;
     this.lane = lane;
-    const what = lane instanceof MainLane ? "main's lane" : 'worker thread';
+    this.inMain = lane instanceof MainLane;
+    const what = this.inMain ? "main's lane" : 'worker thread';
     lane.on('message', (m: FromThread) => {
       for (const run of this.runs) if (run.id === m.runId) run.onMessage(this, m);
     });
@@ -196,7 +199,7 @@ class RunState {
   #progress(slot: Slot, part: Part, p: RunProgress): void {
     const before = part.progress?.overload;
     const now = p.overload;
-    if (now && !(slot.lane instanceof MainLane)) {
+    if (now && !slot.inMain) {
       overloadTotals.rechecks += now.rechecks - (before?.rechecks ?? 0);
       overloadTotals.overloadErrors += now.overloadErrors - (before?.overloadErrors ?? 0);
       overloadTotals.answersReadAfterStall +=
@@ -230,7 +233,7 @@ class RunState {
       overloadErrors += o.overloadErrors;
       answersReadAfterStall += o.answersReadAfterStall;
       // Main's lane watches main's loop, whose stalls are counted here already.
-      if (!(slot.lane instanceof MainLane)) {
+      if (!slot.inMain) {
         stalls += o.stalls;
         longestStallMs = Math.max(longestStallMs, o.longestStallMs);
       }
@@ -535,7 +538,7 @@ export class ThreadExecutor implements Executor {
     if (idle) return idle;
     if (this.#slots.length < this.#threads) {
       const lane =
-        this.#mainLane && !this.#slots.some((s) => s.lane instanceof MainLane)
+        this.#mainLane && !this.#slots.some((s) => s.inMain)
           ? new MainLane(this.#data, this.#log)
           : (this.#takeSpare() ?? startThread(this.#data).worker);
       const slot = new Slot(lane, (dead) => {
