@@ -138,6 +138,16 @@ describe('result lines', () => {
     expect(new TextDecoder().decode(first)).not.toBe(firstText);
   });
 
+  it('leaves no half line behind a result JSON cannot write, as a row or in a batch', () => {
+    const bad = result({ message: 'before the BigInt', data: { n: 1n as unknown as number } });
+    const good = SHAPES[0]!;
+    const line = `${JSON.stringify(good)}\n`;
+    expect(() => jsonlFormat.bytes!(bad)).toThrow(TypeError);
+    expect(new TextDecoder().decode(jsonlFormat.bytes!(good))).toBe(line);
+    expect(() => linesBatch([good, bad], true, undefined)).toThrow(TypeError);
+    expect(new TextDecoder().decode(linesBatch([good], true, undefined).lines)).toBe(line);
+  });
+
   it('encodes an empty batch', () => {
     const lines = encodeResultLines([]);
     expect(lines).toEqual({ json: '[]', ends: [] });
