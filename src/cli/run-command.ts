@@ -44,7 +44,7 @@ export function runCommand(program: Command): void {
     )
     .option(
       '--threads <n>',
-      'worker threads the run is sharded over (default: the cores available from 50,000 targets; 1: this thread only)',
+      "threads the run is sharded over, main's included up to 4 (default: the cores available from 50,000 targets; 1: this thread only)",
     )
     .option('--no-progress', 'no live progress line on stderr')
     .action(async (checkName: string, specs: string[], flags: RunFlags) => {
