@@ -5,11 +5,18 @@
  * `-c`, JSONL to /dev/null. Alternated `--rounds` times, the best of each kept (a busy machine is noisy).
  * Target: 2 threads >= 1.7x one thread. CPU is user + system of the whole process (all threads).
  *
+ * The ceiling: the one-thread run already keeps more than one core busy (V8's GC and compiler threads beside
+ * main, and the kernel's side of each connect in main's system time), so on 2 cores no split can beat
+ * 2 x its wall time / its CPU time unless it spends less CPU in all. Each round also runs the way without
+ * threads: two separate `--threads 1` processes at once, one per half of the CIDR (as a user of pssh-like tools
+ * would split it), nothing shared between them.
+ *
  *   npx tsx bench/threads.ts                 # 127.68.0.0/14, 2 rounds, -c 512
  *   npx tsx bench/threads.ts --quick         # a /16
  *   flags: --cidr <cidr>  --concurrency 512  --rounds 2  --threads 2
  */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CLI, ROOT } from './lib/cli.js';
 import {
@@ -19,6 +26,7 @@ import {
   formatMachineInfo,
   formatTable,
   freePort,
+  type Measured,
   machineInfo,
   mainThreadCpuSeconds,
   measureChild,
@@ -46,8 +54,10 @@ const CIDR = values.cidr ?? (values.quick ? '127.68.0.0/16' : '127.68.0.0/14');
 const TARGETS = 2 ** (32 - Number(CIDR.split('/')[1]));
 const ROUNDS = Number(values.rounds);
 const THREADS = Number(values.threads);
+const CORES = availableParallelism();
 
 interface Row {
+  /** `--threads` of the one process, or 0 for two `--threads 1` processes at once on the halves. */
   threads: number;
   wallS: number;
   perS: number;
@@ -84,33 +94,42 @@ function sampleMainThreadCpu(pid: number): { stop(): number } {
   };
 }
 
-async function runOnce(threads: number, closedPort: number): Promise<Row> {
-  let sampler: { stop(): number } | undefined;
-  const m = await measureChild(
-    process.execPath,
-    [
-      CLI,
-      'run',
-      'tcp',
-      CIDR,
-      '-a',
-      `port=${closedPort}`,
-      '-c',
-      values.concurrency,
-      '-t',
-      '2s',
-      '-o',
-      'jsonl',
-      '--no-progress',
-      '--threads',
-      String(threads),
-    ],
-    { cwd: ROOT, onSpawn: (pid) => (sampler = sampleMainThreadCpu(pid)) },
-  );
-  const mainCpuS = sampler?.stop() ?? Number.NaN;
+function cliArgs(cidr: string, threads: number, closedPort: number): string[] {
+  return [
+    CLI,
+    'run',
+    'tcp',
+    cidr,
+    '-a',
+    `port=${closedPort}`,
+    '-c',
+    values.concurrency,
+    '-t',
+    '2s',
+    '-o',
+    'jsonl',
+    '--no-progress',
+    '--threads',
+    String(threads),
+  ];
+}
+
+/** The summary's error count must be every target of `cidr`: each connect refused, none lost. */
+function checkedNote(m: Measured, targets: number): string {
   const summary = m.stderr.trim().split('\n').slice(-3).join(' / ');
   const errors = Number(/([\d,]+) error/.exec(m.stderr)?.[1]?.replace(/,/g, '') ?? 0);
-  const ok = m.exitCode === 1 && errors === TARGETS;
+  return m.exitCode === 1 && errors === targets
+    ? summary
+    : `UNEXPECTED exit ${m.exitCode}, ${errors} errors of ${targets}: ${summary}`;
+}
+
+async function runOnce(threads: number, closedPort: number): Promise<Row> {
+  let sampler: { stop(): number } | undefined;
+  const m = await measureChild(process.execPath, cliArgs(CIDR, threads, closedPort), {
+    cwd: ROOT,
+    onSpawn: (pid) => (sampler = sampleMainThreadCpu(pid)),
+  });
+  const mainCpuS = sampler?.stop() ?? Number.NaN;
   return {
     threads,
     wallS: m.wallS,
@@ -119,9 +138,40 @@ async function runOnce(threads: number, closedPort: number): Promise<Row> {
     cpuUsPerResult: (m.cpuS * 1e6) / TARGETS,
     peakRssMb: m.peakRssMb,
     mainCpuS,
-    note: ok ? summary : `UNEXPECTED exit ${m.exitCode}, ${errors} errors: ${summary}`,
+    note: checkedNote(m, TARGETS),
   };
 }
+
+/** The CIDR's two halves, e.g. 127.68.0.0/14 -> 127.68.0.0/15 and 127.70.0.0/15. */
+function halves(cidr: string): [string, string] {
+  const [address, bits] = cidr.split('/') as [string, string];
+  const prefix = Number(bits) + 1;
+  const base = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const dotted = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+  return [`${dotted(base)}/${prefix}`, `${dotted(base + 2 ** (32 - prefix))}/${prefix}`];
+}
+
+/** The ceiling: two `--threads 1` processes at once, one per half; wall is until both have exited. */
+async function runPair(closedPort: number): Promise<Row> {
+  const t0 = performance.now();
+  const pair = await Promise.all(
+    halves(CIDR).map((half) => measureChild(process.execPath, cliArgs(half, 1, closedPort), { cwd: ROOT })),
+  );
+  const wallS = (performance.now() - t0) / 1000;
+  const cpuS = pair.reduce((sum, m) => sum + m.cpuS, 0);
+  return {
+    threads: 0,
+    wallS,
+    perS: TARGETS / wallS,
+    cpuS,
+    cpuUsPerResult: (cpuS * 1e6) / TARGETS,
+    peakRssMb: pair.reduce((sum, m) => sum + m.peakRssMb, 0),
+    mainCpuS: Number.NaN,
+    note: pair.map((m) => checkedNote(m, TARGETS / 2)).join(' // '),
+  };
+}
+
+const label = (threads: number) => (threads === 0 ? '2 processes' : `--threads ${threads}`);
 
 const closedPort = await freePort(); // free now: nobody listens, every connect is refused
 process.stdout.write(`${formatMachineInfo(machineInfo())}\n`);
@@ -129,13 +179,13 @@ process.stdout.write(
   `run tcp ${CIDR} (${formatCount(TARGETS)} targets) -a port=${closedPort} -c ${values.concurrency}\n`,
 );
 const best = new Map<number, Row>();
-const all: Row[] = [];
+const ORDER = [1, THREADS, 0];
 for (let round = 0; round < ROUNDS; round++) {
-  for (const threads of round % 2 === 0 ? [1, THREADS] : [THREADS, 1]) {
-    const row = await runOnce(threads, closedPort);
-    all.push(row);
+  for (const threads of round % 2 === 0 ? ORDER : [...ORDER].reverse()) {
+    const row = threads === 0 ? await runPair(closedPort) : await runOnce(threads, closedPort);
+    const main = threads === 0 ? '' : ` (main thread ${formatFixed(row.mainCpuS, 1)} s)`;
     process.stdout.write(
-      `  round ${round + 1} --threads ${threads}: ${formatFixed(row.wallS, 2)} s, ${formatCount(row.perS)}/s, CPU ${formatFixed(row.cpuS, 1)} s (main thread ${formatFixed(row.mainCpuS, 1)} s), RSS ${formatFixed(row.peakRssMb, 0)} MB, load ${machineInfo().loadAvg1m}\n`,
+      `  round ${round + 1} ${label(threads)}: ${formatFixed(row.wallS, 2)} s, ${formatCount(row.perS)}/s, CPU ${formatFixed(row.cpuS, 1)} s${main}, RSS ${formatFixed(row.peakRssMb, 0)} MB, load ${machineInfo().loadAvg1m}\n`,
     );
     const prev = best.get(threads);
     if (!prev || row.wallS < prev.wallS) best.set(threads, row);
@@ -143,22 +193,30 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const one = best.get(1) as Row;
 const many = best.get(THREADS) as Row;
+const pair = best.get(0) as Row;
 const ratio = one.wallS / many.wallS;
+const split = one.wallS / pair.wallS;
+/** The most a split over the cores can give without spending less CPU in all than one thread. */
+const ceiling = (CORES * one.wallS) / one.cpuS;
 const columns: Column<Row>[] = [
-  { header: 'threads', value: (r) => String(r.threads), align: 'right' },
+  { header: 'run', value: (r) => label(r.threads) },
   { header: 'wall s', value: (r) => formatFixed(r.wallS, 2), align: 'right' },
   { header: 'results/s', value: (r) => formatCount(r.perS), align: 'right' },
   { header: 'CPU s', value: (r) => formatFixed(r.cpuS, 1), align: 'right' },
   { header: 'CPU µs/result', value: (r) => formatFixed(r.cpuUsPerResult, 1), align: 'right' },
   {
     header: 'main thread µs/result',
-    value: (r) => formatFixed((r.mainCpuS * 1e6) / TARGETS, 1),
+    value: (r) => (r.threads === 0 ? '' : formatFixed((r.mainCpuS * 1e6) / TARGETS, 1)),
     align: 'right',
   },
   { header: 'peak RSS MB', value: (r) => formatFixed(r.peakRssMb, 0), align: 'right' },
   { header: 'summary', value: (r) => r.note.replace(/\|/g, '/') },
 ];
-process.stdout.write(`\nbest of ${ROUNDS} round(s) each:\n${formatTable(columns, [one, many])}\n`);
 process.stdout.write(
-  `\n${THREADS} threads vs 1: ${ratio.toFixed(2)}x (target >= ${RATIO_TARGET}x: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'}); load average now ${machineInfo().loadAvg1m}\n`,
+  `\nbest of ${ROUNDS} round(s) each (2 processes: two --threads 1 at once, one per half, RSS summed):\n${formatTable(columns, [one, many, pair])}\n`,
+);
+process.stdout.write(
+  `\n${THREADS} threads vs 1: ${ratio.toFixed(3)}x (target >= ${RATIO_TARGET}x: ${ratio >= RATIO_TARGET ? 'met' : 'NOT met'})\n` +
+    `ceiling on ${CORES} cores: ${CORES} x ${formatFixed(one.wallS, 2)} s / ${formatFixed(one.cpuS, 1)} s of CPU = ${ceiling.toFixed(2)}x, so ${THREADS} threads reach ${Math.round((100 * ratio) / ceiling)}% of it\n` +
+    `two separate --threads 1 processes, one per half, vs 1: ${split.toFixed(2)}x; load average now ${machineInfo().loadAvg1m}\n`,
 );
