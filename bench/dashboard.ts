@@ -16,17 +16,20 @@ import { emptyCounts } from '../src/engine/result.js';
 import { buildServer } from '../src/server/index.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { scaleRunResult } from '../test/web/scale-run.js';
-import { formatMachineInfo, formatTable, machineInfo } from './lib/index.js';
+import { benchArgs, benchNumber, formatMachineInfo, formatTable, machineInfo } from './lib/index.js';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i !== -1 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const N = Number(flag('results', '250000'));
-const REPS = Number(flag('reps', '9'));
-const PG_URL = process.argv.includes('--no-pg')
-  ? undefined
-  : flag('pg', process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test');
+const flags = benchArgs(import.meta.url, {
+  results: { type: 'string', default: '250000' },
+  reps: { type: 'string', default: '9' },
+  pg: {
+    type: 'string',
+    default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
+  },
+  'no-pg': { type: 'boolean', default: false },
+});
+const N = benchNumber(import.meta.url, 'results', flags.results);
+const REPS = benchNumber(import.meta.url, 'reps', flags.reps);
+const PG_URL = flags['no-pg'] ? undefined : flags.pg;
 
 async function fill(store: Store, id: string): Promise<void> {
   const counts = emptyCounts();

@@ -8,7 +8,7 @@
  * 2. Overhead: a no-op check, in-process (`startRun`) vs distributed (1 worker): the per-result cost of
  *    shards, result batches and JetStream acks.
  *
- *   npx tsx bench/dist.ts [--targets 3000] [--iterations 3000] [--overhead-targets 20000]
+ *   npx tsx bench/dist.ts [--targets 15000] [--iterations 3000] [--overhead-targets 20000]
  * Only loopback. Exits 0; bounded (each run has a deadline).
  */
 import { randomBytes } from 'node:crypto';
@@ -28,16 +28,18 @@ import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
 import type { Target } from '../src/targets/target.js';
 import { spawnWorker } from '../test/distributed/harness.js';
 import { NATS_URL } from '../test/helpers/services.js';
+import { benchArgs, benchNumber } from './lib/index.js';
 import { processCpuSeconds } from './lib/proc-cpu.js';
 
-function flag(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
-  return Number.isFinite(v) && v > 0 ? v : def;
-}
-const TARGETS = flag('targets', 15000); // long enough that start-up does not dominate the 1 vs 2 worker ratio
-const ITERATIONS = flag('iterations', 3000);
-const OVERHEAD_TARGETS = flag('overhead-targets', 20000);
+const flags = benchArgs(import.meta.url, {
+  // long enough that start-up does not dominate the 1 vs 2 worker ratio
+  targets: { type: 'string', default: '15000' },
+  iterations: { type: 'string', default: '3000' },
+  'overhead-targets': { type: 'string', default: '20000' },
+});
+const TARGETS = benchNumber(import.meta.url, 'targets', flags.targets);
+const ITERATIONS = benchNumber(import.meta.url, 'iterations', flags.iterations);
+const OVERHEAD_TARGETS = benchNumber(import.meta.url, 'overhead-targets', flags['overhead-targets']);
 const RUN_DEADLINE_MS = 120_000;
 
 const CHECK_SOURCE = `import { pbkdf2Sync } from 'node:crypto';

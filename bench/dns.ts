@@ -24,10 +24,9 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DnsClient } from '../src/dns/index.js';
 import { knotInstalled, startKnot } from '../test/dns/knot.js';
-import { CLI, cliHasOption, ensureBuilt, measureChild, ROOT, summaryLine } from './lib/index.js';
+import { benchArgs, CLI, cliHasOption, ensureBuilt, measureChild, ROOT, summaryLine } from './lib/index.js';
 
 const ZONE = 'bench.test';
 /** The row of the DnsClient alone (no engine, no CLI). */
@@ -35,24 +34,22 @@ const DNS_CLIENT = 'fleetprobe DnsClient alone';
 /** Prefix of the rows of the real CLI. */
 const CLI_ROW = 'fleetprobe CLI';
 
-const { values: flags } = parseArgs({
-  options: {
-    names: { type: 'string', default: '1000000' },
-    'skip-peers': { type: 'boolean', default: false },
-    host: { type: 'string', default: '127.0.0.53' },
-    port: { type: 'string', default: '53' },
-    child: { type: 'string' },
-    concurrency: { type: 'string', default: '1024' },
-    sockets: { type: 'string', default: '4' },
-    'max-window': { type: 'string', default: '4096' },
-    'initial-window': { type: 'string', default: '256' },
-    rounds: { type: 'string', default: '2' },
-    engine: { type: 'boolean', default: false },
-    'engine-concurrency': { type: 'string', default: '1024' },
-    'cli-concurrency': { type: 'string', default: '256,1024' },
-    'cli-threads': { type: 'string', default: 'default,1' },
-    'skip-cli': { type: 'boolean', default: false },
-  },
+const flags = benchArgs(import.meta.url, {
+  names: { type: 'string', default: '1000000' },
+  'skip-peers': { type: 'boolean', default: false },
+  host: { type: 'string', default: '127.0.0.53' },
+  port: { type: 'string', default: '53' },
+  child: { type: 'string' },
+  concurrency: { type: 'string', default: '1024' },
+  sockets: { type: 'string', default: '4' },
+  'max-window': { type: 'string', default: '4096' },
+  'initial-window': { type: 'string', default: '256' },
+  rounds: { type: 'string', default: '2' },
+  engine: { type: 'boolean', default: false },
+  'engine-concurrency': { type: 'string', default: '1024' },
+  'cli-concurrency': { type: 'string', default: '256,1024' },
+  'cli-threads': { type: 'string', default: 'default,1' },
+  'skip-cli': { type: 'boolean', default: false },
 });
 const N = Number(flags.names);
 const HOST = flags.host!;

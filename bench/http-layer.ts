@@ -16,20 +16,18 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { Client } from 'undici';
 import type { HttpArgs } from '../src/checks/http/index.js';
 import { createDeadline } from '../src/core/deadline.js';
+import { benchArgs } from './lib/index.js';
 
-const { values } = parseArgs({
-  options: {
-    hosts: { type: 'string', default: '20000' },
-    concurrency: { type: 'string', default: '384' },
-    layers: { type: 'string', default: 'node-http,undici,raw,fleetprobe' },
-    server: { type: 'string', default: existsSync('/usr/sbin/nginx') ? 'nginx' : 'node' },
-    rounds: { type: 'string', default: '3' },
-  },
+const values = benchArgs(import.meta.url, {
+  hosts: { type: 'string', default: '20000' },
+  concurrency: { type: 'string', default: '384' },
+  layers: { type: 'string', default: 'node-http,undici,raw,fleetprobe' },
+  server: { type: 'string', default: existsSync('/usr/sbin/nginx') ? 'nginx' : 'node' },
+  rounds: { type: 'string', default: '3' },
 });
 const HOSTS = Number(values.hosts);
 const CONCURRENCY = Number(values.concurrency);

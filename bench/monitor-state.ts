@@ -5,15 +5,16 @@
  * round's buffering and commit, and, with --db, the time to write every target's state (bulk upsert) and one
  * hour of rollups.
  */
-import { parseArgs } from 'node:util';
 import type { Result } from '../src/engine/result.js';
 import { RollupAggregator } from '../src/monitor/rollup-aggregator.js';
 import { policyOf } from '../src/monitor/state-machine.js';
 import { TargetTable } from '../src/monitor/target-table.js';
 import { openStore } from '../src/store/index.js';
+import { benchArgs } from './lib/index.js';
 
-const { values } = parseArgs({
-  options: { targets: { type: 'string', default: '250000' }, db: { type: 'string' } },
+const values = benchArgs(import.meta.url, {
+  targets: { type: 'string', default: '250000' },
+  db: { type: 'string' },
 });
 const n = Number(values.targets);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -30,11 +30,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { SimReadyInfo } from '../src/sim/cli.js';
 import {
+  benchArgs,
+  benchUsageError,
   formatCount,
   formatFixed,
   formatMachineInfo,
@@ -56,44 +57,27 @@ const DIALECTS = ['sqlite', 'postgres'] as const;
 type Dialect = (typeof DIALECTS)[number];
 
 function usage(message: string): never {
-  process.stderr.write(`bench/monitor: ${message}\n`);
-  process.exit(2);
+  return benchUsageError(import.meta.url, message);
 }
 
 function parseFlags() {
-  let parsed: ReturnType<typeof parse>;
-  function parse() {
-    return parseArgs({
-      options: {
-        hosts: { type: 'string' },
-        minutes: { type: 'string' },
-        db: { type: 'string', default: 'both' },
-        'tcp-interval': { type: 'string', default: '60s' },
-        'http-interval': { type: 'string', default: '5m' },
-        'keep-rounds': { type: 'string', default: '1' },
-        'tcp-concurrency': { type: 'string', default: '1024' },
-        'http-concurrency': { type: 'string', default: '512' },
-        profile: { type: 'string', default: 'healthy' },
-        'cpu-profile': { type: 'boolean', default: false },
-        pg: {
-          type: 'string',
-          default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
-        },
-        quick: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  }
-  try {
-    parsed = parse();
-  } catch (err) {
-    usage((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]}*/\n`);
-    process.exit(0);
-  }
+  const v = benchArgs(import.meta.url, {
+    hosts: { type: 'string' },
+    minutes: { type: 'string' },
+    db: { type: 'string', default: 'both' },
+    'tcp-interval': { type: 'string', default: '60s' },
+    'http-interval': { type: 'string', default: '5m' },
+    'keep-rounds': { type: 'string', default: '1' },
+    'tcp-concurrency': { type: 'string', default: '1024' },
+    'http-concurrency': { type: 'string', default: '512' },
+    profile: { type: 'string', default: 'healthy' },
+    'cpu-profile': { type: 'boolean', default: false },
+    pg: {
+      type: 'string',
+      default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
+    },
+    quick: { type: 'boolean', default: false },
+  });
   const int = (value: string, flag: string, min: number) => {
     if (!/^\d+$/.test(value) || Number(value) < min)
       usage(`--${flag}: "${value}" is not a whole number >= ${min}`);

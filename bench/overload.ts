@@ -21,7 +21,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createBuiltinRegistry } from '../src/checks/builtins.js';
 import { isClientOverloadResult } from '../src/engine/overload.js';
 import type { SimReadyInfo } from '../src/sim/cli.js';
@@ -33,6 +32,7 @@ import {
   type ManifestEntry,
 } from '../src/sim/manifest.js';
 import {
+  benchArgs,
   CLI,
   clientOverloadLine,
   ensureBuilt,
@@ -46,16 +46,14 @@ import {
   summaryLine,
 } from './lib/index.js';
 
-const { values: flags } = parseArgs({
-  options: {
-    hosts: { type: 'string', default: '250000' },
-    checks: { type: 'string', default: 'tcp,http' },
-    concurrency: { type: 'string', default: '1000' },
-    busy: { type: 'string', default: '1' },
-    base: { type: 'string', default: '127.20.0.0' },
-    seed: { type: 'string', default: '1' },
-    'cli-arg': { type: 'string', multiple: true, default: [] },
-  },
+const flags = benchArgs(import.meta.url, {
+  hosts: { type: 'string', default: '250000' },
+  checks: { type: 'string', default: 'tcp,http' },
+  concurrency: { type: 'string', default: '1000' },
+  busy: { type: 'string', default: '1' },
+  base: { type: 'string', default: '127.20.0.0' },
+  seed: { type: 'string', default: '1' },
+  'cli-arg': { type: 'string', multiple: true, default: [] },
 });
 
 function usage(message: string): never {

@@ -24,25 +24,22 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startKnot } from '../test/dns/knot.js';
-import { freePort, loopbackHost, nginxAvailable, startNginx } from './lib/index.js';
+import { benchArgs, freePort, loopbackHost, nginxAvailable, startNginx } from './lib/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 const SELF = fileURLToPath(import.meta.url);
 
-const { values } = parseArgs({
-  options: {
-    names: { type: 'string', default: '100000' },
-    hosts: { type: 'string', default: '20000' },
-    tcp: { type: 'string', default: '127.64.0.0/16' },
-    concurrency: { type: 'string', default: '1000' },
-    rounds: { type: 'string', default: '2' },
-    only: { type: 'string', default: 'dns,http,tcp' },
-    child: { type: 'string' },
-    port: { type: 'string' },
-  },
+const values = benchArgs(import.meta.url, {
+  names: { type: 'string', default: '100000' },
+  hosts: { type: 'string', default: '20000' },
+  tcp: { type: 'string', default: '127.64.0.0/16' },
+  concurrency: { type: 'string', default: '1000' },
+  rounds: { type: 'string', default: '2' },
+  only: { type: 'string', default: 'dns,http,tcp' },
+  child: { type: 'string' },
+  port: { type: 'string' },
 });
 const NAMES = Number(values.names);
 const HOSTS = Number(values.hosts);

@@ -1,14 +1,20 @@
 /**
  * `npm run bench [-- --only sweep,dns] [-- --quick]`: runs each benchmark in its own process, one after
  * the other (they would skew each other on 2 cores), and prints where each one's table came from.
- * Every benchmark is also runnable alone: `npx tsx bench/<name>.ts --help`.
+ * `--quick` reaches only the benchmarks that have a quick mode (sweep, threads, monitor); other flags reach all.
+ * Every benchmark is also runnable alone: `npx tsx bench/<name>.ts --help` prints its usage, and an unknown
+ * flag stops it with one line naming the flag (exit 2).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BENCHES = [
-  { name: 'sweep', what: 'http sweep vs curl at 20k and 100k hosts, RSS, 1M tcp targets RSS (issues 2, 11)' },
+  {
+    name: 'sweep',
+    what: 'http sweep vs curl at 20k and 100k hosts, RSS, 1M tcp targets RSS (issues 2, 11)',
+    quick: true,
+  },
   { name: 'sim', what: 'simulator: 100k hosts RSS, who saturates the CPU (issue 3)' },
   {
     name: 'dns',
@@ -17,10 +23,11 @@ const BENCHES = [
   { name: 'ssh', what: '`true` on 2,000 hosts vs pdsh, clush, parallel-ssh, ansible (issue 4)' },
   { name: 'store', what: '250k-target run with and without --db, page query time (issue 5)' },
   { name: 'dist', what: '1 vs 2 workers over JetStream, per-result overhead (issue 6)' },
-  { name: 'threads', what: 'run tcp over a /14 of closed ports, --threads 1 vs 2 (issue 11)' },
+  { name: 'threads', what: 'run tcp over a /14 of closed ports, --threads 1 vs 2 (issue 11)', quick: true },
   {
     name: 'monitor',
     what: 'monitors over 250k simulated hosts, tcp/60 s + http/5 min, 15 min per store: schedule, RSS, store growth (issue 9)',
+    quick: true,
   },
   {
     name: 'overload',
@@ -50,7 +57,10 @@ for (const bench of BENCHES) {
   const file = fileURLToPath(new URL(`./${bench.name}.ts`, import.meta.url));
   if (!existsSync(file)) continue;
   process.stdout.write(`\n=== bench/${bench.name}.ts: ${bench.what}\n`);
-  const run = spawnSync(process.execPath, [tsx, file, ...passThrough], { stdio: 'inherit' });
+  // --quick goes only to the benchmarks that have a quick mode; the others run in full.
+  const args = 'quick' in bench ? passThrough : passThrough.filter((arg) => arg !== '--quick');
+  if (args.length < passThrough.length) process.stdout.write('=== (no --quick mode: a full run)\n');
+  const run = spawnSync(process.execPath, [tsx, file, ...args], { stdio: 'inherit' });
   if (run.status !== 0) {
     failed++;
     process.stdout.write(`=== bench/${bench.name}.ts exited with ${run.status ?? run.signal}\n`);

@@ -11,19 +11,17 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { MIXED_PROFILE } from '../src/sim/profile.js';
 import { startSimulator } from '../src/sim/simulator.js';
+import { benchArgs } from './lib/index.js';
 import { processCpuSeconds } from './lib/proc-cpu.js';
 
-const { values } = parseArgs({
-  options: {
-    hosts: { type: 'string', default: '100000' },
-    'sweep-hosts': { type: 'string' },
-    concurrency: { type: 'string', default: '512' },
-    base: { type: 'string', default: '127.20.0.0' },
-    'no-peer': { type: 'boolean', default: false },
-  },
+const values = benchArgs(import.meta.url, {
+  hosts: { type: 'string', default: '100000' },
+  'sweep-hosts': { type: 'string' },
+  concurrency: { type: 'string', default: '512' },
+  base: { type: 'string', default: '127.20.0.0' },
+  'no-peer': { type: 'boolean', default: false },
 });
 const hosts = Number(values.hosts);
 const sweepHosts = Math.min(hosts, Number(values['sweep-hosts'] ?? hosts));

@@ -30,6 +30,7 @@ import { startRun } from '../src/engine/run.js';
 import { createFleetModel } from '../src/sim/fleet.js';
 import { startSimSshServer } from '../src/sim/ssh/ssh-server.js';
 import { type Sshd, sshdAvailable, startSshd } from '../src/sim/ssh/sshd.js';
+import { benchArgs, benchNumber, benchUsageError } from './lib/index.js';
 import { processAndReapedCpuSeconds } from './lib/proc-cpu.js';
 
 const BASE = [127, 30, 0, 1] as const;
@@ -46,28 +47,33 @@ interface Flags {
   json: string | undefined;
 }
 
-function parseFlags(argv: string[]): Flags {
-  const get = (name: string) => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const peers = (get('--peers') ?? ALL_PEERS.join(','))
+function parseFlags(): Flags {
+  const v = benchArgs(import.meta.url, {
+    hosts: { type: 'string', default: '2000' },
+    peers: { type: 'string', default: ALL_PEERS.join(',') },
+    'peer-fanout-sshd': { type: 'string', default: '16' },
+    'peer-fanout-sim': { type: 'string', default: '64' },
+    'concurrency-sshd': { type: 'string', default: '16' },
+    'concurrency-sim': { type: 'string', default: '128' },
+    'skip-sshd': { type: 'boolean', default: false },
+    'skip-sim': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  });
+  const peers = v.peers
     .split(',')
     .filter(Boolean)
     .map((p) => (p === 'parallel-ssh' ? 'pssh' : p)) as Peer[];
   for (const p of peers)
-    if (p !== ('none' as string) && !ALL_PEERS.includes(p)) throw new Error(`unknown peer ${p}`);
+    if (p !== ('none' as string) && !ALL_PEERS.includes(p))
+      benchUsageError(import.meta.url, `--peers: unknown peer ${p}`);
   return {
-    hosts: Number(get('--hosts') ?? 2000),
-    peers: get('--peers') === 'none' ? [] : peers,
-    fanout: { sshd: list(get('--peer-fanout-sshd') ?? '16'), sim: list(get('--peer-fanout-sim') ?? '64') },
-    concurrency: {
-      sshd: list(get('--concurrency-sshd') ?? '16'),
-      sim: list(get('--concurrency-sim') ?? '128'),
-    },
-    skipSshd: argv.includes('--skip-sshd'),
-    skipSim: argv.includes('--skip-sim'),
-    json: get('--json'),
+    hosts: benchNumber(import.meta.url, 'hosts', v.hosts),
+    peers: v.peers === 'none' ? [] : peers,
+    fanout: { sshd: list(v['peer-fanout-sshd']), sim: list(v['peer-fanout-sim']) },
+    concurrency: { sshd: list(v['concurrency-sshd']), sim: list(v['concurrency-sim']) },
+    skipSshd: v['skip-sshd'],
+    skipSim: v['skip-sim'],
+    json: v.json,
   };
 }
 
@@ -461,7 +467,7 @@ function line(r: Row): string {
 }
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2));
+  const flags = parseFlags();
   const dir = await mkdtemp(join(os.tmpdir(), 'fp-bench-ssh-'));
   const rows: Row[] = [];
   let sshd: Sshd | undefined;

@@ -11,8 +11,8 @@
  */
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   CLI,
   type Column,
   ensureBuilt,
@@ -24,7 +24,7 @@ import {
   ROOT,
 } from './lib/index.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '10' } } });
+const values = benchArgs(import.meta.url, { rounds: { type: 'string', default: '10' } });
 const ROUNDS = Math.max(1, Number(values.rounds));
 const HOOK = path.join(ROOT, 'bench', 'lib', 'first-connect.mjs');
 const BARE = path.join(ROOT, 'bench', 'bare-http.mjs');

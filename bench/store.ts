@@ -28,6 +28,8 @@ import { storeResults } from '../src/sinks/store-sink.js';
 import { openStore, type Store } from '../src/store/index.js';
 import type { Target } from '../src/targets/target.js';
 import {
+  benchArgs,
+  benchNumber,
   formatCount,
   formatFixed,
   formatMachineInfo,
@@ -38,17 +40,22 @@ import {
   waitForListener,
 } from './lib/index.js';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i !== -1 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-const HOSTS = Number(flag('hosts', '250000'));
-const TCP_HOSTS = Number(flag('tcp-hosts', '20000'));
-const CONCURRENCY = Number(flag('concurrency', '512'));
-const REPS = Number(flag('reps', '20'));
-const PG_URL = process.argv.includes('--no-pg')
-  ? undefined
-  : flag('pg', process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test');
+const flags = benchArgs(import.meta.url, {
+  hosts: { type: 'string', default: '250000' },
+  'tcp-hosts': { type: 'string', default: '20000' },
+  concurrency: { type: 'string', default: '512' },
+  reps: { type: 'string', default: '20' },
+  pg: {
+    type: 'string',
+    default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
+  },
+  'no-pg': { type: 'boolean', default: false },
+});
+const HOSTS = benchNumber(import.meta.url, 'hosts', flags.hosts);
+const TCP_HOSTS = benchNumber(import.meta.url, 'tcp-hosts', flags['tcp-hosts']);
+const CONCURRENCY = benchNumber(import.meta.url, 'concurrency', flags.concurrency);
+const REPS = benchNumber(import.meta.url, 'reps', flags.reps);
+const PG_URL = flags['no-pg'] ? undefined : flags.pg;
 const BASE = '127.88.0.0';
 
 const LISTENER = `

@@ -27,8 +27,8 @@ master and workers, from /proc): with one nginx worker on a 2-core machine the s
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import {
+  benchArgs,
   CLI,
   type Column,
   countOf,
@@ -52,25 +52,23 @@ const HOST_BASE = '127.40.0.0';
 const RSS_LIMIT_MB = 300;
 const CURL_RATIO_TARGET = 1.5;
 
-const { values } = parseArgs({
-  options: {
-    hosts: { type: 'string' },
-    'tcp-targets': { type: 'string' },
-    concurrency: { type: 'string', default: '256,512,1000' },
-    threads: { type: 'string', default: 'default' },
-    'bare-threads': { type: 'string', default: '1,2' },
-    'bare-jsonl': { type: 'boolean', default: false },
-    'skip-curl': { type: 'boolean', default: false },
-    'skip-tcp': { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    'nginx-workers': { type: 'string', default: '1' },
-    'nginx-keepalive': { type: 'string', default: '0' },
-    rounds: { type: 'string', default: '1' },
-    'curl-batch': { type: 'string', default: '2000' },
-    'curl-parallel': { type: 'string', default: '500' },
-    'tcp-concurrency': { type: 'string', default: '512' },
-    out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'sweep.json') },
-  },
+const values = benchArgs(import.meta.url, {
+  hosts: { type: 'string' },
+  'tcp-targets': { type: 'string' },
+  concurrency: { type: 'string', default: '256,512,1000' },
+  threads: { type: 'string', default: 'default' },
+  'bare-threads': { type: 'string', default: '1,2' },
+  'bare-jsonl': { type: 'boolean', default: false },
+  'skip-curl': { type: 'boolean', default: false },
+  'skip-tcp': { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  'nginx-workers': { type: 'string', default: '1' },
+  'nginx-keepalive': { type: 'string', default: '0' },
+  rounds: { type: 'string', default: '1' },
+  'curl-batch': { type: 'string', default: '2000' },
+  'curl-parallel': { type: 'string', default: '500' },
+  'tcp-concurrency': { type: 'string', default: '512' },
+  out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'sweep.json') },
 });
 
 const HOST_COUNTS = (values.hosts ?? (values.quick ? '20000' : '20000,100000')).split(',').map(Number);

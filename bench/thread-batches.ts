@@ -14,7 +14,6 @@
  *   npx tsx bench/thread-batches.ts [--results 200000] [--rounds 3] [--kinds dns,tcp] [--forms objects,lines,outcomes]
  */
 import { createWriteStream, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { threadModule } from '../src/core/thread-module.js';
 import type { ResultForm } from '../src/distributed/thread-protocol.js';
@@ -31,7 +30,14 @@ import {
   resultLine,
 } from '../src/sinks/result-line.js';
 import { intToIpv4 } from '../src/targets/ip.js';
-import { type Column, formatFixed, formatMachineInfo, formatTable, machineInfo } from './lib/index.js';
+import {
+  benchArgs,
+  type Column,
+  formatFixed,
+  formatMachineInfo,
+  formatTable,
+  machineInfo,
+} from './lib/index.js';
 
 type Kind = 'dns' | 'tcp';
 interface Job {
@@ -148,21 +154,12 @@ async function takeBatches(job: Job): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      results: { type: 'string', default: '200000' },
-      rounds: { type: 'string', default: '3' },
-      kinds: { type: 'string', default: 'dns,tcp' },
-      forms: { type: 'string', default: 'objects,lines,outcomes' },
-      help: { type: 'boolean', default: false },
-    },
+  const values = benchArgs(import.meta.url, {
+    results: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '3' },
+    kinds: { type: 'string', default: 'dns,tcp' },
+    forms: { type: 'string', default: 'objects,lines,outcomes' },
   });
-  if (values.help) {
-    process.stdout.write(
-      'npx tsx bench/thread-batches.ts [--results 200000] [--rounds 3] [--kinds dns,tcp] [--forms objects,lines,outcomes]\n',
-    );
-    return;
-  }
   const results = Number(values.results);
   const kinds = values.kinds.split(',') as Kind[];
   const forms = values.forms.split(',') as ResultForm[];

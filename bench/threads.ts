@@ -17,9 +17,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { CLI, ROOT } from './lib/cli.js';
 import {
+  benchArgs,
   type Column,
   formatCount,
   formatFixed,
@@ -34,22 +34,13 @@ import {
 
 const RATIO_TARGET = 1.7;
 
-const { values } = parseArgs({
-  options: {
-    cidr: { type: 'string' },
-    concurrency: { type: 'string', default: '512' },
-    rounds: { type: 'string', default: '2' },
-    threads: { type: 'string', default: '2' },
-    quick: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
+const values = benchArgs(import.meta.url, {
+  cidr: { type: 'string' },
+  concurrency: { type: 'string', default: '512' },
+  rounds: { type: 'string', default: '2' },
+  threads: { type: 'string', default: '2' },
+  quick: { type: 'boolean', default: false },
 });
-if (values.help) {
-  process.stdout.write(
-    'npx tsx bench/threads.ts [--quick] [--cidr C] [--concurrency N] [--rounds N] [--threads N]\n',
-  );
-  process.exit(0);
-}
 const CIDR = values.cidr ?? (values.quick ? '127.68.0.0/16' : '127.68.0.0/14');
 const TARGETS = 2 ** (32 - Number(CIDR.split('/')[1]));
 const ROUNDS = Number(values.rounds);

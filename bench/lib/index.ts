@@ -1,3 +1,4 @@
+export { benchArgs, benchName, benchNumber, benchUsageError } from './args.js';
 export { CLI, clientOverloadLine, cliHasOption, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
 export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
 export { type Measured, type MeasureOptions, measureChild } from './measure.js';
