@@ -16,20 +16,24 @@ import { emptyCounts } from '../src/engine/result.js';
 import { buildServer } from '../src/server/index.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { scaleRunResult } from '../test/web/scale-run.js';
-import { benchArgs, benchNumber, formatMachineInfo, formatTable, machineInfo } from './lib/index.js';
+import {
+  benchArgs,
+  benchNumber,
+  formatMachineInfo,
+  formatTable,
+  machineInfo,
+  PG_FLAGS,
+  pgUrlOf,
+} from './lib/index.js';
 
 const flags = benchArgs(import.meta.url, {
   results: { type: 'string', default: '250000' },
   reps: { type: 'string', default: '9' },
-  pg: {
-    type: 'string',
-    default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
-  },
-  'no-pg': { type: 'boolean', default: false },
+  ...PG_FLAGS,
 });
 const N = benchNumber(import.meta.url, 'results', flags.results);
 const REPS = benchNumber(import.meta.url, 'reps', flags.reps);
-const PG_URL = flags['no-pg'] ? undefined : flags.pg;
+const PG_URL = pgUrlOf(flags);
 
 async function fill(store: Store, id: string): Promise<void> {
   const counts = emptyCounts();

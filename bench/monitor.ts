@@ -42,6 +42,7 @@ import {
   formatTable,
   type MachineInfo,
   machineInfo,
+  PG_FLAGS,
   processCpuSeconds,
 } from './lib/index.js';
 import type { MonitorProcessConfig, MonitorProcessSummary, MonitorSample } from './lib/monitor-process.js';
@@ -72,10 +73,7 @@ function parseFlags() {
     'http-concurrency': { type: 'string', default: '512' },
     profile: { type: 'string', default: 'healthy' },
     'cpu-profile': { type: 'boolean', default: false },
-    pg: {
-      type: 'string',
-      default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
-    },
+    pg: PG_FLAGS.pg,
     quick: { type: 'boolean', default: false },
   });
   const int = (value: string, flag: string, min: number) => {

@@ -37,6 +37,8 @@ import {
   freePort,
   loopbackHost,
   machineInfo,
+  PG_FLAGS,
+  pgUrlOf,
   waitForListener,
 } from './lib/index.js';
 
@@ -45,17 +47,13 @@ const flags = benchArgs(import.meta.url, {
   'tcp-hosts': { type: 'string', default: '20000' },
   concurrency: { type: 'string', default: '512' },
   reps: { type: 'string', default: '20' },
-  pg: {
-    type: 'string',
-    default: process.env.FLEETPROBE_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test',
-  },
-  'no-pg': { type: 'boolean', default: false },
+  ...PG_FLAGS,
 });
 const HOSTS = benchNumber(import.meta.url, 'hosts', flags.hosts);
 const TCP_HOSTS = benchNumber(import.meta.url, 'tcp-hosts', flags['tcp-hosts']);
 const CONCURRENCY = benchNumber(import.meta.url, 'concurrency', flags.concurrency);
 const REPS = benchNumber(import.meta.url, 'reps', flags.reps);
-const PG_URL = flags['no-pg'] ? undefined : flags.pg;
+const PG_URL = pgUrlOf(flags);
 const BASE = '127.88.0.0';
 
 const LISTENER = `

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { POSTGRES_URL } from '../../test/helpers/services.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -46,4 +47,15 @@ export function benchNumber(moduleUrl: string, flag: string, value: string, min 
     benchUsageError(moduleUrl, `--${flag}: "${value}" is not a number above ${min}`);
   }
   return n;
+}
+
+/** `--pg <url>` (default: the tests' PostgreSQL) and `--no-pg`, for the benchmarks that time both stores. */
+export const PG_FLAGS = {
+  pg: { type: 'string', default: POSTGRES_URL },
+  'no-pg': { type: 'boolean', default: false },
+} as const;
+
+/** The PostgreSQL URL to time, or undefined with `--no-pg`. */
+export function pgUrlOf(flags: { pg: string; 'no-pg': boolean }): string | undefined {
+  return flags['no-pg'] ? undefined : flags.pg;
 }
