@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { CLI, ROOT } from './lib/cli.js';
 import {
   benchArgs,
+  benchUsageError,
   type Column,
   formatCount,
   formatFixed,
@@ -42,6 +43,9 @@ const values = benchArgs(import.meta.url, {
   quick: { type: 'boolean', default: false },
 });
 const CIDR = values.cidr ?? (values.quick ? '127.68.0.0/16' : '127.68.0.0/14');
+if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|[12]\d|3[01])$/.test(CIDR)) {
+  benchUsageError(import.meta.url, `--cidr: ${CIDR} is not a CIDR of 2 addresses or more inside 127.0.0.0/8`);
+}
 const TARGETS = 2 ** (32 - Number(CIDR.split('/')[1]));
 const ROUNDS = Number(values.rounds);
 const THREADS = Number(values.threads);
@@ -142,7 +146,7 @@ function halves(cidr: string): [string, string] {
   return [`${dotted(base)}/${prefix}`, `${dotted(base + 2 ** (32 - prefix))}/${prefix}`];
 }
 
-/** The ceiling: two `--threads 1` processes at once, one per half; wall is until both have exited. */
+/** The split without threads: two `--threads 1` processes at once, one per half; wall is until both exit. */
 async function runPair(closedPort: number): Promise<Row> {
   const t0 = performance.now();
   const pair = await Promise.all(
