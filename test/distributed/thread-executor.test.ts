@@ -71,6 +71,13 @@ const LANES = [
   { lanes: "main's lane and a worker thread", mainLane: true },
 ];
 
+/** Every result of one run on `ex`, as they came, with no cancel and no sink. */
+async function drain(ex: ThreadExecutor, run: { id: string }, runSpec: ExecuteSpec): Promise<Result[]> {
+  const results: Result[] = [];
+  for await (const r of ex.execute(run, runSpec, new AbortController().signal)) results.push(r);
+  return results;
+}
+
 /** Every target exactly once: count, no duplicates, the same set. */
 function expectOnePerTarget(results: readonly Result[], list: readonly string[]): void {
   const seen = results.map((r) => r.target);
@@ -86,14 +93,7 @@ describe('ThreadExecutor', () => {
       const list = addresses(200); // 13 shards of 16
       const ex = executor(mainLane);
       try {
-        const results: Result[] = [];
-        for await (const r of ex.execute(
-          { id: 'thread-merge-1' },
-          spec(list),
-          new AbortController().signal,
-        )) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'thread-merge-1' }, spec(list));
         expectOnePerTarget(results, list);
         expect(ex.threadCount).toBe(2);
         expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
@@ -148,14 +148,7 @@ describe('ThreadExecutor', () => {
       const list = addresses(250);
       const ex = executor(mainLane);
       try {
-        const results: Result[] = [];
-        for await (const r of ex.execute(
-          { id: 'thread-rate' },
-          spec(list, { ratePerSec: 100 }),
-          new AbortController().signal,
-        )) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'thread-rate' }, spec(list, { ratePerSec: 100 }));
         expectOnePerTarget(results, list);
         expect(ex.threadCount).toBe(2);
         const starts = results.map((r) => Date.parse(r.startedAt)).sort((a, b) => a - b);
@@ -186,11 +179,8 @@ describe('ThreadExecutor', () => {
         }
         // The run is dropped at once: nothing in flight, and the threads serve the next run.
         expect(ex.progress('thread-break')?.inFlight).toBe(0);
-        const again: Result[] = [];
         const list2 = addresses(100);
-        for await (const r of ex.execute({ id: 'thread-again' }, spec(list2), new AbortController().signal)) {
-          again.push(r);
-        }
+        const again = await drain(ex, { id: 'thread-again' }, spec(list2));
         expectOnePerTarget(again, list2);
       } finally {
         await ex.close();
@@ -204,10 +194,7 @@ describe('ThreadExecutor', () => {
     const ex = new ThreadExecutor({ threads: 1, mainLane: true, shardSize: SHARD_SIZE, inProcessBelow: 0 });
     try {
       const list = addresses(100);
-      const results: Result[] = [];
-      for await (const r of ex.execute({ id: 'main-lane-only' }, spec(list), new AbortController().signal)) {
-        results.push(r);
-      }
+      const results = await drain(ex, { id: 'main-lane-only' }, spec(list));
       expectOnePerTarget(results, list);
       expect(ex.threadCount).toBe(1);
       expect(results.find((r) => r.target === LISTENING)?.status).toBe('pass');
@@ -231,19 +218,12 @@ describe('ThreadExecutor', () => {
     const rechecksBefore = overloadTotals.rechecks;
     try {
       const list = addresses(20);
-      const results: Result[] = [];
       const args = tcpCheck.args.parse({ port: silentPort, expectBanner: '^never' });
       setTimeout(() => {
         const until = performance.now() + 1000;
         while (performance.now() < until) {}
       }, 100);
-      for await (const r of ex.execute(
-        { id: 'lane-stalls' },
-        spec(list, { args, timeoutMs: 400 }),
-        new AbortController().signal,
-      )) {
-        results.push(r);
-      }
+      const results = await drain(ex, { id: 'lane-stalls' }, spec(list, { args, timeoutMs: 400 }));
       expectOnePerTarget(results, list);
       const overload = ex.progress('lane-stalls')?.overload;
       expect(stallsSeen).toBeGreaterThan(0);
@@ -262,10 +242,7 @@ describe('ThreadExecutor', () => {
     const ex = new ThreadExecutor({ threads: 2 });
     try {
       const list = addresses(50);
-      const results: Result[] = [];
-      for await (const r of ex.execute({ id: 'thread-small' }, spec(list), new AbortController().signal)) {
-        results.push(r);
-      }
+      const results = await drain(ex, { id: 'thread-small' }, spec(list));
       expectOnePerTarget(results, list);
       expect(ex.threadCount).toBe(0);
     } finally {
@@ -299,10 +276,7 @@ describe('ThreadExecutor', () => {
       expect(new Set(results.map((r) => r.target)).size).toBe(results.length); // never a duplicate
 
       const list2 = addresses(100);
-      const again: Result[] = [];
-      for await (const r of ex.execute({ id: 'thread-dies-2' }, spec(list2), new AbortController().signal)) {
-        again.push(r);
-      }
+      const again = await drain(ex, { id: 'thread-dies-2' }, spec(list2));
       expectOnePerTarget(again, list2);
     } finally {
       await ex.close();
@@ -347,10 +321,7 @@ describe('ThreadExecutor', () => {
       expect(checked).toBeLessThan(list.length / 2);
 
       const list2 = addresses(100);
-      const again: Result[] = [];
-      for await (const r of ex.execute({ id: 'lane-again' }, spec(list2), new AbortController().signal)) {
-        again.push(r);
-      }
+      const again = await drain(ex, { id: 'lane-again' }, spec(list2));
       expectOnePerTarget(again, list2);
       expect(ex.threadCount).toBe(2);
     } finally {
@@ -583,10 +554,7 @@ describe('ThreadExecutor', () => {
       try {
         await gone; // one worker thread beside main's lane: the other is not needed
         const list = addresses(100);
-        const results: Result[] = [];
-        for await (const r of ex.execute({ id: 'early-lane' }, spec(list), new AbortController().signal)) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'early-lane' }, spec(list));
         expectOnePerTarget(results, list);
         expect(ex.threadCount).toBe(2);
         expect(started[0]!.usable).toBe(true);
@@ -601,10 +569,7 @@ describe('ThreadExecutor', () => {
       const gone = started.map(exited);
       try {
         const list = addresses(100);
-        const results: Result[] = [];
-        for await (const r of ex.execute({ id: 'early-1' }, spec(list), new AbortController().signal)) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'early-1' }, spec(list));
         expectOnePerTarget(results, list);
         expect(ex.threadCount).toBe(2);
         expect(started.every((t) => t.usable)).toBe(true);
@@ -639,10 +604,7 @@ describe('ThreadExecutor', () => {
       const ex = new ThreadExecutor({ threads: 2, started });
       try {
         const list = addresses(20); // below the default threshold
-        const results: Result[] = [];
-        for await (const r of ex.execute({ id: 'early-small' }, spec(list), new AbortController().signal)) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'early-small' }, spec(list));
         expectOnePerTarget(results, list);
         await Promise.all(gone);
         expect(ex.threadCount).toBe(0);
@@ -658,10 +620,7 @@ describe('ThreadExecutor', () => {
       const ex = new ThreadExecutor({ threads: 1, shardSize: 16, inProcessBelow: 0, started: [dead] });
       try {
         const list = addresses(40);
-        const results: Result[] = [];
-        for await (const r of ex.execute({ id: 'early-dead' }, spec(list), new AbortController().signal)) {
-          results.push(r);
-        }
+        const results = await drain(ex, { id: 'early-dead' }, spec(list));
         expectOnePerTarget(results, list);
         expect(ex.threadCount).toBe(1);
       } finally {
