@@ -11,11 +11,11 @@ import { type DocPath, YamlSource } from '../core/yaml-source.js';
 import type { InventoryKind, InventorySpec } from '../monitor/inventories/inventory-spec.js';
 import { INVENTORY_KINDS } from '../monitor/inventories/inventory-spec.js';
 import type { MonitorSpec } from '../monitor/types.js';
-import { emptyCredentials } from '../server/credentials.js';
-import { type ProbeModulesConfig, probeModulesSchema } from '../server/probe/probe-modules.js';
 import { parseTargetSpec } from '../targets/spec.js';
-import { CREDENTIAL_GROUPS, type Credentials, type FleetprobeConfig } from './config.js';
+import type { FleetprobeConfig } from './config.js';
 import { ConfigError } from './config-error.js';
+import { CREDENTIAL_GROUPS, type Credentials, emptyCredentials } from './credentials.js';
+import { type ProbeModulesConfig, probeModulesSchema } from './probe-modules.js';
 import {
   credentialsSchema,
   INVENTORY_SOURCE_KEYS,

@@ -3,10 +3,9 @@ import { alertRulesSchema } from '../alerts/rules.js';
 import { durationMsSchema } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';
 import { ANSIBLE_FORMATS } from '../monitor/inventories/inventory-spec.js';
-import { CREDENTIAL_NAME } from '../server/credentials.js';
 import { isLabelKey } from '../targets/labels.js';
 import { isHostname } from '../targets/spec.js';
-import { CREDENTIAL_GROUPS } from './config.js';
+import { CREDENTIAL_GROUPS, CREDENTIAL_NAME } from './credentials.js';
 import { describeValue } from './validation.js';
 
 /** Monitor and inventory names: the monitor's id in the API and store. */

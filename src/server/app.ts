@@ -2,6 +2,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsy
 import type { Logger } from 'pino';
 import type { CheckRegistry } from '../checks/registry.js';
 import type { ConfigHolder } from '../config/config-holder.js';
+import { type Credentials, emptyCredentials } from '../config/credentials.js';
+import type { ProbeModulesConfig } from '../config/probe-modules.js';
 import type { Executor } from '../engine/executor.js';
 import { renderOverloadMetrics } from '../engine/overload.js';
 import { BadFilterError, CursorError, StoreError } from '../store/errors.js';
@@ -10,10 +12,8 @@ import { makeResolver } from '../targets/make-resolver.js';
 import { AllowList } from './allow-list.js';
 import { type ApiToken, type Role, roleAllows, TokenAuth } from './auth.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
-import { buildServerRegistry, type Credentials, emptyCredentials } from './credentials.js';
 import { dashboardRoutes } from './dashboard-routes.js';
 import { ApiError } from './errors.js';
-import type { ProbeModulesConfig } from './probe/probe-modules.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { configRoutes } from './routes/config.js';
 import { monitorHeatmapRoutes } from './routes/monitor-heatmap.js';
@@ -25,6 +25,7 @@ import { type MetricsProvider, systemRoutes } from './routes/system.js';
 import { RunManager, type RunManagerOptions } from './run-manager.js';
 import { ServerAlerts, type ServerAlertsOptions } from './server-alerts.js';
 import { ServerMonitors } from './server-monitors.js';
+import { buildServerRegistry } from './server-registry.js';
 import { DEFAULT_MAX_SSE_STREAMS, SseSlots } from './sse.js';
 
 declare module 'fastify' {

@@ -11,30 +11,14 @@ export {
   TokenAuth,
 } from './auth.js';
 export { AuthThrottle, type AuthThrottleOptions, DEFAULT_AUTH_THROTTLE } from './auth-throttle.js';
-export {
-  addCredentialFlag,
-  buildServerRegistry,
-  type CredentialGroup,
-  type Credentials,
-  checkCredentialFiles,
-  credentialPath,
-  emptyCredentials,
-} from './credentials.js';
 export { ApiError, type ApiErrorKind } from './errors.js';
 export { Metrics } from './metrics.js';
-export {
-  addProbeModuleFlag,
-  PROBE_HTTP_MAX_BYTES,
-  type ProbeModule,
-  type ProbeModuleConfig,
-  type ProbeModulesConfig,
-  probeModuleSchema,
-  probeModulesSchema,
-} from './probe/probe-modules.js';
+export { PROBE_HTTP_MAX_BYTES, type ProbeModule } from './probe/probe-modules.js';
 export { type ProbeRoutesOptions, probeRoutes } from './routes/probe.js';
 export { type MetricsProvider, type SystemRoutesOptions, systemRoutes } from './routes/system.js';
 export { RunManager, type RunManagerOptions, type RunProgressView } from './run-manager.js';
 export { type RunRequest, runRequestSchema } from './schemas.js';
+export { buildServerRegistry } from './server-registry.js';
 export {
   DEFAULT_DB,
   DEFAULT_LISTEN,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { CheckRegistry } from '../checks/registry.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
+import type { Credentials } from '../config/credentials.js';
 import { InterruptedError } from '../core/errors.js';
 import type { Executor } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
@@ -14,7 +15,6 @@ import { type MonitorSpec, TARGET_STATES } from '../monitor/types.js';
 import type { TransitionRecord } from '../store/monitor-store.js';
 import type { Store } from '../store/store.js';
 import type { AllowList } from './allow-list.js';
-import type { Credentials } from './credentials.js';
 import { ApiError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import {

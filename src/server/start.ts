@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import pino from 'pino';
 import type { ConfigHolder } from '../config/config-holder.js';
+import { type Credentials, checkCredentialFiles, emptyCredentials } from '../config/credentials.js';
+import type { ProbeModulesConfig } from '../config/probe-modules.js';
 import { UsageError } from '../core/errors.js';
 import { resultDocument } from '../sinks/search/document.js';
 import { describeSearchIndexStats, notIndexed, type SearchIndexSink } from '../sinks/search-index-sink.js';
@@ -8,9 +10,7 @@ import { startRetention } from '../store/retention.js';
 import { openStore, type Store } from '../store/store.js';
 import { type ApiExecutor, type BuildServerOptions, buildServer, type FleetprobeServer } from './app.js';
 import type { ApiToken } from './auth.js';
-import { type Credentials, checkCredentialFiles, emptyCredentials } from './credentials.js';
 import { ListenError } from './errors.js';
-import type { ProbeModulesConfig } from './probe/probe-modules.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7070';
 export const DEFAULT_DB = './fleetprobe.db';

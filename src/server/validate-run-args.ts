@@ -1,10 +1,15 @@
 import { type ArgRole, type Check, isCredentialKind } from '../checks/check.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
+import {
+  CREDENTIAL_FLAGS,
+  CREDENTIAL_GROUP,
+  type Credentials,
+  credentialPath,
+} from '../config/credentials.js';
 import { CheckArgsError, TargetParseError } from '../core/errors.js';
 import { type ParsedSpec, parseTargetSpec, specCount } from '../targets/spec.js';
 import { parseTargetInput, type TargetInput } from '../targets/target-input.js';
 import type { AllowList } from './allow-list.js';
-import { CREDENTIAL_FLAGS, CREDENTIAL_GROUP, type Credentials, credentialPath } from './credentials.js';
 import { ApiError } from './errors.js';
 
 /** What the server holds an API run's arguments against. */

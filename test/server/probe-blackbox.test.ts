@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyCredentials } from '../../src/server/credentials.js';
-import { PROBE_HTTP_MAX_BYTES, type ProbeModulesConfig } from '../../src/server/probe/probe-modules.js';
+import { emptyCredentials } from '../../src/config/credentials.js';
+import type { ProbeModulesConfig } from '../../src/config/probe-modules.js';
+import { PROBE_HTTP_MAX_BYTES } from '../../src/server/probe/probe-modules.js';
 import { DNS_FAULTS, HTTP_FAULTS, TCP_FAULTS, TLS_FAULTS } from '../../src/sim/fleet-model.js';
 import { HEALTHY_PROFILE, type SimProfile } from '../../src/sim/profile.js';
 import { type Simulator, startSimulator } from '../../src/sim/simulator.js';

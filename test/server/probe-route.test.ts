@@ -1,12 +1,12 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
+import { emptyCredentials } from '../../src/config/credentials.js';
+import { addProbeModuleFlag } from '../../src/config/probe-modules.js';
 import { UsageError } from '../../src/core/errors.js';
 import { AllowList } from '../../src/server/allow-list.js';
 import { buildServer } from '../../src/server/app.js';
-import { emptyCredentials } from '../../src/server/credentials.js';
 import { ApiError } from '../../src/server/errors.js';
-import { addProbeModuleFlag } from '../../src/server/probe/probe-modules.js';
 import { parseProbeTarget, probeTimeoutMs } from '../../src/server/probe/probe-request.js';
 import { probeRoutes } from '../../src/server/routes/probe.js';
 import { openStore } from '../../src/store/index.js';

@@ -7,7 +7,7 @@ import {
   checkCredentialFiles,
   credentialPath,
   emptyCredentials,
-} from '../../src/server/index.js';
+} from '../../src/config/index.js';
 
 let dir: string;
 beforeAll(async () => {

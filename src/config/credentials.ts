@@ -1,8 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { createBuiltinRegistry } from '../checks/builtins.js';
 import type { CredentialKind } from '../checks/check.js';
-import type { CheckRegistry } from '../checks/registry.js';
 import { UsageError } from '../core/errors.js';
 
 /**
@@ -20,6 +18,17 @@ export interface Credentials {
 }
 
 export type CredentialGroup = keyof Credentials;
+
+/**
+ * The groups of `credentials:` (the server's named files, as `--ssh-identity` & co. give them). Only
+ * validated by the config (names, paths); whoever uses a credential checks and reads its file.
+ */
+export const CREDENTIAL_GROUPS = [
+  'sshIdentities',
+  'knownHosts',
+  'caBundles',
+  'checkModules',
+] as const satisfies readonly CredentialGroup[];
 
 /** Where each credential kind a check argument can declare (`ArgRole`) lives in `Credentials`. */
 export const CREDENTIAL_GROUP: Readonly<Record<CredentialKind, CredentialGroup>> = {
@@ -75,7 +84,7 @@ export function addCredentialFlag(creds: Credentials, group: CredentialGroup, va
  * operator hears at once, not an API caller at the first run.
  */
 export async function checkCredentialFiles(creds: Credentials): Promise<void> {
-  for (const group of Object.keys(CREDENTIAL_FLAGS) as CredentialGroup[]) {
+  for (const group of CREDENTIAL_GROUPS) {
     const { flag } = CREDENTIAL_FLAGS[group];
     for (const [name, path] of Object.entries(creds[group])) {
       if (!CREDENTIAL_NAME.test(name)) throw new UsageError(`${flag} ${name}=${path}: bad name "${name}"`);
@@ -100,29 +109,4 @@ async function fileProblem(path: string, mayBeMissing: boolean): Promise<string 
     // reported below
   }
   return `its directory ${dirname(path)} does not exist`;
-}
-
-/**
- * The checks a server offers: the built-ins plus each configured check module, loaded at start (a module
- * that does not load is a `UsageError` naming it). The configured name must be the check's own name: it
- * is what API runs give as `check`, and what workers, loading the same module, know it by.
- * `loadedModules` says whether user-check thread pools may need closing at shutdown.
- */
-export async function buildServerRegistry(
-  creds: Credentials,
-): Promise<{ registry: CheckRegistry; loadedModules: boolean }> {
-  const registry = createBuiltinRegistry();
-  const modules = Object.entries(creds.checkModules);
-  if (modules.length === 0) return { registry, loadedModules: false };
-  const { loadCheckModule } = await import('../checks/user/index.js');
-  for (const [name, path] of modules) {
-    const check = await loadCheckModule(path);
-    if (check.name !== name) {
-      throw new UsageError(
-        `--check-module ${name}=${path}: the module's check is named "${check.name}"; use --check-module ${check.name}=${path}`,
-      );
-    }
-    registry.register(check);
-  }
-  return { registry, loadedModules: true };
 }
