@@ -71,6 +71,28 @@ const LANES = [
   { lanes: "main's lane and a worker thread", mainLane: true },
 ];
 
+interface CountingListener {
+  readonly port: number;
+  /** Connections accepted so far: the checks started against it. */
+  accepted(): number;
+  close(): Promise<void>;
+}
+
+/** A listener on every 127.x address that closes each connection at once and counts them. */
+async function countingListener(): Promise<CountingListener> {
+  let accepted = 0;
+  const server = net.createServer((s) => {
+    accepted++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    accepted: () => accepted,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 /** Every result of one run on `ex`, as they came, with no cancel and no sink. */
 async function drain(ex: ThreadExecutor, run: { id: string }, runSpec: ExecuteSpec): Promise<Result[]> {
   const results: Result[] = [];
@@ -284,14 +306,7 @@ describe('ThreadExecutor', () => {
   }, 60_000);
 
   it("fails the run when its worker thread dies beside main's lane, which stops too, and runs again after", async () => {
-    // Every target passes on a listener that counts the checks started.
-    let checked = 0;
-    const counting = net.createServer((s) => {
-      checked++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => counting.listen(0, '0.0.0.0', r));
-    const countingPort = (counting.address() as net.AddressInfo).port;
+    const counting = await countingListener(); // every target passes
     const started = [startThread({ logLevel: 'warn' })];
     const ex = new ThreadExecutor({ threads: 2, mainLane: true, shardSize: 16, inProcessBelow: 0, started });
     try {
@@ -302,7 +317,7 @@ describe('ThreadExecutor', () => {
         // Paced at 100/s: 6 s of checks, most of them still to start when the thread is killed.
         for await (const r of ex.execute(
           { id: 'lane-thread-dies' },
-          spec(list, { ratePerSec: 100, args: tcpCheck.args.parse({ port: countingPort }) }),
+          spec(list, { ratePerSec: 100, args: tcpCheck.args.parse({ port: counting.port }) }),
           new AbortController().signal,
         )) {
           results.push(r);
@@ -318,10 +333,10 @@ describe('ThreadExecutor', () => {
       // port, and a connect made just before is accepted by this listener a loop turn later: let both land first
       // (a lane still running at its ~50/s share would start ~25 more checks in the next 500 ms).
       await sleep(200);
-      const after = checked;
+      const after = counting.accepted();
       await sleep(500);
-      expect(checked).toBe(after);
-      expect(checked).toBeLessThan(list.length / 2);
+      expect(counting.accepted()).toBe(after);
+      expect(after).toBeLessThan(list.length / 2);
 
       const list2 = addresses(100);
       const again = await drain(ex, { id: 'lane-again' }, spec(list2));
@@ -329,7 +344,7 @@ describe('ThreadExecutor', () => {
       expect(ex.threadCount).toBe(2);
     } finally {
       await ex.close();
-      await new Promise<void>((r) => counting.close(() => r()));
+      await counting.close();
     }
   }, 60_000);
 
@@ -460,13 +475,7 @@ describe('ThreadExecutor', () => {
 
     it('holds the threads back while the sink takes nothing, then hands over every result once', async () => {
       // Every target passes on a listener that counts the checks started; the sink holds its first batch.
-      let started = 0;
-      const counting = net.createServer((s) => {
-        started++;
-        s.destroy();
-      });
-      await new Promise<void>((r) => counting.listen(0, '0.0.0.0', r));
-      const countingPort = (counting.address() as net.AddressInfo).port;
+      const counting = await countingListener();
       const list = addresses(1000);
       const ex = executor();
       const c = consumer(true);
@@ -486,7 +495,7 @@ describe('ThreadExecutor', () => {
       const running = (async () => {
         for await (const r of ex.execute(
           { id: 'thread-sink-held' },
-          spec(list, { args: tcpCheck.args.parse({ port: countingPort }) }),
+          spec(list, { args: tcpCheck.args.parse({ port: counting.port }) }),
           new AbortController().signal,
           sink,
         ))
@@ -494,11 +503,11 @@ describe('ThreadExecutor', () => {
       })();
       try {
         // Until no check has started for 1 s: the threads are held (the bounds only catch a hang).
-        let held = started;
+        let held = counting.accepted();
         for (let still = 0, i = 0; (first === undefined || still < 20) && i < 1200; i++) {
           await sleep(50);
-          still = started === held ? still + 1 : 0;
-          held = started;
+          still = counting.accepted() === held ? still + 1 : 0;
+          held = counting.accepted();
         }
         // Started, at most: the batch taken; per thread, the batches sent unacknowledged and the targets sent
         // without a result back (two shards: main sends one more while one shard's worth is outstanding).
@@ -514,7 +523,7 @@ describe('ThreadExecutor', () => {
         release();
         await running.catch(() => {}); // failed above already
         await ex.close();
-        await new Promise<void>((r) => counting.close(() => r()));
+        await counting.close();
       }
     }, 120_000);
 
