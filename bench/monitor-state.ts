@@ -6,6 +6,7 @@
  * hour of rollups.
  */
 import type { Result } from '../src/engine/result.js';
+import { targetRecordOf } from '../src/monitor/monitor-runtime.js';
 import { RollupAggregator } from '../src/monitor/rollup-aggregator.js';
 import { policyOf } from '../src/monitor/state-machine.js';
 import { TargetTable } from '../src/monitor/target-table.js';
@@ -88,23 +89,7 @@ console.log(`commit a round               ${commitTime} (${firstTransitions} tra
 if (values.db) {
   const store = await openStore(values.db);
   try {
-    const rows = out.updated.map((slot) => {
-      const s = table.snapshot(slot);
-      return {
-        monitor: 'bench',
-        target: s.target,
-        port: s.port,
-        name: s.name,
-        labels: s.labels,
-        state: s.state,
-        machine: s.machine,
-        streak: s.streak,
-        since: new Date(s.sinceMs).toISOString(),
-        lastAt: s.lastAtMs === null ? null : new Date(s.lastAtMs).toISOString(),
-        lastStatus: s.lastStatus,
-        lastRun: s.lastRun,
-      };
-    });
+    const rows = out.updated.map((slot) => targetRecordOf('bench', table.snapshot(slot)));
     for (const pass of ['insert', 'update']) {
       t0 = mark();
       for (let i = 0; i < rows.length; i += 5000)

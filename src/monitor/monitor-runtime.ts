@@ -99,7 +99,8 @@ export function spreadMsOf(spec: MonitorSpec): number {
   return Math.max(0, Math.floor(spec.intervalMs * SPREAD_SHARE - (spec.timeoutMs ?? 0)));
 }
 
-const toRecord = (monitor: string, s: TargetSnapshot): MonitorTargetRecord => ({
+/** A target's state as the store keeps it. */
+export const targetRecordOf = (monitor: string, s: TargetSnapshot): MonitorTargetRecord => ({
   monitor,
   target: s.target,
   port: s.port,
@@ -393,7 +394,7 @@ export class MonitorRuntime {
     const { store } = this.#deps;
     for (let i = 0; i < updated.length; i += WRITE_CHUNK) {
       await store.upsertTargetStates(
-        updated.slice(i, i + WRITE_CHUNK).map((slot) => toRecord(monitor, this.#table.snapshot(slot))),
+        updated.slice(i, i + WRITE_CHUNK).map((slot) => targetRecordOf(monitor, this.#table.snapshot(slot))),
       );
     }
     if (removed.length > 0) await store.deleteTargetStates(monitor, removed);
