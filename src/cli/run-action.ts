@@ -166,13 +166,7 @@ export async function runAction(
     const t0 = performance.now();
     try {
       await terminal.header();
-      for await (const result of results) {
-        summary.add(result);
-        const written = terminal.row(result);
-        // Awaited only when the output is full: an `await` of a settled promise still costs a turn per result.
-        if (written !== WRITTEN) await written;
-        blockLoopOnce();
-      }
+      await printResults(results, summary, terminal, blockLoopOnce);
       await terminal.finish(summary, performance.now() - t0, interrupted, executor.progress(runId)?.overload);
       if (searchIndex && !(await searchIndex.finish(process.stderr))) indexIncomplete = true;
     } finally {
@@ -189,6 +183,26 @@ export async function runAction(
     await source.close();
     await db?.close();
     await closeSharedResources();
+  }
+}
+
+/**
+ * Summarises and prints each result as it comes. Its own function, not a loop inside `runAction`: the loop is
+ * what V8 finds hot, and optimising it alone costs a few ms where optimising all of `runAction` cost ~60 (twice
+ * ~30 ms, with a deoptimisation at the first code after the loop), measured with `--trace-opt`.
+ */
+async function printResults(
+  results: AsyncIterable<Result>,
+  summary: OutcomeSummary,
+  terminal: RunTerminal,
+  afterEach: () => void,
+): Promise<void> {
+  for await (const result of results) {
+    summary.add(result);
+    const written = terminal.row(result);
+    // Awaited only when the output is full: an `await` of a settled promise still costs a turn per result.
+    if (written !== WRITTEN) await written;
+    afterEach();
   }
 }
 
