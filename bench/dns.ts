@@ -26,7 +26,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DnsClient } from '../src/dns/index.js';
 import { knotInstalled, startKnot } from '../test/dns/knot.js';
-import { benchArgs, CLI, cliHasOption, ensureBuilt, measureChild, ROOT, summaryLine } from './lib/index.js';
+import {
+  benchArgs,
+  benchNumber,
+  benchUsageError,
+  CLI,
+  cliHasOption,
+  ensureBuilt,
+  measureChild,
+  ROOT,
+  summaryLine,
+} from './lib/index.js';
 
 const ZONE = 'bench.test';
 /** The row of the DnsClient alone (no engine, no CLI). */
@@ -51,9 +61,26 @@ const flags = benchArgs(import.meta.url, {
   'cli-threads': { type: 'string', default: 'default,1' },
   'skip-cli': { type: 'boolean', default: false },
 });
-const N = Number(flags.names);
+const N = benchNumber(import.meta.url, 'names', flags.names);
 const HOST = flags.host!;
-const PORT = Number(flags.port);
+const PORT = benchNumber(import.meta.url, 'port', flags.port);
+const CONCURRENCY = benchNumber(import.meta.url, 'concurrency', flags.concurrency);
+const SOCKETS = benchNumber(import.meta.url, 'sockets', flags.sockets);
+const INITIAL_WINDOW = benchNumber(import.meta.url, 'initial-window', flags['initial-window']);
+const MAX_WINDOW = benchNumber(import.meta.url, 'max-window', flags['max-window']);
+const ENGINE_CONCURRENCY = benchNumber(import.meta.url, 'engine-concurrency', flags['engine-concurrency']);
+const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', flags.rounds));
+// Every flag is checked here, before knotd starts: a usage error exits at once, with nothing left running.
+const CLI_THREADS = flags['cli-threads'].split(',').filter(Boolean);
+for (const t of CLI_THREADS) {
+  if (t !== 'default' && !(Number.isInteger(Number(t)) && Number(t) >= 1))
+    benchUsageError(import.meta.url, `--cli-threads: expected "default" or a positive integer, got "${t}"`);
+}
+const CLI_CONCURRENCY = flags['cli-concurrency'].split(',').filter(Boolean);
+for (const c of CLI_CONCURRENCY) {
+  if (!(Number.isInteger(Number(c)) && Number(c) >= 1))
+    benchUsageError(import.meta.url, `--cli-concurrency: expected positive integers, got "${c}"`);
+}
 
 /** The address knot serves for n<i>: inside 127/8 so nothing can ever route anywhere. */
 function addressOf(i: number): string {
@@ -83,14 +110,13 @@ function cpuUsPerName(since: NodeJS.CpuUsage): number {
 
 async function childOurs(): Promise<ChildResult> {
   const client = new DnsClient({
-    socketsPerFamily: Number(flags.sockets),
-    initialWindow: Number(flags['initial-window']),
-    maxWindow: Number(flags['max-window']),
+    socketsPerFamily: SOCKETS,
+    initialWindow: INITIAL_WINDOW,
+    maxWindow: MAX_WINDOW,
     timeoutMs: 500,
     retries: 4,
   });
   const server = { address: HOST, port: PORT };
-  const concurrency = Number(flags.concurrency);
   let next = 0;
   let ok = 0;
   let wrong = 0;
@@ -110,7 +136,7 @@ async function childOurs(): Promise<ChildResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   const s = client.stats();
   await client.close();
@@ -141,7 +167,7 @@ async function childEngine(): Promise<ChildResult> {
     args: dnsArgs.parse({ server: `${HOST}:${PORT}` }),
     targets: targets(),
     total: N,
-    concurrency: Number(flags.concurrency),
+    concurrency: CONCURRENCY,
     timeoutMs: 5000,
   });
   let ok = 0;
@@ -157,7 +183,7 @@ async function childEngine(): Promise<ChildResult> {
   const seconds = (performance.now() - started) / 1000;
   await closeSharedDnsClient();
   return {
-    tool: `fleetprobe run dns (engine, -c ${flags.concurrency})`,
+    tool: `fleetprobe run dns (engine, -c ${CONCURRENCY})`,
     qps: N / seconds,
     seconds,
     ok,
@@ -169,7 +195,6 @@ async function childEngine(): Promise<ChildResult> {
 }
 
 async function childCares(): Promise<ChildResult> {
-  const concurrency = Number(flags.concurrency);
   const resolver = new Resolver({ timeout: 2000, tries: 4 });
   resolver.setServers([`${HOST}:${PORT}`]);
   let next = 0;
@@ -192,10 +217,10 @@ async function childCares(): Promise<ChildResult> {
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   return {
-    tool: `c-ares x${concurrency}`,
+    tool: `c-ares x${CONCURRENCY}`,
     qps: N / seconds,
     seconds,
     ok,
@@ -508,21 +533,12 @@ function table(rows: ChildResult[]): string {
 async function cliConfigs(): Promise<[concurrency: string, threads: string][]> {
   await ensureBuilt();
   const hasThreads = cliHasOption('run', '--threads');
-  let threads = flags['cli-threads']!.split(',').filter(Boolean);
+  let threads = CLI_THREADS;
   if (!hasThreads && threads.some((t) => t !== 'default')) {
     console.log('# this build of the CLI has no --threads: CLI rows run without it');
     threads = ['default'];
   }
-  for (const t of threads) {
-    if (t !== 'default' && !(Number.isInteger(Number(t)) && Number(t) >= 1))
-      throw new Error(`--cli-threads: expected "default" or a positive integer, got "${t}"`);
-  }
-  const conc = flags['cli-concurrency']!.split(',').filter(Boolean);
-  for (const c of conc) {
-    if (!(Number.isInteger(Number(c)) && Number(c) >= 1))
-      throw new Error(`--cli-concurrency: expected positive integers, got "${c}"`);
-  }
-  return conc.flatMap((c) => threads.map((t): [string, string] => [c, t]));
+  return CLI_CONCURRENCY.flatMap((c) => threads.map((t): [string, string] => [c, t]));
 }
 
 async function main(): Promise<void> {
@@ -574,13 +590,13 @@ async function main(): Promise<void> {
     const cliRuns = flags['skip-cli'] ? [] : await cliConfigs();
     const oursArgs = [
       '--concurrency',
-      flags.concurrency!,
+      String(CONCURRENCY),
       '--sockets',
-      flags.sockets!,
+      String(SOCKETS),
       '--max-window',
-      flags['max-window']!,
+      String(MAX_WINDOW),
       '--initial-window',
-      flags['initial-window']!,
+      String(INITIAL_WINDOW),
     ];
     // Tools run one after the other, interleaved over rounds; each keeps its best round. On a shared
     // machine the load moves under a run: best-of-rounds compares each tool at its least disturbed.
@@ -589,16 +605,15 @@ async function main(): Promise<void> {
       const prev = bestOf.get(r.tool);
       if (!prev || r.qps > prev.qps) bestOf.set(r.tool, r);
     };
-    const rounds = Math.max(1, Number(flags.rounds));
-    for (let round = 1; round <= rounds; round++) {
+    for (let round = 1; round <= ROUNDS; round++) {
       const rows: ChildResult[] = [];
       const load = () => os.loadavg()[0]!.toFixed(1);
-      console.log(`\n## round ${round}/${rounds} (load average ${load()} at start)`);
+      console.log(`\n## round ${round}/${ROUNDS} (load average ${load()} at start)`);
       for (const [c, threads] of cliRuns) {
         rows.push(await runCli(join(dir, 'names.txt'), join(dir, 'out.jsonl'), c, threads));
       }
       rows.push(await runChild('ours', oursArgs));
-      if (flags.engine) rows.push(await runChild('engine', ['--concurrency', flags['engine-concurrency']!]));
+      if (flags.engine) rows.push(await runChild('engine', ['--concurrency', String(ENGINE_CONCURRENCY)]));
       if (!flags['skip-peers']) {
         for (const c of [100, 200, 500]) rows.push(await runChild('cares', ['--concurrency', String(c)]));
         for (const c of [100, 500]) rows.push(await runAdnshost(c));
@@ -615,7 +630,7 @@ async function main(): Promise<void> {
     const best = peers('c-ares');
     const adns = peers('adnshost');
     const perf = peers('dnsperf');
-    console.log(`\n## best of ${rounds} round(s)`);
+    console.log(`\n## best of ${ROUNDS} round(s)`);
     console.log(table(all));
     console.log();
     const verdict = (name: string, pass: boolean, detail: string) =>

@@ -20,7 +20,7 @@ import { pino } from 'pino';
 import { Client } from 'undici';
 import type { HttpArgs } from '../src/checks/http/index.js';
 import { createDeadline } from '../src/core/deadline.js';
-import { benchArgs } from './lib/index.js';
+import { benchArgs, benchNumber } from './lib/index.js';
 
 const values = benchArgs(import.meta.url, {
   hosts: { type: 'string', default: '20000' },
@@ -29,9 +29,9 @@ const values = benchArgs(import.meta.url, {
   server: { type: 'string', default: existsSync('/usr/sbin/nginx') ? 'nginx' : 'node' },
   rounds: { type: 'string', default: '3' },
 });
-const HOSTS = Number(values.hosts);
-const CONCURRENCY = Number(values.concurrency);
-const ROUNDS = Math.max(1, Number(values.rounds));
+const HOSTS = benchNumber(import.meta.url, 'hosts', values.hosts);
+const CONCURRENCY = benchNumber(import.meta.url, 'concurrency', values.concurrency);
+const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', values.rounds));
 
 /** Host i -> 127.a.b.c, skipping 127.0.0.x so the sweep never reuses 127.0.0.1. */
 function hostAt(i: number): string {

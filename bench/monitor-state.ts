@@ -11,13 +11,13 @@ import { RollupAggregator } from '../src/monitor/rollup-aggregator.js';
 import { policyOf } from '../src/monitor/state-machine.js';
 import { TargetTable } from '../src/monitor/target-table.js';
 import { openStore } from '../src/store/index.js';
-import { benchArgs } from './lib/index.js';
+import { benchArgs, benchNumber } from './lib/index.js';
 
 const values = benchArgs(import.meta.url, {
   targets: { type: 'string', default: '250000' },
   db: { type: 'string' },
 });
-const n = Number(values.targets);
+const n = benchNumber(import.meta.url, 'targets', values.targets);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npx tsx --expose-gc ...)');
 const used = () => {

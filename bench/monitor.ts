@@ -29,7 +29,6 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { SimReadyInfo } from '../src/sim/cli.js';
@@ -44,10 +43,10 @@ import {
   machineInfo,
   PG_FLAGS,
   processCpuSeconds,
+  ROOT,
 } from './lib/index.js';
 import type { MonitorProcessConfig, MonitorProcessSummary, MonitorSample } from './lib/monitor-process.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MB = 2 ** 20;
 const BASE = '127.64.0.0';
 const PROC_SAMPLE_MS = 5000;

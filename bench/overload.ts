@@ -33,6 +33,7 @@ import {
 } from '../src/sim/manifest.js';
 import {
   benchArgs,
+  benchUsageError,
   CLI,
   clientOverloadLine,
   ensureBuilt,
@@ -57,8 +58,7 @@ const flags = benchArgs(import.meta.url, {
 });
 
 function usage(message: string): never {
-  process.stderr.write(`bench/overload: ${message}\n`);
-  process.exit(2);
+  return benchUsageError(import.meta.url, message);
 }
 
 const HOSTS = Number(flags.hosts);

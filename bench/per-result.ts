@@ -25,10 +25,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKnot } from '../test/dns/knot.js';
-import { benchArgs, freePort, loopbackHost, nginxAvailable, startNginx } from './lib/index.js';
+import {
+  benchArgs,
+  benchNumber,
+  CLI,
+  freePort,
+  loopbackHost,
+  nginxAvailable,
+  ROOT,
+  startNginx,
+} from './lib/index.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'bin', 'fleetprobe.js');
 const SELF = fileURLToPath(import.meta.url);
 
 const values = benchArgs(import.meta.url, {
@@ -41,10 +48,10 @@ const values = benchArgs(import.meta.url, {
   child: { type: 'string' },
   port: { type: 'string' },
 });
-const NAMES = Number(values.names);
-const HOSTS = Number(values.hosts);
-const CONCURRENCY = Number(values.concurrency);
-const ROUNDS = Math.max(1, Number(values.rounds));
+const NAMES = benchNumber(import.meta.url, 'names', values.names);
+const HOSTS = benchNumber(import.meta.url, 'hosts', values.hosts);
+const CONCURRENCY = benchNumber(import.meta.url, 'concurrency', values.concurrency);
+const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', values.rounds));
 const ONLY = new Set(values.only.split(','));
 const DNS_HOST = '127.88.0.53';
 
@@ -291,7 +298,7 @@ async function tcpRows(dir: string): Promise<Row[]> {
 async function childTcpRaw(): Promise<void> {
   const [base, bits] = values.tcp.split('/') as [string, string];
   const total = 2 ** (32 - Number(bits));
-  const port = Number(values.port);
+  const port = benchNumber(import.meta.url, 'port', values.port ?? '');
   let next = 0;
   let results = 0;
   const cpu0 = process.cpuUsage();

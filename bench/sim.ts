@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MIXED_PROFILE } from '../src/sim/profile.js';
 import { startSimulator } from '../src/sim/simulator.js';
-import { benchArgs } from './lib/index.js';
+import { benchArgs, benchNumber } from './lib/index.js';
 import { processCpuSeconds } from './lib/proc-cpu.js';
 
 const values = benchArgs(import.meta.url, {
@@ -23,9 +23,12 @@ const values = benchArgs(import.meta.url, {
   base: { type: 'string', default: '127.20.0.0' },
   'no-peer': { type: 'boolean', default: false },
 });
-const hosts = Number(values.hosts);
-const sweepHosts = Math.min(hosts, Number(values['sweep-hosts'] ?? hosts));
-const concurrency = Number(values.concurrency);
+const hosts = benchNumber(import.meta.url, 'hosts', values.hosts);
+const sweepHosts = Math.min(
+  hosts,
+  benchNumber(import.meta.url, 'sweep-hosts', values['sweep-hosts'] ?? String(hosts)),
+);
+const concurrency = benchNumber(import.meta.url, 'concurrency', values.concurrency);
 const base = values.base;
 const MB = 1024 * 1024;
 

@@ -69,17 +69,25 @@ function parseFlags(): Flags {
   return {
     hosts: benchNumber(import.meta.url, 'hosts', v.hosts),
     peers: v.peers === 'none' ? [] : peers,
-    fanout: { sshd: list(v['peer-fanout-sshd']), sim: list(v['peer-fanout-sim']) },
-    concurrency: { sshd: list(v['concurrency-sshd']), sim: list(v['concurrency-sim']) },
+    fanout: {
+      sshd: list('peer-fanout-sshd', v['peer-fanout-sshd']),
+      sim: list('peer-fanout-sim', v['peer-fanout-sim']),
+    },
+    concurrency: {
+      sshd: list('concurrency-sshd', v['concurrency-sshd']),
+      sim: list('concurrency-sim', v['concurrency-sim']),
+    },
     skipSshd: v['skip-sshd'],
     skipSim: v['skip-sim'],
     json: v.json,
   };
 }
 
-function list(v: string): number[] {
+/** `--<flag> a,b,c`: positive integers, or exits 2 naming the flag. */
+function list(flag: string, v: string): number[] {
   const out = v.split(',').map(Number);
-  if (out.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`bad list of positive integers: ${v}`);
+  if (out.some((n) => !Number.isInteger(n) || n <= 0))
+    benchUsageError(import.meta.url, `--${flag}: "${v}" is not a list of positive integers`);
   return out;
 }
 

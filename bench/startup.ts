@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import {
   benchArgs,
+  benchNumber,
   CLI,
   type Column,
   ensureBuilt,
@@ -25,7 +26,7 @@ import {
 } from './lib/index.js';
 
 const values = benchArgs(import.meta.url, { rounds: { type: 'string', default: '10' } });
-const ROUNDS = Math.max(1, Number(values.rounds));
+const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', values.rounds));
 const HOOK = path.join(ROOT, 'bench', 'lib', 'first-connect.mjs');
 const BARE = path.join(ROOT, 'bench', 'bare-http.mjs');
 

@@ -29,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   benchArgs,
+  benchUsageError,
   CLI,
   type Column,
   countOf,
@@ -96,7 +97,8 @@ for (const [flag, n] of [
   ...BARE_THREADS.map((t) => ['--bare-threads', t] as const),
   ...FP_THREADS.filter((t) => t !== 'default').map((t) => ['--threads', Number(t)] as const),
 ] as const) {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1)
+    benchUsageError(import.meta.url, `${flag}: expected a positive integer, got ${n}`);
 }
 const cidr = /^127\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(TCP_CIDR);
 if (!cidr || Number(cidr[4]) < 8 || Number(cidr[4]) > 32) {

@@ -32,6 +32,7 @@ import {
 import { intToIpv4 } from '../src/targets/ip.js';
 import {
   benchArgs,
+  benchNumber,
   type Column,
   formatFixed,
   formatMachineInfo,
@@ -160,12 +161,13 @@ async function main(): Promise<void> {
     kinds: { type: 'string', default: 'dns,tcp' },
     forms: { type: 'string', default: 'objects,lines,outcomes' },
   });
-  const results = Number(values.results);
+  const results = benchNumber(import.meta.url, 'results', values.results);
+  const rounds = benchNumber(import.meta.url, 'rounds', values.rounds);
   const kinds = values.kinds.split(',') as Kind[];
   const forms = values.forms.split(',') as ResultForm[];
   process.stdout.write(`${formatMachineInfo(machineInfo())}\n`);
   const best = new Map<string, number>();
-  for (let round = 0; round < Number(values.rounds); round++) {
+  for (let round = 0; round < rounds; round++) {
     for (const kind of kinds) {
       for (const form of forms) {
         const us = await takeBatches({ kind, form, results });

@@ -20,6 +20,7 @@ import { availableParallelism } from 'node:os';
 import { CLI, ROOT } from './lib/cli.js';
 import {
   benchArgs,
+  benchNumber,
   benchUsageError,
   type Column,
   formatCount,
@@ -47,8 +48,8 @@ if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}\/(8|9|[12]\d|3[01])$/.test(CIDR)) {
   benchUsageError(import.meta.url, `--cidr: ${CIDR} is not a CIDR of 2 addresses or more inside 127.0.0.0/8`);
 }
 const TARGETS = 2 ** (32 - Number(CIDR.split('/')[1]));
-const ROUNDS = Number(values.rounds);
-const THREADS = Number(values.threads);
+const ROUNDS = benchNumber(import.meta.url, 'rounds', values.rounds);
+const THREADS = benchNumber(import.meta.url, 'threads', values.threads);
 const CORES = availableParallelism();
 
 interface Row {
