@@ -17,6 +17,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { intToIpv4, ipv4ToInt } from '../src/targets/ip.js';
 import { CLI, ROOT } from './lib/cli.js';
 import {
   benchArgs,
@@ -142,9 +143,8 @@ async function runOnce(threads: number, closedPort: number): Promise<Row> {
 function halves(cidr: string): [string, string] {
   const [address, bits] = cidr.split('/') as [string, string];
   const prefix = Number(bits) + 1;
-  const base = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
-  const dotted = (n: number) => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
-  return [`${dotted(base)}/${prefix}`, `${dotted(base + 2 ** (32 - prefix))}/${prefix}`];
+  const base = ipv4ToInt(address);
+  return [`${intToIpv4(base)}/${prefix}`, `${intToIpv4(base + 2 ** (32 - prefix))}/${prefix}`];
 }
 
 /** The split without threads: two `--threads 1` processes at once, one per half; wall is until both exit. */
