@@ -7,8 +7,8 @@ import { type BatchSink, type Executor, LocalExecutor } from '../engine/executor
 import { OutcomeSummary } from '../engine/outcome-summary.js';
 import { emptyCounts, type Result } from '../engine/result.js';
 import type { RunOptions } from '../engine/run-options.js';
-import { newRunRecord, StoredRun } from '../engine/stored-run.js';
 import type { RunProgress } from '../engine/types.js';
+import { newRunRecord, StoredRun } from '../runs/stored-run.js';
 import { WRITTEN } from '../sinks/output.js';
 import { openTargets } from '../targets/open-targets.js';
 import type { ResolveFn } from '../targets/system-resolver.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { OwnerLease } from '../engine/owner-lease.js';
+import { OwnerLease } from '../runs/owner-lease.js';
 import { openStore, type Store } from '../store/store.js';
 
 /** The store of `fleetprobe run --db`, with this process's lease on the run it executes. */

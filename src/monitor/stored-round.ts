@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { Executor } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
-import { newRunRecord, StoredRun } from '../engine/stored-run.js';
+import { newRunRecord, StoredRun } from '../runs/stored-run.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import type { RoundEndState, RunRoundPort } from './round-port.js';

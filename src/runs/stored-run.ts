@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import { delay } from '../core/deadline.js';
 import { describeError, InterruptedError, isFleetprobeError } from '../core/errors.js';
+import type { ExecuteSpec, Executor } from '../engine/executor.js';
+import { addCounts, emptyCounts, type Result, type StatusCounts } from '../engine/result.js';
+import type { RunOptions } from '../engine/run-options.js';
 import { StoreWriteError, storeResults } from '../sinks/store-sink.js';
 import type { RunRecord, RunState, Store } from '../store/store.js';
-import type { ExecuteSpec, Executor } from './executor.js';
-import { addCounts, emptyCounts, type Result, type StatusCounts } from './result.js';
-import type { RunOptions } from './run-options.js';
 
 /** The fields of a new run record; the rest start empty. */
 export interface NewRun {

@@ -4,7 +4,7 @@ import { tcpCheck as tcp } from '../../src/checks/tcp/tcp-check.js';
 import { InterruptedError } from '../../src/core/errors.js';
 import { LocalExecutor } from '../../src/engine/executor.js';
 import type { Result } from '../../src/engine/result.js';
-import { newRunRecord, StoredRun } from '../../src/engine/stored-run.js';
+import { newRunRecord, StoredRun } from '../../src/runs/stored-run.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { openTargets } from '../../src/targets/open-targets.js';
 
