@@ -1,8 +1,8 @@
+import { matchesAll } from '../model/label-matchers.js';
+import { type Silence, silencedBy } from '../model/silences.js';
 import type { AlertRecord, AlertStore, OutboxInsert } from '../store/alert-store.js';
 import type { Evaluation } from './evaluator.js';
-import { matchesAll } from './matchers.js';
 import type { Notifier } from './notifiers/notifier.js';
-import { type Silence, silencedBy } from './silences.js';
 import { type Alert, notificationOf } from './types.js';
 
 export interface AlertRecorderOptions {

@@ -1,6 +1,6 @@
+import type { AlertRule, RuleOf } from '../model/alert-rules.js';
 import { foldAddresses } from '../targets/fold.js';
 import { fingerprintOf, sortedLabels } from './fingerprint.js';
-import type { AlertRule, RuleOf } from './rules.js';
 import type { Alert, RoundSnapshot, TargetStatus } from './types.js';
 
 const DAY_MS = 86_400_000;

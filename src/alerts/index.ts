@@ -7,14 +7,6 @@ export {
 export { NotifyError } from './errors.js';
 export { AlertEvaluator, type Evaluation, p95Of } from './evaluator.js';
 export { fingerprintOf } from './fingerprint.js';
-export {
-  LabelMatcher,
-  MATCH_OPS,
-  type MatchOp,
-  matcherSchema,
-  matchesAll,
-  parseMatcher,
-} from './matchers.js';
 export { AlertmanagerNotifier, alertmanagerLabelName } from './notifiers/alertmanager-notifier.js';
 export { EmailNotifier } from './notifiers/email-notifier.js';
 export {
@@ -45,30 +37,9 @@ export {
   type PassOutcome,
 } from './outbox-dispatcher.js';
 export {
-  type AlertRule,
-  type AlertRuleInput,
-  alertRuleSchema,
-  alertRulesSchema,
-  SEVERITIES,
-  type Severity,
-} from './rules.js';
-export {
-  type Silence,
-  type SilenceInput,
-  silenceActive,
-  silencedBy,
-  silenceInputSchema,
-  silenceMatches,
-} from './silences.js';
-export {
-  ALERT_STATES,
   type Alert,
-  type AlertState,
   type LastResult,
-  type Notification,
   notificationOf,
   type RoundSnapshot,
-  RULE_KINDS,
-  type RuleKind,
   type TargetStatus,
 } from './types.js';

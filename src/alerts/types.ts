@@ -1,12 +1,7 @@
 import type { Status } from '../engine/result.js';
-import type { TargetState } from '../monitor/types.js';
-
-/** The kinds of alert rule (see `AlertRule`). */
-export const RULE_KINDS = ['target', 'cohort', 'fleet', 'certificate', 'latency'] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
-
-export const ALERT_STATES = ['firing', 'resolved'] as const;
-export type AlertState = (typeof ALERT_STATES)[number];
+import type { RuleKind } from '../model/alert-rules.js';
+import type { TargetState } from '../model/monitor-spec.js';
+import type { AlertState, Notification } from '../model/notification.js';
 
 /** What the evaluator needs to know of a target's last result in the round. */
 export interface LastResult {
@@ -68,18 +63,6 @@ export interface Alert {
    * fleet alerts): what silences by target or CIDR match. In memory only; never stored or sent.
    */
   readonly members: readonly string[];
-}
-
-/** A firing or resolved alert as a notifier sends it (no members, no inhibition). */
-export interface Notification {
-  readonly fingerprint: string;
-  readonly state: AlertState;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly startsAt: string;
-  readonly endsAt: string | null;
-  /** Link back to fleetprobe (the monitor's page), or '' when no public URL is configured. */
-  readonly generatorURL: string;
 }
 
 export function notificationOf(alert: Alert, generatorURL: string): Notification {

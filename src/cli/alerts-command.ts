@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { request } from 'undici';
-import { type Silence, silenceInputSchema } from '../alerts/silences.js';
-import { ALERT_STATES } from '../alerts/types.js';
 import { parseDurationMs } from '../core/duration.js';
 import { UsageError } from '../core/errors.js';
+import { ALERT_STATES } from '../model/notification.js';
+import { type Silence, silenceInputSchema } from '../model/silences.js';
 import type { AlertRecord } from '../store/alert-store.js';
 import { openStore, type Store } from '../store/index.js';
 import { parseIntOption } from './parse-options.js';

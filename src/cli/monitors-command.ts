@@ -3,7 +3,7 @@ import { request } from 'undici';
 import { createBuiltinRegistry } from '../checks/builtins.js';
 import { validateCheckArgs } from '../checks/validate-args.js';
 import { UsageError } from '../core/errors.js';
-import { TARGET_STATES, type TargetState } from '../monitor/types.js';
+import { TARGET_STATES, type TargetState } from '../model/monitor-spec.js';
 import { ApiError } from '../server/errors.js';
 import { monitorCreateSchema, monitorSpecOf } from '../server/monitor-request.js';
 import type { MonitorView } from '../server/server-monitors.js';

@@ -1,8 +1,8 @@
 import type { NotifierConfig } from '../alerts/notifiers/notifier-config.js';
-import type { AlertRule } from '../alerts/rules.js';
-import type { Silence } from '../alerts/silences.js';
+import type { AlertRule } from '../model/alert-rules.js';
+import type { MonitorSpec } from '../model/monitor-spec.js';
+import type { Silence } from '../model/silences.js';
 import type { InventorySpec } from '../monitor/inventories/inventory-spec.js';
-import type { MonitorSpec } from '../monitor/types.js';
 import type { Credentials } from './credentials.js';
 import type { ProbeModulesConfig } from './probe-modules.js';
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { alertRulesSchema } from '../alerts/rules.js';
 import { durationMsSchema } from '../core/duration.js';
 import { parseDnsServer } from '../dns/server-spec.js';
+import { alertRulesSchema } from '../model/alert-rules.js';
 import { ANSIBLE_FORMATS } from '../monitor/inventories/inventory-spec.js';
 import { isLabelKey } from '../targets/labels.js';
 import { isHostname } from '../targets/spec.js';
@@ -57,7 +57,7 @@ export const monitorFields = {
   paused: z.boolean().default(false),
   flapHighPct: z.number().min(0).max(100).optional(),
   flapLowPct: z.number().min(0).max(100).optional(),
-  /** Alert rules over the monitor's states (`src/alerts/rules.ts`). */
+  /** Alert rules over the monitor's states (`src/model/alert-rules.ts`). */
   alerts: alertRulesSchema.default([]),
 };
 export const monitorEntrySchema = z.object(monitorFields);

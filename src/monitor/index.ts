@@ -1,4 +1,3 @@
-export { bucketOf, LATENCY_BOUNDS_MS, LATENCY_BUCKETS, percentileOf } from './latency-histogram.js';
 export { MonitorManager, type MonitorManagerOptions } from './monitor-manager.js';
 export {
   type CommittedRound,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
+import type { MonitorSpec } from '../model/monitor-spec.js';
 import type { MonitorStore, TransitionRecord } from '../store/monitor-store.js';
 import { MonitorRuntime, type MonitorStatus, type OnRoundCommitted } from './monitor-runtime.js';
 import type { RunRoundPort } from './round-port.js';
-import type { Inventory, MonitorSpec } from './types.js';
+import type { Inventory } from './types.js';
 
 const DAY_MS = 86_400_000;
 

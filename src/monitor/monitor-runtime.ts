@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Result } from '../engine/result.js';
+import type { MonitorSpec, TargetState } from '../model/monitor-spec.js';
 import type { MonitorStore, MonitorTargetRecord, TransitionRecord } from '../store/monitor-store.js';
 import { paceTargets } from './pace.js';
 import { RollupAggregator } from './rollup-aggregator.js';
@@ -7,7 +8,7 @@ import type { RoundEndState, RunRoundPort } from './round-port.js';
 import { RoundScheduler, type RoundTick } from './round-scheduler.js';
 import { policyOf, type StatePolicy } from './state-machine.js';
 import { type TargetSnapshot, TargetTable, type TargetTransition } from './target-table.js';
-import type { Inventory, MonitorSpec, TargetState } from './types.js';
+import type { Inventory } from './types.js';
 
 /** Share of the interval over which a round's target starts are spread (minus the per-target timeout). */
 const SPREAD_SHARE = 0.9;

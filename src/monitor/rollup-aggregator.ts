@@ -1,5 +1,5 @@
 import type { Status } from '../engine/result.js';
-import { bucketOf, LATENCY_BUCKETS } from './latency-histogram.js';
+import { bucketOf, LATENCY_BUCKETS } from '../model/latency-histogram.js';
 
 export const HOUR_MS = 3_600_000;
 

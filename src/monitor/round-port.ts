@@ -1,6 +1,6 @@
 import type { Result } from '../engine/result.js';
+import type { MonitorSpec } from '../model/monitor-spec.js';
 import type { Target } from '../targets/target.js';
-import type { MonitorSpec } from './types.js';
 
 /** One round to execute, as the monitor runtime hands it to the run lifecycle. */
 export interface RoundRequest {

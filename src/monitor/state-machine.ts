@@ -1,4 +1,4 @@
-import type { TargetState } from './types.js';
+import type { TargetState } from '../model/monitor-spec.js';
 
 /** Rounds of outcome history kept per target for flap detection. */
 export const HISTORY_ROUNDS = 20;

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { Check } from '../checks/check.js';
 import type { Executor } from '../engine/executor.js';
 import type { Result } from '../engine/result.js';
+import type { MonitorSpec } from '../model/monitor-spec.js';
 import { newRunRecord, StoredRun } from '../runs/stored-run.js';
 import type { Store } from '../store/store.js';
 import type { Target } from '../targets/target.js';
 import type { RoundEndState, RunRoundPort } from './round-port.js';
-import type { MonitorSpec } from './types.js';
 
 export interface StoredRoundOptions {
   readonly store: Store;

@@ -1,4 +1,5 @@
 import { type Result, STATUSES, type Status } from '../engine/result.js';
+import type { TargetState } from '../model/monitor-spec.js';
 import {
   INITIAL_MACHINE,
   type MachineState,
@@ -8,7 +9,6 @@ import {
   stepMachine,
   unpackMachine,
 } from './state-machine.js';
-import type { TargetState } from './types.js';
 
 /** A target's state as loaded from / written to the store (times in ms since the epoch). */
 export interface TargetSnapshot {

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { alertRulesSchema } from '../alerts/rules.js';
-import { type MonitorSpec, TARGET_STATES } from '../monitor/types.js';
+import { alertRulesSchema } from '../model/alert-rules.js';
+import { type MonitorSpec, TARGET_STATES } from '../model/monitor-spec.js';
 import { ApiError } from './errors.js';
 import { targetInputSchema } from './schemas.js';
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { silenceInputSchema } from '../alerts/silences.js';
-import { ALERT_STATES, RULE_KINDS } from '../alerts/types.js';
+import { RULE_KINDS } from '../model/alert-rules.js';
+import { ALERT_STATES } from '../model/notification.js';
+import { silenceInputSchema } from '../model/silences.js';
 import { error, type Json, ok, pathParam, queryParams, ref } from './openapi-parts.js';
 import { listAlertsQuery, listSilencesQuery } from './routes/alerts.js';
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { TARGET_STATES } from '../monitor/types.js';
+import { TARGET_STATES } from '../model/monitor-spec.js';
 import { error, type Json } from './openapi-parts.js';
 import { heatmapQuery } from './routes/monitor-heatmap.js';
 

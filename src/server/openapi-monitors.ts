@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { STATUSES } from '../engine/result.js';
-import { TARGET_STATES } from '../monitor/types.js';
+import { TARGET_STATES } from '../model/monitor-spec.js';
 import {
   monitorCreateSchema,
   monitorPatchSchema,

@@ -7,11 +7,11 @@ import { alertmanagerLabelName } from '../alerts/notifiers/alertmanager-notifier
 import type { Notifier } from '../alerts/notifiers/notifier.js';
 import { createNotifier, type NotifierConfig } from '../alerts/notifiers/notifier-config.js';
 import { OutboxDispatcher, type OutboxDispatcherOptions } from '../alerts/outbox-dispatcher.js';
-import type { AlertRule } from '../alerts/rules.js';
-import type { Silence } from '../alerts/silences.js';
 import type { TargetStatus } from '../alerts/types.js';
+import type { AlertRule } from '../model/alert-rules.js';
+import { type MonitorSpec, TARGET_STATES, type TargetState } from '../model/monitor-spec.js';
+import type { Silence } from '../model/silences.js';
 import type { CommittedRound } from '../monitor/monitor-runtime.js';
-import { type MonitorSpec, TARGET_STATES, type TargetState } from '../monitor/types.js';
 import type { AlertStore } from '../store/alert-store.js';
 
 /** Targets turned into `TargetStatus` between two yields to the event loop. */

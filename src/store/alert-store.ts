@@ -1,5 +1,6 @@
-import type { Silence, SilenceInput } from '../alerts/silences.js';
-import type { AlertState, Notification, RuleKind } from '../alerts/types.js';
+import type { RuleKind } from '../model/alert-rules.js';
+import type { AlertState, Notification } from '../model/notification.js';
+import type { Silence, SilenceInput } from '../model/silences.js';
 
 /** One alert instance as stored in the history (times ISO-8601). */
 export interface AlertRecord {

@@ -1,6 +1,7 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from 'kysely';
-import { matchersFromText, type Silence, type SilenceInput } from '../alerts/silences.js';
-import type { AlertState, Notification, RuleKind } from '../alerts/types.js';
+import type { RuleKind } from '../model/alert-rules.js';
+import type { AlertState, Notification } from '../model/notification.js';
+import { matchersFromText, type Silence, type SilenceInput } from '../model/silences.js';
 import type {
   AlertRecord,
   AlertStore,

@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Status } from '../engine/result.js';
-import { percentileOf } from '../monitor/latency-histogram.js';
-import type { MonitorSpec, TargetState } from '../monitor/types.js';
+import { percentileOf } from '../model/latency-histogram.js';
+import type { MonitorSpec, TargetState } from '../model/monitor-spec.js';
 import {
   afterTargetPort,
   encodeTargetPortCursor,

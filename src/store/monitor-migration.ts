@@ -1,7 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 import type { StoreDialect } from './dialect.js';
 
-/** Latency histogram bucket columns of `monitor_rollups` (one per LATENCY_BOUNDS_MS bucket, src/monitor/latency-histogram.ts). */
+/** Latency histogram bucket columns of `monitor_rollups` (one per LATENCY_BOUNDS_MS bucket, src/model/latency-histogram.ts). */
 export const ROLLUP_BUCKET_COLUMNS = [
   'b0',
   'b1',

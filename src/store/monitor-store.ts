@@ -1,5 +1,5 @@
 import type { Status } from '../engine/result.js';
-import type { MonitorSpec, TargetState } from '../monitor/types.js';
+import type { MonitorSpec, TargetState } from '../model/monitor-spec.js';
 
 /** A monitor defined through the API (or `fleetprobe monitors add`), as stored. Times are ISO-8601 UTC. */
 export interface StoredMonitor {
@@ -60,7 +60,7 @@ export interface RollupRecord {
   readonly latMinMs: number | null;
   readonly latSumMs: number;
   readonly latMaxMs: number | null;
-  /** Counts per LATENCY_BOUNDS_MS bucket (src/monitor/latency-histogram.ts), 14 entries. */
+  /** Counts per LATENCY_BOUNDS_MS bucket (src/model/latency-histogram.ts), 14 entries. */
   readonly buckets: readonly number[];
 }
 

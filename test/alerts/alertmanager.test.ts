@@ -3,7 +3,7 @@ import { AlertRecorder } from '../../src/alerts/alert-recorder.js';
 import { AlertEvaluator } from '../../src/alerts/evaluator.js';
 import { AlertmanagerNotifier } from '../../src/alerts/notifiers/alertmanager-notifier.js';
 import { OutboxDispatcher } from '../../src/alerts/outbox-dispatcher.js';
-import { alertRulesSchema } from '../../src/alerts/rules.js';
+import { alertRulesSchema } from '../../src/model/alert-rules.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import {
   type AlertmanagerProcess,

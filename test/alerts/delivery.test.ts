@@ -19,9 +19,9 @@ import {
   WebhookNotifier,
 } from '../../src/alerts/notifiers/webhook-notifier.js';
 import { OutboxDispatcher } from '../../src/alerts/outbox-dispatcher.js';
-import { alertRulesSchema } from '../../src/alerts/rules.js';
-import { type Silence, silencedBy, silenceInputSchema } from '../../src/alerts/silences.js';
-import type { Notification } from '../../src/alerts/types.js';
+import { alertRulesSchema } from '../../src/model/alert-rules.js';
+import type { Notification } from '../../src/model/notification.js';
+import { type Silence, silencedBy, silenceInputSchema } from '../../src/model/silences.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { breakWhere, fleet, popOf, snapshot, T0 } from './fixtures.js';
 import { startReceiver } from './receiver.js';

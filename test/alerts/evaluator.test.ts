@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AlertEvaluator, p95Of } from '../../src/alerts/evaluator.js';
 import { fingerprintOf } from '../../src/alerts/fingerprint.js';
-import { alertRulesSchema } from '../../src/alerts/rules.js';
 import type { TargetStatus } from '../../src/alerts/types.js';
+import { alertRulesSchema } from '../../src/model/alert-rules.js';
 import { breakWhere, fleet, popOf, snapshot, T0 } from './fixtures.js';
 
 const rules = (r: unknown[]) => alertRulesSchema.parse(r);

@@ -1,5 +1,5 @@
 import type { RoundSnapshot, TargetStatus } from '../../src/alerts/types.js';
-import type { TargetState } from '../../src/monitor/types.js';
+import type { TargetState } from '../../src/model/monitor-spec.js';
 
 export const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 

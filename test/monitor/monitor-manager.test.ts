@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Result, Status } from '../../src/engine/result.js';
+import type { MonitorSpec } from '../../src/model/monitor-spec.js';
 import { MonitorManager } from '../../src/monitor/monitor-manager.js';
 import type { RoundEndState, RoundRequest, RunRoundPort } from '../../src/monitor/round-port.js';
-import type { Inventory, MonitorSpec } from '../../src/monitor/types.js';
+import type { Inventory } from '../../src/monitor/types.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import type { Target } from '../../src/targets/target.js';
 import { requireService } from '../helpers/services.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketOf, LATENCY_BUCKETS, percentileOf } from '../../src/monitor/latency-histogram.js';
+import { bucketOf, LATENCY_BUCKETS, percentileOf } from '../../src/model/latency-histogram.js';
 import { HOUR_MS, RollupAggregator } from '../../src/monitor/rollup-aggregator.js';
 
 const H0 = Date.UTC(2026, 0, 1, 10);

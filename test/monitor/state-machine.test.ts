@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { TargetState } from '../../src/model/monitor-spec.js';
 import {
   flapPercent,
   INITIAL_MACHINE,
@@ -9,7 +10,6 @@ import {
   stepMachine,
   unpackMachine,
 } from '../../src/monitor/state-machine.js';
-import type { TargetState } from '../../src/monitor/types.js';
 
 /** Feeds outcomes ('p' pass, 'f' non-pass) and returns the shown state after each. */
 function run(

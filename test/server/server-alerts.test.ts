@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { alertRulesSchema } from '../../src/alerts/rules.js';
-import type { Silence } from '../../src/alerts/silences.js';
+import { alertRulesSchema } from '../../src/model/alert-rules.js';
+import type { MonitorSpec, TargetState } from '../../src/model/monitor-spec.js';
+import type { Silence } from '../../src/model/silences.js';
 import type { CommittedRound } from '../../src/monitor/monitor-runtime.js';
 import type { TargetSnapshot } from '../../src/monitor/target-table.js';
-import type { MonitorSpec, TargetState } from '../../src/monitor/types.js';
 import { type AlertingConfig, ServerAlerts } from '../../src/server/server-alerts.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { freshDatabase } from '../store/store-fixtures.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silenceInputSchema } from '../../src/alerts/silences.js';
-import type { Notification } from '../../src/alerts/types.js';
+import type { Notification } from '../../src/model/notification.js';
+import { silenceInputSchema } from '../../src/model/silences.js';
 import type { AlertRecord } from '../../src/store/alert-store.js';
 import { CursorError, openStore, type Store } from '../../src/store/index.js';
 import { requireService } from '../helpers/services.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MonitorSpec } from '../../src/monitor/types.js';
+import type { MonitorSpec } from '../../src/model/monitor-spec.js';
 import {
   CursorError,
   type MonitorTargetRecord,

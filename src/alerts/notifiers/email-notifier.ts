@@ -1,8 +1,8 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { describeError } from '../../core/errors.js';
+import type { LabelMatcher } from '../../model/label-matchers.js';
+import type { Notification } from '../../model/notification.js';
 import { NotifyError } from '../errors.js';
-import type { LabelMatcher } from '../matchers.js';
-import type { Notification } from '../types.js';
 import { bodyOf, type DeliveryContext, type Notifier, titleOf } from './notifier.js';
 
 export interface EmailNotifierOptions {

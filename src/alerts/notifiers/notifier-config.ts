@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { durationMsSchema } from '../../core/duration.js';
-import { matcherSchema } from '../matchers.js';
+import { matcherSchema } from '../../model/label-matchers.js';
 import { AlertmanagerNotifier } from './alertmanager-notifier.js';
 import { EmailNotifier } from './email-notifier.js';
 import type { Notifier } from './notifier.js';

@@ -1,5 +1,5 @@
-import type { LabelMatcher } from '../matchers.js';
-import type { Notification } from '../types.js';
+import type { LabelMatcher } from '../../model/label-matchers.js';
+import type { Notification } from '../../model/notification.js';
 
 export const NOTIFIER_TYPES = ['alertmanager', 'webhook', 'slack', 'email'] as const;
 export type NotifierType = (typeof NOTIFIER_TYPES)[number];

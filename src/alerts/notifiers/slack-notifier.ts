@@ -1,5 +1,5 @@
-import type { LabelMatcher } from '../matchers.js';
-import type { Notification } from '../types.js';
+import type { LabelMatcher } from '../../model/label-matchers.js';
+import type { Notification } from '../../model/notification.js';
 import { JsonPoster } from './http-post.js';
 import { type DeliveryContext, type Notifier, titleOf } from './notifier.js';
 

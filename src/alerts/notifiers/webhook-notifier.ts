@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { LabelMatcher } from '../matchers.js';
-import type { Notification } from '../types.js';
+import type { LabelMatcher } from '../../model/label-matchers.js';
+import type { Notification } from '../../model/notification.js';
 import { JsonPoster } from './http-post.js';
 import type { DeliveryContext, Notifier } from './notifier.js';
 

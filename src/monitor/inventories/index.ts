@@ -1,7 +1,8 @@
 import { UsageError } from '../../core/errors.js';
+import type { MonitorSpec } from '../../model/monitor-spec.js';
 import { EMPTY_LABELS } from '../../targets/labels.js';
 import type { ResolveFn } from '../../targets/system-resolver.js';
-import type { Inventory, MonitorSpec } from '../types.js';
+import type { Inventory } from '../types.js';
 import { AnsibleInventory } from './ansible-inventory.js';
 import type { InventorySpec } from './inventory-spec.js';
 import { SshConfigInventory } from './ssh-config-inventory.js';

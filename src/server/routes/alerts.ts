@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import * as z from 'zod';
-import { type Silence, silenceActive, silenceInputSchema } from '../../alerts/silences.js';
-import { ALERT_STATES } from '../../alerts/types.js';
+import { ALERT_STATES } from '../../model/notification.js';
+import { type Silence, silenceActive, silenceInputSchema } from '../../model/silences.js';
 import type { AlertStore } from '../../store/alert-store.js';
 import { ApiError } from '../errors.js';
 import { parseOr400 } from '../validate.js';

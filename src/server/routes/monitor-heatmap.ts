@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import * as z from 'zod';
-import { TARGET_STATES, type TargetState } from '../../monitor/types.js';
+import { TARGET_STATES, type TargetState } from '../../model/monitor-spec.js';
 import { monitorParams } from '../monitor-request.js';
 import type { ServerMonitors } from '../server-monitors.js';
 import { parseOr400 } from '../validate.js';

@@ -11,6 +11,10 @@ const labelKey = z.string().refine(isLabelKey, {
 const labelMap = z.record(labelKey, z.string()).default({});
 const percent = z.number().gt(0).max(100);
 
+/** The kinds of alert rule (see `AlertRule`). */
+export const RULE_KINDS = ['target', 'cohort', 'fleet', 'certificate', 'latency'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 

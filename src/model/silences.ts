@@ -1,8 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import * as z from 'zod';
 import { ipv4ToInt, ipv6ToBigInt } from '../targets/ip.js';
-import { type LabelMatcher, matcherSchema, matchesAll, parseMatcher } from './matchers.js';
-import type { Alert } from './types.js';
+import { type LabelMatcher, matcherSchema, matchesAll, parseMatcher } from './label-matchers.js';
 
 /**
  * A silence or maintenance window: alerts it matches between `startsAt` and `endsAt` are recorded (with the
@@ -53,13 +52,20 @@ export const silenceInputSchema = z
   });
 export type SilenceInput = z.output<typeof silenceInputSchema>;
 
+/** What a silence is matched against: an alert's monitor, labels and the addresses of the targets causing it. */
+export interface SilenceSubject {
+  readonly monitor: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly members: readonly string[];
+}
+
 /** Whether `silence` is in force at `atMs`. */
 export function silenceActive(silence: Silence, atMs: number): boolean {
   return Date.parse(silence.startsAt) <= atMs && atMs < Date.parse(silence.endsAt);
 }
 
 /** Whether `silence` matches `alert` (ignoring time). */
-export function silenceMatches(silence: Silence, alert: Alert): boolean {
+export function silenceMatches(silence: Silence, alert: SilenceSubject): boolean {
   if (silence.monitor !== null && silence.monitor !== alert.monitor) return false;
   if (!matchesAll(silence.matchers, alert.labels)) return false;
   if (silence.targets.length === 0) return true;
@@ -70,7 +76,7 @@ export function silenceMatches(silence: Silence, alert: Alert): boolean {
 }
 
 /** The id of the first silence in force at `atMs` that matches `alert`, or null. */
-export function silencedBy(alert: Alert, silences: readonly Silence[], atMs: number): string | null {
+export function silencedBy(alert: SilenceSubject, silences: readonly Silence[], atMs: number): string | null {
   for (const s of silences) if (silenceActive(s, atMs) && silenceMatches(s, alert)) return s.id;
   return null;
 }
