@@ -14,7 +14,8 @@ import { parseThreads } from './threads-option.js';
 /**
  * Without `--threads`, runs of fewer targets than this stay in the main thread. Each worker thread is its own
  * V8 isolate holding its own copy of the modules and heap (~25 MB idle, ~40 MB at -c 500), so a 20,000-host
- * http sweep peaked at 124-132 MB RSS on 2 lanes (main's and one thread) against 87-99 MB in the main thread,
+ * http sweep peaked at 124-132 MB RSS on 2 lanes (main's and one thread; 140-142 MB since threads have 16 MB
+ * semi-spaces) against 87-99 MB in the main thread,
  * which also spent less CPU per result (140-237 against 209-268 us) for the same wall time (2026-12-01): a run
  * this short does not amortise the thread's start-up. From 50,000 targets the lanes save wall time (100,000
  * hosts 9.37 against 9.66 s; tcp over a /14 10.7 against 18.2 s). `--threads <n>` asks for threads: then only

@@ -4,13 +4,16 @@ import { threadModule } from '../core/thread-module.js';
 import type { ThreadData } from './thread-protocol.js';
 
 /**
- * Each thread's young generation: two semi-spaces of 8 MB, from its start. Left to grow, a thread's semi-spaces
+ * Each thread's young generation: two semi-spaces of 16 MB, from its start. Left to grow, a thread's semi-spaces
  * stopped wherever they were when the main thread capped its own (`--semi-space-growth-factor=1` in
- * heap-tuning.ts is process-wide): 4 MB if threads started early, 16 MB if late. Measured on a 20,000-host
- * http sweep, -c 1000, 2 threads, 3 alternated rounds (2026-11-30, load 12): 4 MB 323-352 us/host, 170-174 MB
- * RSS; 8 MB 317-319 us/host, 187-190 MB; 16 MB 312-335 us/host, 214-220 MB.
+ * heap-tuning.ts is process-wide): 4 MB if threads started early, 16 MB if late. At 8 MB a thread promoted what
+ * lives through two scavenges (checks in flight) so fast that it ran a full GC every ~110 ms: 46 in a tcp /14 run
+ * on 2 lanes, against 28 for one process doing the same half alone. Alternated rounds, 2026-12-01 (Intel Xeon, 2
+ * cores, Node 20): tcp /14 `--threads 2` 6.07-6.13 s and 11.5-11.7 s of CPU at 8 MB, 5.42-5.49 s and 10.3-10.5 s
+ * at 16, 5.46 s and 10.4 s at 32; http 100,000 hosts 4.71 against 4.47 s; http 20,000 hosts 1.43 against 1.39 s.
+ * Peak RSS is ~15 MB higher per thread at 16 (tcp 130 -> 145 MB, http 20,000 hosts 124 -> 140), ~45 at 32.
  */
-const THREAD_SEMI_SPACE_MB = 8;
+const THREAD_SEMI_SPACE_MB = 16;
 
 /** A worker thread of the thread executor, started with `data` before an executor adopts it. */
 export class StartedThread {

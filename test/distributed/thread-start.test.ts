@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { sameThreadData, startThread, threadLogLevel } from '../../src/distributed/thread-start.js';
 
 describe('startThread', () => {
-  it('starts an unref-ed thread with a young generation of three 8 MB semi-spaces', async () => {
+  it('starts an unref-ed thread with a young generation of three 16 MB semi-spaces', async () => {
     const t = startThread({ logLevel: 'warn' });
     try {
-      expect(t.worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(24);
+      expect(t.worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(48);
       expect(t.usable).toBe(true);
     } finally {
       await t.worker.terminate();
