@@ -16,6 +16,7 @@ import type { Result } from '../../src/engine/result.js';
 import { resultLine } from '../../src/sinks/result-line.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
 import type { Target } from '../../src/targets/target.js';
+import { countingListener } from '../helpers/counting-listener.js';
 
 /**
  * Issue 11, the thread merge: a run sharded over worker threads yields exactly one result per target
@@ -70,28 +71,6 @@ const LANES = [
   { lanes: 'two worker threads', mainLane: false },
   { lanes: "main's lane and a worker thread", mainLane: true },
 ];
-
-interface CountingListener {
-  readonly port: number;
-  /** Connections accepted so far: the checks started against it. */
-  accepted(): number;
-  close(): Promise<void>;
-}
-
-/** A listener on every 127.x address that closes each connection at once and counts them. */
-async function countingListener(): Promise<CountingListener> {
-  let accepted = 0;
-  const server = net.createServer((s) => {
-    accepted++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, '0.0.0.0', r));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    accepted: () => accepted,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 /** Every result of one run on `ex`, as they came, with no cancel and no sink. */
 async function drain(ex: ThreadExecutor, run: { id: string }, runSpec: ExecuteSpec): Promise<Result[]> {
@@ -306,7 +285,7 @@ describe('ThreadExecutor', () => {
   }, 60_000);
 
   it("fails the run when its worker thread dies beside main's lane, which stops too, and runs again after", async () => {
-    const counting = await countingListener(); // every target passes
+    const counting = await countingListener('0.0.0.0'); // every target passes
     const started = [startThread({ logLevel: 'warn' })];
     const ex = new ThreadExecutor({ threads: 2, mainLane: true, shardSize: 16, inProcessBelow: 0, started });
     try {
@@ -475,7 +454,7 @@ describe('ThreadExecutor', () => {
 
     it('holds the threads back while the sink takes nothing, then hands over every result once', async () => {
       // Every target passes on a listener that counts the checks started; the sink holds its first batch.
-      const counting = await countingListener();
+      const counting = await countingListener('0.0.0.0');
       const list = addresses(1000);
       const ex = executor();
       const c = consumer(true);

@@ -3,7 +3,6 @@
  * runs it and collect what it wrote, how it exited and how long it took.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -84,35 +83,3 @@ export function lines(text: string): string[] {
 
 /** The line the CLI prints when it had to force an exit because something was left open. */
 export const HANDLES_LEFT_OPEN = 'handles still open';
-
-/** A TCP listener on 127.0.0.1 that counts the connections it accepted (and holds them until close). */
-export interface CountingListener {
-  readonly port: number;
-  accepted(): number;
-  close(): Promise<void>;
-}
-
-export async function countingListener(host = '127.0.0.1'): Promise<CountingListener> {
-  let count = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    count++;
-    sockets.add(socket);
-    socket.on('error', () => {});
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    port,
-    accepted: () => count,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

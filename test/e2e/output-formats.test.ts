@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingListener, countingListener, ensureBuilt, jsonLines, lines, runCli } from './cli.js';
+import { type CountingListener, countingListener } from '../helpers/counting-listener.js';
+import { ensureBuilt, jsonLines, lines, runCli } from './cli.js';
 
 /** The JSONL fields of the command-line contract, in order (DESIGN.md). */
 const JSONL_FIELDS = [

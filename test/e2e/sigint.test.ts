@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingListener, countingListener, ensureBuilt, jsonLines, startCli } from './cli.js';
+import { type CountingListener, countingListener } from '../helpers/counting-listener.js';
+import { ensureBuilt, jsonLines, startCli } from './cli.js';
 
 /** Waits (polling, bounded) until `predicate` holds; the bound only catches a hang. */
 async function until(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {

@@ -6,16 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSummary } from '../../src/cli/format-summary.js';
 import { OutcomeSummary } from '../../src/engine/outcome-summary.js';
 import type { Result } from '../../src/engine/result.js';
-import {
-  type CountingListener,
-  countingListener,
-  ensureBuilt,
-  HANDLES_LEFT_OPEN,
-  jsonLines,
-  lines,
-  runCli,
-  startCli,
-} from './cli.js';
+import { type CountingListener, countingListener } from '../helpers/counting-listener.js';
+import { ensureBuilt, HANDLES_LEFT_OPEN, jsonLines, lines, runCli, startCli } from './cli.js';
 
 /**
  * `run --threads 2 -o jsonl|summary|groups` without `--db`: the threads' batches reach stdout and the summary

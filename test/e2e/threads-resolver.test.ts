@@ -1,14 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../src/engine/result.js';
 import { freePort, type KnotServer, knotInstalled, startKnot } from '../dns/knot.js';
-import {
-  type CountingListener,
-  countingListener,
-  ensureBuilt,
-  HANDLES_LEFT_OPEN,
-  jsonLines,
-  runCli,
-} from './cli.js';
+import { type CountingListener, countingListener } from '../helpers/counting-listener.js';
+import { ensureBuilt, HANDLES_LEFT_OPEN, jsonLines, runCli } from './cli.js';
 
 /**
  * `run --resolver` resolves targets given by name with fleetprobe's DNS client (`makeResolver`) wherever the

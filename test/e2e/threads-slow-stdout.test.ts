@@ -9,15 +9,8 @@ import { MIN_SHARD_SIZE } from '../../src/distributed/thread-executor.js';
 import { BATCH_CREDIT, BATCH_MAX } from '../../src/distributed/thread-protocol.js';
 import type { Result } from '../../src/engine/result.js';
 import { intToIpv4, ipv4ToInt } from '../../src/targets/ip.js';
-import {
-  type CountingListener,
-  countingListener,
-  ensureBuilt,
-  HANDLES_LEFT_OPEN,
-  jsonLines,
-  lines,
-  startCli,
-} from './cli.js';
+import { type CountingListener, countingListener } from '../helpers/counting-listener.js';
+import { ensureBuilt, HANDLES_LEFT_OPEN, jsonLines, lines, startCli } from './cli.js';
 
 /**
  * `run --threads 2 -o jsonl` without `--db` (the threads' batches go to stdout through a `BatchSink`) into a
