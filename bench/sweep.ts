@@ -102,7 +102,7 @@ for (const [flag, n] of [
 }
 const cidr = /^127\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(TCP_CIDR);
 if (!cidr || Number(cidr[4]) < 8 || Number(cidr[4]) > 32) {
-  throw new Error(`--tcp-targets: ${TCP_CIDR} must be a CIDR inside 127.0.0.0/8`);
+  benchUsageError(import.meta.url, `--tcp-targets: ${TCP_CIDR} must be a CIDR inside 127.0.0.0/8`);
 }
 const TCP_TARGETS = 2 ** (32 - Number(cidr[4]));
 
