@@ -1,7 +1,8 @@
 /**
  * The fastest plain Node HTTP sweep we know how to write: the ceiling fleetprobe's `run http` is measured
- * against (bench/sweep.ts --bare). Bare `net`, one connection per host, `GET /` HTTP/1.1 with
- * `Connection: close`, reads into one shared buffer (`onread`: no Buffer per read), parses the status code and
+ * against (bench/sweep.ts --bare). One connection per host on libuv's TCP handle (`--io handle`, the default,
+ * as fleetprobe's plain connections) or on bare `net` (`--io net`), `GET /` HTTP/1.1 with
+ * `Connection: close`, reads into one shared buffer (no Buffer per read), parses the status code and
  * Content-Length, and closes as soon as the body is complete. No engine, no deadlines, no output per host:
  * only counts. With `--jsonl <file>`, the least a prober must add: one JSON result line per host (target,
  * status, duration, start time, the HTTP status), gathered into ~64 KiB chunks and written to the file (from
@@ -9,7 +10,7 @@
  * like any node program (no loader), and can be timed whole, as curl and the fleetprobe CLI are.
  *
  *   node bench/bare-http.mjs --base 127.40.0.0 --hosts 20000 --port 8080 --concurrency 1000 [--threads 2]
- *     [--jsonl /dev/null]
+ *     [--io handle|net] [--jsonl /dev/null]
  *
  * Hosts are `base + i`. With `--threads N` (N > 1) the hosts are cut into N contiguous ranges, each swept by a
  * worker thread at concurrency / N; the main thread only waits. Prints one JSON line:
@@ -57,21 +58,85 @@ function contentLength(buf, from, to) {
 }
 
 /**
- * Sweeps hosts `first .. first + count - 1` (as integers) on `port`, `concurrency` at a time; resolves with
- * `{ ok, failed }` (ok: status 200 and the whole body read). With `emit`, each host's result line goes into a
- * chunk handed to `emit` when full, and at the end.
+ * Opens a connection to `host:port` for `c` (the sweep's state of one host) the way `io` says: `net` (a
+ * `net.Socket` reading into READ_BUFFER through `onread`) or `handle` (libuv's TCP handle from Node's
+ * `tcp_wrap` binding, as fleetprobe's plain connections are made: src/checks/tcp/connection.ts). Calls
+ * `connected(c)`, `read(c, nread)` (bytes in READ_BUFFER) and `ended(c)` (end, error or close); returns
+ * the socket, or `{ write(text), close() }` for a handle.
  */
-export function sweep(first, count, port, concurrency, emit) {
+function open(io, host, port, c, connected, read, ended) {
+  if (io === 'net') {
+    const socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: onSocketRead } });
+    socket.c = c;
+    socket.sweep = { connected, read, ended };
+    // Shared listeners (`this` is the socket): no closures per host.
+    socket.on('connect', onSocketConnect);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketEnd);
+    socket.on('close', onSocketEnd);
+    return socket;
+  }
+  const handle = new TCP(TCP_SOCKET);
+  handle.onread = () => {
+    const nread = streamBaseState[kReadBytesOrError];
+    if (nread > 0) read(c, nread);
+    else if (nread < 0) ended(c);
+  };
+  handle.useUserBuffer(READ_BUFFER);
+  const req = new TCPConnectWrap();
+  req.oncomplete = (status) => {
+    if (status < 0 || handle.readStart() < 0) ended(c);
+    else connected(c);
+  };
+  req.address = host;
+  req.port = port;
+  if (handle.connect(req, host, port) < 0) queueMicrotask(() => ended(c));
+  return {
+    write(text, _latin1) {
+      const w = new WriteWrap();
+      w.handle = handle;
+      w.oncomplete = () => {};
+      w.async = false;
+      if (handle.writeLatin1String(w, text) < 0) queueMicrotask(() => ended(c));
+    },
+    close() {
+      handle.onread = () => {};
+      handle.close();
+    },
+  };
+}
+
+function onSocketConnect() {
+  this.sweep.connected(this.c);
+}
+function onSocketRead(nread) {
+  this.sweep.read(this.c, nread);
+  return true;
+}
+function onSocketEnd() {
+  this.sweep.ended(this.c);
+}
+
+const { TCP, TCPConnectWrap, constants } = process.binding('tcp_wrap');
+const { WriteWrap, kReadBytesOrError, streamBaseState } = process.binding('stream_wrap');
+const TCP_SOCKET = constants.SOCKET;
+
+/**
+ * Sweeps hosts `first .. first + count - 1` (as integers) on `port`, `concurrency` at a time, over `io`
+ * (`open`); resolves with `{ ok, failed }` (ok: status 200 and the whole body read). With `emit`, each
+ * host's result line goes into a chunk handed to `emit` when full, and at the end.
+ */
+export function sweep(io, first, count, port, concurrency, emit) {
   return new Promise((resolve) => {
     let next = 0;
     let inFlight = 0;
     let ok = 0;
     let failed = 0;
     let chunk = '';
-    const record = (socket, passed) => {
+    const record = (c, passed) => {
       // Built by hand, not with JSON.stringify (as fleetprobe's own line writer avoids it): the cheapest line.
-      const durationMs = Math.round((performance.now() - socket.startedMs) * 100) / 100;
-      chunk += `{"target":"${socket.host}","port":${port},"check":"http","status":"${passed ? 'pass' : 'fail'}","durationMs":${durationMs},"startedAt":"${isoTime(socket.startedAt)}","message":"${socket.status}","data":{"status":${socket.status}}}\n`;
+      const durationMs = Math.round((performance.now() - c.startedMs) * 100) / 100;
+      chunk += `{"target":"${c.host}","port":${port},"check":"http","status":"${passed ? 'pass' : 'fail'}","durationMs":${durationMs},"startedAt":"${isoTime(c.startedAt)}","message":"${c.status}","data":{"status":${c.status}}}\n`;
       if (chunk.length >= CHUNK_CHARS) {
         emit(chunk);
         chunk = '';
@@ -81,24 +146,23 @@ export function sweep(first, count, port, concurrency, emit) {
       if (emit && chunk.length > 0) emit(chunk);
       resolve({ ok, failed });
     };
-    const done = (socket, passed) => {
-      if (socket.finished) return;
-      socket.finished = true;
-      socket.destroy();
+    const done = (c, passed) => {
+      if (c.finished) return;
+      c.finished = true;
+      if (c.conn.destroy) c.conn.destroy();
+      else c.conn.close();
       if (passed) ok++;
       else failed++;
-      if (emit) record(socket, passed);
+      if (emit) record(c, passed);
       inFlight--;
       if (next < count) start();
       else if (inFlight === 0) finish();
     };
-    function onConnect() {
-      this.write(this.request, 'latin1');
-    }
-    function onRead(nread) {
+    const connected = (c) => c.conn.write(c.request, 'latin1');
+    const read = (c, nread) => {
       // The head is in the first read (nginx's answer is ~150 bytes): status at 9..12, then Content-Length.
-      if (this.status === 0) {
-        this.status =
+      if (c.status === 0) {
+        c.status =
           nread >= 12 ? (READ_BUFFER[9] - 48) * 100 + (READ_BUFFER[10] - 48) * 10 + READ_BUFFER[11] - 48 : -1;
         let end = -1;
         for (let i = 3; i < nread; i++) {
@@ -108,36 +172,30 @@ export function sweep(first, count, port, concurrency, emit) {
           }
         }
         if (end < 0) {
-          done(this, false);
-          return false;
+          done(c, false);
+          return;
         }
-        this.remaining = contentLength(READ_BUFFER, 0, end) - (nread - end);
+        c.remaining = contentLength(READ_BUFFER, 0, end) - (nread - end);
       } else {
-        this.remaining -= nread;
+        c.remaining -= nread;
       }
-      if (this.remaining <= 0) done(this, this.status === 200 && this.remaining === 0);
-      return true;
-    }
-    function onEnd() {
-      done(this, false);
-    }
+      if (c.remaining <= 0) done(c, c.status === 200 && c.remaining === 0);
+    };
+    const ended = (c) => done(c, false);
     function start() {
       const host = intToIpv4(first + next++);
       inFlight++;
-      const socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: onRead } });
-      socket.request = `GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: bare\r\nAccept: */*\r\nConnection: close\r\n\r\n`;
-      socket.status = 0;
-      socket.remaining = 0;
-      socket.finished = false;
-      if (emit) {
-        socket.host = host;
-        socket.startedAt = Date.now();
-        socket.startedMs = performance.now();
-      }
-      socket.on('connect', onConnect);
-      socket.on('end', onEnd);
-      socket.on('error', onEnd);
-      socket.on('close', onEnd);
+      const c = {
+        conn: undefined,
+        host,
+        request: `GET / HTTP/1.1\r\nHost: ${host}:${port}\r\nUser-Agent: bare\r\nAccept: */*\r\nConnection: close\r\n\r\n`,
+        status: 0,
+        remaining: 0,
+        finished: false,
+        startedAt: emit ? Date.now() : 0,
+        startedMs: emit ? performance.now() : 0,
+      };
+      c.conn = open(io, host, port, c, connected, read, ended);
     }
     if (count === 0) finish();
     for (let i = 0; i < Math.min(concurrency, count); i++) start();
@@ -152,6 +210,7 @@ if (isMainThread) {
       port: { type: 'string' },
       concurrency: { type: 'string', default: '1000' },
       threads: { type: 'string', default: '1' },
+      io: { type: 'string', default: 'handle' },
       jsonl: { type: 'string' },
     },
   });
@@ -160,6 +219,8 @@ if (isMainThread) {
   const port = Number(values.port);
   const concurrency = Number(values.concurrency);
   const threads = Number(values.threads);
+  const io = values.io;
+  if (io !== 'handle' && io !== 'net') throw new Error('--io must be handle or net');
   const out = values.jsonl === undefined ? undefined : openSync(values.jsonl, 'w');
   const write = out === undefined ? undefined : (chunk) => writeSync(out, chunk);
   if (base >>> 24 !== 127 || (base + hosts - 1) >>> 24 !== 127)
@@ -168,7 +229,7 @@ if (isMainThread) {
   const t0 = performance.now();
   let result;
   if (threads <= 1) {
-    result = await sweep(base, hosts, port, concurrency, write);
+    result = await sweep(io, base, hosts, port, concurrency, write);
   } else {
     const parts = await Promise.all(
       Array.from({ length: threads }, (_, t) => {
@@ -176,6 +237,7 @@ if (isMainThread) {
         const to = Math.floor((hosts * (t + 1)) / threads);
         const worker = new Worker(new URL(import.meta.url), {
           workerData: {
+            io,
             first: base + from,
             count: to - from,
             port,
@@ -197,7 +259,7 @@ if (isMainThread) {
   const sweepS = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ ...result, sweepS, startS })}\n`);
 } else {
-  const { first, count, port, concurrency, jsonl } = workerData;
+  const { io, first, count, port, concurrency, jsonl } = workerData;
   const post = jsonl ? (chunk) => parentPort.postMessage(chunk) : undefined;
-  parentPort.postMessage(await sweep(first, count, port, concurrency, post));
+  parentPort.postMessage(await sweep(io, first, count, port, concurrency, post));
 }

@@ -12,6 +12,8 @@
  *          --bare-threads 1,2 (the ceiling: bench/bare-http.mjs, the fastest plain node client, in the main
  *          thread and on 2 worker threads, at each --concurrency; empty: skipped)
  *          --bare-jsonl (also run each bare row writing one JSON result line per host: the floor of any prober)
+ *          --bare-io handle,net (the bare client on libuv's TCP handle, as fleetprobe's plain connections, and/or
+ *          on net.Socket)
  *          --nginx-workers 1|auto  --nginx-keepalive 0  --curl-batch 2000  --curl-parallel 500
  *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy)
  *          --out bench/results/sweep.json
@@ -60,6 +62,7 @@ const values = benchArgs(import.meta.url, {
   threads: { type: 'string', default: 'default' },
   'bare-threads': { type: 'string', default: '1,2' },
   'bare-jsonl': { type: 'boolean', default: false },
+  'bare-io': { type: 'string', default: 'handle' },
   'skip-curl': { type: 'boolean', default: false },
   'skip-tcp': { type: 'boolean', default: false },
   quick: { type: 'boolean', default: false },
@@ -78,6 +81,7 @@ const CONCURRENCIES = values.concurrency.split(',').map(Number);
 /** fleetprobe's `--threads` per row: `default` gives none. */
 const FP_THREADS = values.threads.split(',').filter(Boolean);
 const BARE_THREADS = values['bare-threads'].split(',').filter(Boolean).map(Number);
+const BARE_IO = values['bare-io'].split(',').filter(Boolean);
 const BARE = path.join(ROOT, 'bench', 'bare-http.mjs');
 const CURL_BATCH = Number(values['curl-batch']);
 const CURL_PARALLEL = Number(values['curl-parallel']);
@@ -100,6 +104,9 @@ for (const [flag, n] of [
   if (!Number.isInteger(n) || n < 1)
     benchUsageError(import.meta.url, `${flag}: expected a positive integer, got ${n}`);
 }
+for (const io of BARE_IO)
+  if (io !== 'handle' && io !== 'net')
+    benchUsageError(import.meta.url, `--bare-io: expected handle or net, got ${io}`);
 const cidr = /^127\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(TCP_CIDR);
 if (!cidr || Number(cidr[4]) < 8 || Number(cidr[4]) > 32) {
   benchUsageError(import.meta.url, `--tcp-targets: ${TCP_CIDR} must be a CIDR inside 127.0.0.0/8`);
@@ -166,10 +173,12 @@ async function fleetprobeHttp(
 }
 
 /**
- * The ceiling: bench/bare-http.mjs (bare `net`, no engine, no output) over the same hosts, timed whole; with
+ * The ceiling: bench/bare-http.mjs (on the TCP handle or bare `net`, no engine, no output) over the same
+ * hosts, timed whole; with
  * `jsonl`, the prober floor (the same client writing one JSON result line per host).
  */
 async function bareHttp(
+  io: string,
   hosts: number,
   port: number,
   concurrency: number,
@@ -190,13 +199,15 @@ async function bareHttp(
       String(concurrency),
       '--threads',
       String(threads),
+      '--io',
+      io,
       ...(jsonl ? ['--jsonl', '/dev/null'] : []),
     ],
     { stdout: 'capture' },
   );
   const out = JSON.parse(m.stdout.trim() || '{}') as { ok?: number; failed?: number; startS?: number };
   return {
-    what: `bare node net${jsonl ? ' + JSONL' : ''} -c ${concurrency}, ${threads === 1 ? 'main thread' : `${threads} threads`}`,
+    what: `bare node ${io === 'handle' ? 'TCP handle' : 'net'}${jsonl ? ' + JSONL' : ''} -c ${concurrency}, ${threads === 1 ? 'main thread' : `${threads} threads`}`,
     hosts,
     wallS: m.wallS,
     hostsPerS: hosts / m.wallS,
@@ -345,12 +356,13 @@ async function sweepHosts(
         await measure(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} --threads ${t}`, () =>
           fleetprobeHttp(hostsFile, hosts, port, c, t),
         );
-      for (const jsonl of values['bare-jsonl'] ? [false, true] : [false])
-        for (const t of BARE_THREADS)
-          await measure(
-            `${hosts} hosts, round ${round}: bare node${jsonl ? ' + JSONL' : ''} -c ${c}, ${t} thread(s)`,
-            () => bareHttp(hosts, port, c, t, jsonl),
-          );
+      for (const io of BARE_IO)
+        for (const jsonl of values['bare-jsonl'] ? [false, true] : [false])
+          for (const t of BARE_THREADS)
+            await measure(
+              `${hosts} hosts, round ${round}: bare node ${io}${jsonl ? ' + JSONL' : ''} -c ${c}, ${t} thread(s)`,
+              () => bareHttp(io, hosts, port, c, t, jsonl),
+            );
     }
     if (!values['skip-curl'])
       await measure(`${hosts} hosts, round ${round}: curl`, () => curlHttp(dir, hosts, port));

@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/checks/check.js';
@@ -6,6 +5,7 @@ import { tcpArgs, tcpCheck } from '../../src/checks/tcp/index.js';
 import { createDeadline, type Deadline } from '../../src/core/deadline.js';
 import { CancelledError, DeadlineError } from '../../src/core/errors.js';
 import {
+  closedPort,
   socketHandleCount,
   startBanner,
   startHealthy,
@@ -28,15 +28,6 @@ async function serve(start: Promise<TestServer>): Promise<TestServer> {
   const s = await start;
   servers.push(s);
   return s;
-}
-
-/** A port on 127.0.0.1 with nothing listening. */
-async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 afterEach(async () => {

@@ -299,3 +299,12 @@ export async function waitForSocketHandles(max: number, timeoutMs = 2000): Promi
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** A port on 127.0.0.1 with nothing listening (one that was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}

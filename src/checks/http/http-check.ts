@@ -1,10 +1,10 @@
-import net from 'node:net';
 import tls from 'node:tls';
 import type { AbortHook } from '../../core/abort-hook.js';
 import { DeadlineError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
 import { abortHookOf, type CheckContext, defineCheck, type Observation } from '../check.js';
 import type { Pattern } from '../pattern.js';
+import { type Connection, type ConnectionEvents, connectTcp, SocketConnection } from '../tcp/connection.js';
 import { elapsedMs, socketErrorCode } from '../tcp/socket-errors.js';
 import { type HttpArgs, httpArgs } from './http-args.js';
 import { buildRequest, hostHeaderFor, serverNameFor } from './request-writer.js';
@@ -54,52 +54,23 @@ function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
   };
 }
 
-/**
- * The buffer every plain connection reads into (`net.connect`'s `onread`): no Buffer is allocated per read,
- * and the bytes skip the stream machinery. Each read is parsed before the next one can arrive (one thread),
- * so sharing is safe as long as nothing keeps a view of it: the body sink copies what it keeps.
- */
-const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-const EXCHANGE = Symbol('fleetprobe.http.exchange');
-type ExchangeSocket = net.Socket & { [EXCHANGE]: Exchange };
-
-// Socket listeners shared by every exchange (the emitter is `this`): no closures per check.
-function onConnect(this: ExchangeSocket): void {
-  this[EXCHANGE].handleConnect();
-}
-function onSecureConnect(this: ExchangeSocket): void {
-  this[EXCHANGE].handleSecureConnect();
-}
-function onData(this: ExchangeSocket, chunk: Buffer): void {
-  this[EXCHANGE].handleData(chunk, chunk.length);
-}
-function onRead(this: ExchangeSocket, nread: number): boolean {
-  this[EXCHANGE].handleData(READ_BUFFER, nread);
-  return true; // keep reading
-}
-function onEnd(this: ExchangeSocket): void {
-  this[EXCHANGE].handleEnd();
-}
-function onError(this: ExchangeSocket, err: Error): void {
-  this[EXCHANGE].handleError(err);
-}
-function onClose(this: ExchangeSocket): void {
-  this[EXCHANGE].handleClose();
-}
-function onIdle(this: ExchangeSocket): void {
-  this[EXCHANGE].handleIdle();
+function onIdle(exchange: Exchange): void {
+  exchange.handleIdle();
 }
 
 /**
- * One HTTP/1.1 exchange on a fresh connection (`Connection: close`), on a hand-written client over
- * `net`/`tls` (bench/http-layer.ts: it sweeps distinct hosts faster than node:http or undici). The state
- * lives in this object; socket listeners are shared functions that find it on the socket, so a check
- * costs this object, its parser, two small closures (body sink, abort) and the socket.
+ * One HTTP/1.1 exchange on a fresh connection (`Connection: close`), on a hand-written client over a plain
+ * `Connection` or `tls` (bench/http-layer.ts: it sweeps distinct hosts faster than node:http or undici). The
+ * state lives in this object, which hears its connection's events itself, so a check costs this object, its
+ * parser, a small closure (the body sink, when a body is kept) and the connection.
  */
-class Exchange {
+class Exchange implements ConnectionEvents {
   readonly #started = performance.now();
-  readonly #socket: net.Socket;
+  readonly #conn: Connection;
+  /** The TLS socket under `#conn`, for https. */
+  readonly #tls: tls.TLSSocket | undefined;
+  /** The body idle timer of a `stream` read, once the headers are in. */
+  #idle: NodeJS.Timeout | undefined;
   readonly #parser: ResponseParser;
   /** The body kept for `expectBody` (created then only). */
   #body: Buffer[] | undefined;
@@ -135,32 +106,27 @@ class Exchange {
     const host = target.address!;
     if (secureContext) {
       const servername = serverNameFor(target, args);
-      this.#socket = tls.connect({
+      const socket = tls.connect({
         host,
         port,
         secureContext,
         rejectUnauthorized: !args.insecure,
         ...(servername === undefined ? {} : { servername }),
       });
-      this.#socket.on('secureConnect', onSecureConnect);
-      this.#socket.on('data', onData);
+      socket.once('secureConnect', () => this.handleSecureConnect());
+      this.#tls = socket;
+      this.#conn = new SocketConnection(socket, this, 'data');
     } else {
-      this.#socket = net.connect({ host, port, onread: { buffer: READ_BUFFER, callback: onRead } });
+      this.#tls = undefined;
+      this.#conn = connectTcp(host, port, this);
     }
-    const socket = this.#socket as ExchangeSocket;
-    socket[EXCHANGE] = this;
-    // `on`, not `once`: each fires at most once anyway, and `once` allocates a wrapper per listener.
-    socket.on('connect', onConnect);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.on('close', onClose);
     this.#abortHook = abortHookOf(ctx);
     this.#abortHook.listen(this);
   }
 
   handleConnect(): void {
     this.#connectMs = elapsedMs(this.#started);
-    if (this.#socket instanceof tls.TLSSocket) {
+    if (this.#tls) {
       this.#phase = 'tls';
       return;
     }
@@ -169,14 +135,14 @@ class Exchange {
 
   handleSecureConnect(): void {
     this.#tlsMs = Math.round((elapsedMs(this.#started) - this.#connectMs) * 100) / 100;
-    this.#cert = certInfo(this.#socket as tls.TLSSocket);
+    this.#cert = certInfo(this.#tls!);
     this.#send();
   }
 
   #send(): void {
     this.#phase = 'read';
     this.#writtenAt = performance.now();
-    this.#socket.write(this.request, 'latin1');
+    this.#conn.write(this.request, 'latin1');
   }
 
   #onBody = (buf: Buffer, start: number, end: number): void => {
@@ -196,6 +162,7 @@ class Exchange {
   /** Bytes `0..len` of `chunk` were read. */
   handleData(chunk: Buffer, len: number): void {
     this.#reads++;
+    this.#idle?.refresh();
     if (this.#ttfbMs < 0) this.#ttfbMs = elapsedMs(this.#writtenAt);
     const parser = this.#parser;
     const hadHeaders = parser.headersComplete;
@@ -211,8 +178,8 @@ class Exchange {
     } else if (this.#capped) {
       this.#finish();
     } else if (!hadHeaders && parser.headersComplete && this.args.stream) {
-      // Idle timer on the socket: node's shared timer list, re-armed by every read (no timer per chunk).
-      this.#socket.setTimeout(this.args.idleTimeout, onIdle);
+      // Re-armed by every read (`handleData`), not made anew.
+      this.#idle = setTimeout(onIdle, this.args.idleTimeout, this);
     }
   }
 
@@ -237,15 +204,8 @@ class Exchange {
     this.#finish();
   }
 
-  handleError(err: Error): void {
-    if (this.#settled) return;
-    this.#settle({ status: 'error', message: `${this.#phase} ${socketErrorCode(err)}`, data: this.#data() });
-  }
-
-  handleClose(): void {
-    // Every exchange's socket closes after it settled (`#settle` destroys it): build nothing then.
-    if (this.#settled) return;
-    this.#settle({ status: 'error', message: `${this.#phase} connection closed`, data: this.#data() });
+  handleError(code: string): void {
+    this.#settle({ status: 'error', message: `${this.#phase} ${code}`, data: this.#data() });
   }
 
   /** `ctx.signal` aborted (the exchange is its own abort listener). */
@@ -340,7 +300,8 @@ class Exchange {
     if (this.#settled) return;
     this.#settled = true;
     this.#abortHook.listen(undefined);
-    this.#socket.destroy();
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#conn.close();
     if (obs) this.resolve(obs);
     else this.reject(err);
   }

@@ -1,8 +1,9 @@
-import net from 'node:net';
 import * as z from 'zod';
+import type { AbortHook } from '../../core/abort-hook.js';
 import { abortHookOf, defineCheck, type Observation } from '../check.js';
 import { patternArg } from '../pattern.js';
-import { elapsedMs, socketErrorCode } from './socket-errors.js';
+import { type Connection, type ConnectionEvents, connectTcp } from './connection.js';
+import { elapsedMs } from './socket-errors.js';
 
 /** Arguments of the `tcp` check. Numbers may arrive as strings (`--arg port=22`). */
 export const tcpArgs = z.object({
@@ -35,48 +36,84 @@ export const tcpCheck = defineCheck({
     if (signal.aborted) return Promise.reject(signal.reason);
     const port = target.port ?? args.port;
     return new Promise<Observation>((resolve, reject) => {
-      const started = performance.now();
-      let connectMs = -1;
-      let banner = '';
-      let settled = false;
-      const socket = net.connect({ host: target.address!, port });
-      const abortHook = abortHookOf(ctx);
-      const settle = (obs: Observation | undefined, err?: unknown) => {
-        if (settled) return;
-        settled = true;
-        abortHook.listen(undefined);
-        socket.destroy();
-        if (obs) resolve(obs);
-        else reject(err);
-      };
-      const data = () =>
-        banner === '' ? { port, connectMs } : { port, connectMs, banner: banner.slice(0, 200) };
-      const bannerFail = (why: string) =>
-        settle({
-          status: 'fail',
-          message: `banner does not match ${args.expectBanner} (${why})`,
-          data: data(),
-        });
-      abortHook.listen({ handleEvent: () => settle(undefined, signal.reason) });
-      socket.once('connect', () => {
-        connectMs = elapsedMs(started);
-        if (args.send !== undefined) socket.write(args.send);
-        if (!args.expectBanner) settle({ status: 'pass', message: 'connected', data: data() });
-      });
-      socket.on('error', (err) => {
-        const phase = connectMs < 0 ? 'connect' : 'read';
-        settle({ status: 'error', message: `${phase} ${socketErrorCode(err)}`, data: { port } });
-      });
-      if (args.expectBanner) {
-        const re = args.expectBanner;
-        socket.setEncoding('latin1');
-        socket.on('data', (chunk: string) => {
-          banner += chunk;
-          if (re.test(banner)) settle({ status: 'pass', message: 'connected, banner matches', data: data() });
-          else if (banner.length >= args.maxBannerBytes) bannerFail(`${args.maxBannerBytes} bytes read`);
-        });
-        socket.once('end', () => bannerFail('connection closed'));
-      }
+      new Probe(target.address!, port, args, signal, abortHookOf(ctx), resolve, reject);
     });
   },
 });
+
+/** One `tcp` check's connection: it hears its events and the abort itself (no closures per check). */
+class Probe implements ConnectionEvents {
+  readonly #started = performance.now();
+  readonly #conn: Connection;
+  #connectMs = -1;
+  #banner = '';
+  #settled = false;
+
+  constructor(
+    address: string,
+    readonly port: number,
+    readonly args: TcpArgs,
+    readonly signal: AbortSignal,
+    readonly abortHook: AbortHook,
+    readonly resolve: (obs: Observation) => void,
+    readonly reject: (err: unknown) => void,
+  ) {
+    this.#conn = connectTcp(address, port, this);
+    abortHook.listen(this);
+  }
+
+  handleConnect(): void {
+    this.#connectMs = elapsedMs(this.#started);
+    if (this.args.send !== undefined) this.#conn.write(this.args.send, 'utf8');
+    if (!this.args.expectBanner) this.#settle({ status: 'pass', message: 'connected', data: this.#data() });
+  }
+
+  handleData(buf: Buffer, len: number): void {
+    const re = this.args.expectBanner;
+    if (!re) return;
+    this.#banner += buf.toString('latin1', 0, len);
+    if (re.test(this.#banner))
+      this.#settle({ status: 'pass', message: 'connected, banner matches', data: this.#data() });
+    else if (this.#banner.length >= this.args.maxBannerBytes)
+      this.#bannerFail(`${this.args.maxBannerBytes} bytes read`);
+  }
+
+  handleEnd(): void {
+    if (this.args.expectBanner) this.#bannerFail('connection closed');
+  }
+
+  handleError(code: string): void {
+    const phase = this.#connectMs < 0 ? 'connect' : 'read';
+    this.#settle({ status: 'error', message: `${phase} ${code}`, data: { port: this.port } });
+  }
+
+  /** The signal aborted (deadline or cancel). */
+  handleEvent(): void {
+    this.#settle(undefined, this.signal.reason);
+  }
+
+  #bannerFail(why: string): void {
+    this.#settle({
+      status: 'fail',
+      message: `banner does not match ${this.args.expectBanner} (${why})`,
+      data: this.#data(),
+    });
+  }
+
+  #data(): Record<string, unknown> {
+    const port = this.port;
+    const connectMs = this.#connectMs;
+    return this.#banner === ''
+      ? { port, connectMs }
+      : { port, connectMs, banner: this.#banner.slice(0, 200) };
+  }
+
+  #settle(obs: Observation | undefined, err?: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.abortHook.listen(undefined);
+    this.#conn.close();
+    if (obs) this.resolve(obs);
+    else this.reject(err);
+  }
+}
