@@ -7,7 +7,7 @@
  *   npm run build && npx tsx bench/startup.ts [--rounds 10]
  *
  * Rows alternate round by round; each prints its median and minimum (on a shared machine only the minimum and
- * CPU mean much). The first connect is seen by a preloaded hook on `net.connect` (bench/lib/first-connect.mjs).
+ * CPU mean much). The first connect is seen by a preloaded hook on the TCP handle's `connect` (bench/lib/first-connect.mjs).
  */
 import { createServer } from 'node:net';
 import path from 'node:path';
