@@ -15,7 +15,10 @@
  *          --bare-io handle,net (the bare client on libuv's TCP handle, as fleetprobe's plain connections, and/or
  *          on net.Socket)
  *          --nginx-workers 1|auto  --nginx-keepalive 0  --curl-batch 2000  --curl-parallel 500
- *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy)
+ *          --rounds 1 (alternate fleetprobe and curl N times, keep the best of each: a busy machine is noisy;
+ *          even rounds run the rows in reverse order)
+ *          --drain-time-wait (before each row, wait up to 70 s for the TIME_WAIT connections of the rows before
+ *          to expire: every row then starts from the same kernel state; slow)
  *          --out bench/results/sweep.json
  *
  * Server: Debian's nginx started here (bench/lib/nginx.ts) on 0.0.0.0:<free port>, so every 127.x.y.z
@@ -26,7 +29,7 @@ master and workers, from /proc): with one nginx worker on a 2-core machine the s
  * huge URL list slows curl down several times). Wall time and peak RSS come from GNU time when present.
  * Only loopback addresses are ever dialled. Exits 0; the table's "ok?" column says whether a target is met.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -63,6 +66,7 @@ const values = benchArgs(import.meta.url, {
   'bare-threads': { type: 'string', default: '1,2' },
   'bare-jsonl': { type: 'boolean', default: false },
   'bare-io': { type: 'string', default: 'handle' },
+  'drain-time-wait': { type: 'boolean', default: false },
   'skip-curl': { type: 'boolean', default: false },
   'skip-tcp': { type: 'boolean', default: false },
   quick: { type: 'boolean', default: false },
@@ -311,6 +315,27 @@ async function fleetprobeTcp(closedPort: number): Promise<Row> {
 const isRatio = (r: Row) => r.what.endsWith('/ curl');
 
 /** Runs one row, adding nginx's CPU per host over it. */
+/** Connections in TIME_WAIT now (`/proc/net/sockstat`, IPv4), or -1 where it cannot be read. */
+async function timeWaitCount(): Promise<number> {
+  try {
+    const m = /\btw (\d+)/.exec(await readFile('/proc/net/sockstat', 'utf8'));
+    return m ? Number(m[1]) : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/** Waits (at most 70 s: TIME_WAIT lasts 60) until fewer than 1,000 connections are in TIME_WAIT. */
+async function drainTimeWait(log: (s: string) => void): Promise<void> {
+  const until = Date.now() + 70_000;
+  let tw = await timeWaitCount();
+  if (tw >= 1000) log(`  waiting for ${tw} connections in TIME_WAIT to drain`);
+  while (tw >= 1000 && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 1000));
+    tw = await timeWaitCount();
+  }
+}
+
 async function withServerCpu(serverPid: number, run: () => Promise<Row>): Promise<Row> {
   const before = processTreeCpuSeconds(serverPid);
   const row = await run();
@@ -343,7 +368,8 @@ async function sweepHosts(
     if (!prev || (prev.ok && (!r.ok || r.hostsPerS > prev.hostsPerS))) best.set(r.what, r);
   };
   const measure = async (what: string, run: () => Promise<Row>) => {
-    log(`${what} ...`);
+    if (values['drain-time-wait']) await drainTimeWait(log);
+    log(`${what} ... (${await timeWaitCount()} connections in TIME_WAIT)`);
     const r = await withServerCpu(server.pid, run);
     log(
       `  ${formatFixed(r.hostsPerS, 0)} hosts/s, ${formatFixed(r.peakRssMb, 0)} MB, CPU ${formatFixed(r.cpuUsPerHost, 0)} us/host, nginx ${formatFixed(r.serverCpuUsPerHost, 0)} us/host`,
@@ -351,21 +377,28 @@ async function sweepHosts(
     keepBest(r);
   };
   for (let round = 1; round <= ROUNDS; round++) {
+    const runs: [string, () => Promise<Row>][] = [];
     for (const c of CONCURRENCIES) {
       for (const t of FP_THREADS)
-        await measure(`${hosts} hosts, round ${round}: fleetprobe http -c ${c} --threads ${t}`, () =>
-          fleetprobeHttp(hostsFile, hosts, port, c, t),
-        );
+        runs.push([
+          `${hosts} hosts, round ${round}: fleetprobe http -c ${c} --threads ${t}`,
+          () => fleetprobeHttp(hostsFile, hosts, port, c, t),
+        ]);
       for (const io of BARE_IO)
         for (const jsonl of values['bare-jsonl'] ? [false, true] : [false])
           for (const t of BARE_THREADS)
-            await measure(
+            runs.push([
               `${hosts} hosts, round ${round}: bare node ${io}${jsonl ? ' + JSONL' : ''} -c ${c}, ${t} thread(s)`,
               () => bareHttp(io, hosts, port, c, t, jsonl),
-            );
+            ]);
     }
     if (!values['skip-curl'])
-      await measure(`${hosts} hosts, round ${round}: curl`, () => curlHttp(dir, hosts, port));
+      runs.push([`${hosts} hosts, round ${round}: curl`, () => curlHttp(dir, hosts, port)]);
+    // Every run leaves ~20,000 connections in TIME_WAIT for 60 s, and connects slow down as they pile up
+    // (15-20% at the kernel's cap of 131,072, 2026-12-01): even rounds go in reverse order, so no tool
+    // always comes last.
+    if (round % 2 === 0) runs.reverse();
+    for (const [what, run] of runs) await measure(what, run);
   }
   await rm(hostsFile, { force: true });
   const fp = [...best.values()].filter((r) => r.what.startsWith('fleetprobe'));
