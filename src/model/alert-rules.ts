@@ -11,10 +11,6 @@ const labelKey = z.string().refine(isLabelKey, {
 const labelMap = z.record(labelKey, z.string()).default({});
 const percent = z.number().gt(0).max(100);
 
-/** The kinds of alert rule (see `AlertRule`). */
-export const RULE_KINDS = ['target', 'cohort', 'fleet', 'certificate', 'latency'] as const;
-export type RuleKind = (typeof RULE_KINDS)[number];
-
 export const SEVERITIES = ['critical', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -95,5 +91,9 @@ export const alertRulesSchema = z.array(alertRuleSchema).superRefine((rules, ctx
 });
 
 export type AlertRule = z.output<typeof alertRuleSchema>;
+/** The kinds of alert rule. */
+export type RuleKind = AlertRule['kind'];
+/** Every kind of alert rule, read off `alertRuleSchema` (so the two cannot disagree), in its order. */
+export const RULE_KINDS: readonly RuleKind[] = alertRuleSchema.options.map((rule) => rule.shape.kind.value);
 export type AlertRuleInput = z.input<typeof alertRuleSchema>;
 export type RuleOf<K extends AlertRule['kind']> = Extract<AlertRule, { kind: K }>;
