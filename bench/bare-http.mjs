@@ -62,7 +62,7 @@ function contentLength(buf, from, to) {
  * `net.Socket` reading into READ_BUFFER through `onread`) or `handle` (libuv's TCP handle from Node's
  * `tcp_wrap` binding, as fleetprobe's plain connections are made: src/checks/tcp/connection.ts). Calls
  * `connected(c)`, `read(c, nread)` (bytes in READ_BUFFER) and `ended(c)` (end, error or close); returns
- * the socket, or `{ write(text), close() }` for a handle.
+ * `{ write(text), close() }` (latin1 text).
  */
 function open(io, host, port, c, connected, read, ended) {
   if (io === 'net') {
@@ -74,7 +74,7 @@ function open(io, host, port, c, connected, read, ended) {
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketEnd);
     socket.on('close', onSocketEnd);
-    return socket;
+    return { write: (text) => socket.write(text, 'latin1'), close: () => socket.destroy() };
   }
   const handle = new TCP(TCP_SOCKET);
   handle.onread = () => {
@@ -92,7 +92,7 @@ function open(io, host, port, c, connected, read, ended) {
   req.port = port;
   if (handle.connect(req, host, port) < 0) queueMicrotask(() => ended(c));
   return {
-    write(text, _latin1) {
+    write(text) {
       const w = new WriteWrap();
       w.handle = handle;
       w.oncomplete = () => {};
@@ -149,8 +149,7 @@ export function sweep(io, first, count, port, concurrency, emit) {
     const done = (c, passed) => {
       if (c.finished) return;
       c.finished = true;
-      if (c.conn.destroy) c.conn.destroy();
-      else c.conn.close();
+      c.conn.close();
       if (passed) ok++;
       else failed++;
       if (emit) record(c, passed);
@@ -158,7 +157,7 @@ export function sweep(io, first, count, port, concurrency, emit) {
       if (next < count) start();
       else if (inFlight === 0) finish();
     };
-    const connected = (c) => c.conn.write(c.request, 'latin1');
+    const connected = (c) => c.conn.write(c.request);
     const read = (c, nread) => {
       // The head is in the first read (nginx's answer is ~150 bytes): status at 9..12, then Content-Length.
       if (c.status === 0) {
