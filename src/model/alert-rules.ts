@@ -96,4 +96,4 @@ export type RuleKind = AlertRule['kind'];
 /** Every kind of alert rule, read off `alertRuleSchema` (so the two cannot disagree), in its order. */
 export const RULE_KINDS: readonly RuleKind[] = alertRuleSchema.options.map((rule) => rule.shape.kind.value);
 export type AlertRuleInput = z.input<typeof alertRuleSchema>;
-export type RuleOf<K extends AlertRule['kind']> = Extract<AlertRule, { kind: K }>;
+export type RuleOf<K extends RuleKind> = Extract<AlertRule, { kind: K }>;

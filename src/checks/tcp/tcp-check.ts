@@ -36,7 +36,7 @@ export const tcpCheck = defineCheck({
     if (signal.aborted) return Promise.reject(signal.reason);
     const port = target.port ?? args.port;
     return new Promise<Observation>((resolve, reject) => {
-      new Probe(target.address!, port, args, signal, abortHookOf(ctx), resolve, reject);
+      new Probe(target.address!, port, args, abortHookOf(ctx), resolve, reject);
     });
   },
 });
@@ -53,7 +53,6 @@ class Probe implements ConnectionEvents {
     address: string,
     readonly port: number,
     readonly args: TcpArgs,
-    readonly signal: AbortSignal,
     readonly abortHook: AbortHook,
     readonly resolve: (obs: Observation) => void,
     readonly reject: (err: unknown) => void,
@@ -89,7 +88,7 @@ class Probe implements ConnectionEvents {
 
   /** The signal aborted (deadline or cancel). */
   handleEvent(): void {
-    this.#settle(undefined, this.signal.reason);
+    this.#settle(undefined, this.abortHook.signal.reason);
   }
 
   #bannerFail(why: string): void {
