@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type ConnectionEvents,
@@ -85,6 +86,27 @@ const ipv6 = await new Promise<boolean>((resolve) => {
   srv.listen(0, '::1', () => srv.close(() => resolve(true)));
 });
 
+/**
+ * Connects to the uppercasing server at `host:port` over `kind`, writes `text` once connected and waits for
+ * the server's end: what the connection reported and read.
+ */
+async function roundTrip(
+  host: string,
+  port: number,
+  text: string,
+  encoding: 'latin1' | 'utf8',
+  kind: ConnectionKind,
+): Promise<Recorder> {
+  const r = new Recorder();
+  const conn = connectTcp(host, port, r, kind);
+  await r.when((x) => x.events.includes('connect'));
+  conn.write(text, encoding);
+  await r.when((x) => x.events.includes('end'));
+  conn.close();
+  conn.close(); // a second close is harmless
+  return r;
+}
+
 describe('tcp connection', () => {
   it('is made on the TCP handle by default on this runtime (net.Socket when asked)', () => {
     expect(DEFAULT_CONNECTION_KIND).toBe(process.env.FLEETPROBE_NET_SOCKETS === '1' ? 'socket' : 'handle');
@@ -93,30 +115,19 @@ describe('tcp connection', () => {
   describe.each<ConnectionKind>(['handle', 'socket'])('on a %s', (kind) => {
     it('connects, writes, reads and hears the end', async () => {
       const s = await serve(startUpper());
-      const r = new Recorder();
-      const conn = connectTcp('127.0.0.1', s.port, r, kind);
-      await r.when((x) => x.events.includes('connect'));
-      conn.write('héllo', 'utf8');
-      await r.when((x) => x.events.includes('end'));
+      const r = await roundTrip('127.0.0.1', s.port, 'héllo', 'utf8', kind);
       // é's two UTF-8 bytes read as latin1 have no upper case.
       expect(Buffer.from(r.text, 'latin1').toString('utf8')).toBe('HéLLO');
       expect(r.events[0]).toBe('connect');
       expect(r.events.at(-1)).toBe('end');
       expect(r.events.filter((e) => e.startsWith('error'))).toEqual([]);
-      conn.close();
-      conn.close();
       await waitForSocketHandles(1);
     });
 
     it('writes latin1 bytes as they are', async () => {
       const s = await serve(startUpper());
-      const r = new Recorder();
-      const conn = connectTcp('127.0.0.1', s.port, r, kind);
-      await r.when((x) => x.events.includes('connect'));
-      conn.write('ab\u00e9', 'latin1');
-      await r.when((x) => x.events.includes('end'));
+      const r = await roundTrip('127.0.0.1', s.port, 'ab\u00e9', 'latin1', kind);
       expect(Buffer.from(r.text, 'latin1')).toEqual(Buffer.from([0x41, 0x42, 0xc9]));
-      conn.close();
     });
 
     it('reads a banner the server sends first', async () => {
@@ -132,7 +143,7 @@ describe('tcp connection', () => {
       const r = new Recorder();
       const conn = connectTcp('127.0.0.1', await closedPort(), r, kind);
       await r.when((x) => x.events.length > 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       expect(r.events).toEqual(['error ECONNREFUSED']);
       conn.close();
       await waitForSocketHandles(0);
@@ -143,7 +154,7 @@ describe('tcp connection', () => {
       const r = new Recorder();
       const conn = connectTcp('127.0.0.1', s.port, r, kind);
       await r.when((x) => x.events.some((e) => e.startsWith('error') || e === 'end'));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       // The reset can come before the connect is seen to complete; after it, nothing.
       expect(r.events.filter((e) => e !== 'connect')).toEqual(['error ECONNRESET']);
       conn.close();
@@ -155,7 +166,7 @@ describe('tcp connection', () => {
       const conn = connectTcp('127.0.0.1', s.port, r, kind);
       await r.when((x) => x.events.includes('connect'));
       conn.close();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       await s.close();
       servers.length = 0;
       await waitForSocketHandles(0);
@@ -166,7 +177,7 @@ describe('tcp connection', () => {
       const r = new Recorder();
       const conn = connectTcp('127.0.0.1', await closedPort(), r, kind);
       conn.close();
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       await waitForSocketHandles(0);
       expect(r.events).toEqual([]);
     });
@@ -174,13 +185,8 @@ describe('tcp connection', () => {
     // Where ::1 cannot listen the case is skipped, except under CI, where that is a failure.
     it.runIf(ipv6 || process.env.CI === 'true')('connects over IPv6', async () => {
       const s = await serve(startUpper('::1'));
-      const r = new Recorder();
-      const conn = connectTcp('::1', s.port, r, kind);
-      await r.when((x) => x.events.includes('connect'));
-      conn.write('v6', 'latin1');
-      await r.when((x) => x.events.includes('end'));
+      const r = await roundTrip('::1', s.port, 'v6', 'latin1', kind);
       expect(r.text).toBe('V6');
-      conn.close();
     });
   });
 });
