@@ -28,8 +28,8 @@ import { DnsClient } from '../src/dns/index.js';
 import { knotInstalled, startKnot } from '../test/dns/knot.js';
 import {
   benchArgs,
+  benchIntList,
   benchNumber,
-  benchUsageError,
   CLI,
   cliHasOption,
   ensureBuilt,
@@ -71,16 +71,12 @@ const MAX_WINDOW = benchNumber(import.meta.url, 'max-window', flags['max-window'
 const ENGINE_CONCURRENCY = benchNumber(import.meta.url, 'engine-concurrency', flags['engine-concurrency']);
 const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', flags.rounds));
 // Every flag is checked here, before knotd starts: a usage error exits at once, with nothing left running.
-const CLI_THREADS = flags['cli-threads'].split(',').filter(Boolean);
-for (const t of CLI_THREADS) {
-  if (t !== 'default' && !(Number.isInteger(Number(t)) && Number(t) >= 1))
-    benchUsageError(import.meta.url, `--cli-threads: expected "default" or a positive integer, got "${t}"`);
-}
-const CLI_CONCURRENCY = flags['cli-concurrency'].split(',').filter(Boolean);
-for (const c of CLI_CONCURRENCY) {
-  if (!(Number.isInteger(Number(c)) && Number(c) >= 1))
-    benchUsageError(import.meta.url, `--cli-concurrency: expected positive integers, got "${c}"`);
-}
+const CLI_THREADS = benchIntList(import.meta.url, 'cli-threads', flags['cli-threads'], ['default']).map(
+  String,
+);
+const CLI_CONCURRENCY = benchIntList(import.meta.url, 'cli-concurrency', flags['cli-concurrency']).map(
+  String,
+);
 
 /** The address knot serves for n<i>: inside 127/8 so nothing can ever route anywhere. */
 function addressOf(i: number): string {

@@ -30,7 +30,7 @@ import { startRun } from '../src/engine/run.js';
 import { createFleetModel } from '../src/sim/fleet.js';
 import { startSimSshServer } from '../src/sim/ssh/ssh-server.js';
 import { type Sshd, sshdAvailable, startSshd } from '../src/sim/ssh/sshd.js';
-import { benchArgs, benchNumber, benchUsageError } from './lib/index.js';
+import { benchArgs, benchIntList, benchNumber, benchUsageError } from './lib/index.js';
 import { processAndReapedCpuSeconds } from './lib/proc-cpu.js';
 
 const BASE = [127, 30, 0, 1] as const;
@@ -70,25 +70,17 @@ function parseFlags(): Flags {
     hosts: benchNumber(import.meta.url, 'hosts', v.hosts),
     peers: v.peers === 'none' ? [] : peers,
     fanout: {
-      sshd: list('peer-fanout-sshd', v['peer-fanout-sshd']),
-      sim: list('peer-fanout-sim', v['peer-fanout-sim']),
+      sshd: benchIntList(import.meta.url, 'peer-fanout-sshd', v['peer-fanout-sshd']),
+      sim: benchIntList(import.meta.url, 'peer-fanout-sim', v['peer-fanout-sim']),
     },
     concurrency: {
-      sshd: list('concurrency-sshd', v['concurrency-sshd']),
-      sim: list('concurrency-sim', v['concurrency-sim']),
+      sshd: benchIntList(import.meta.url, 'concurrency-sshd', v['concurrency-sshd']),
+      sim: benchIntList(import.meta.url, 'concurrency-sim', v['concurrency-sim']),
     },
     skipSshd: v['skip-sshd'],
     skipSim: v['skip-sim'],
     json: v.json,
   };
-}
-
-/** `--<flag> a,b,c`: positive integers, or exits 2 naming the flag. */
-function list(flag: string, v: string): number[] {
-  const out = v.split(',').map(Number);
-  if (out.some((n) => !Number.isInteger(n) || n <= 0))
-    benchUsageError(import.meta.url, `--${flag}: "${v}" is not a list of positive integers`);
-  return out;
 }
 
 function address(i: number): string {

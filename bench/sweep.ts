@@ -34,6 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   benchArgs,
+  benchIntList,
   benchUsageError,
   CLI,
   type Column,
@@ -79,12 +80,16 @@ const values = benchArgs(import.meta.url, {
   out: { type: 'string', default: path.join(ROOT, 'bench', 'results', 'sweep.json') },
 });
 
-const HOST_COUNTS = (values.hosts ?? (values.quick ? '20000' : '20000,100000')).split(',').map(Number);
+const HOST_COUNTS = benchIntList(
+  import.meta.url,
+  'hosts',
+  values.hosts ?? (values.quick ? '20000' : '20000,100000'),
+);
 const TCP_CIDR = values['tcp-targets'] ?? (values.quick ? '127.64.0.0/14' : '127.64.0.0/12');
-const CONCURRENCIES = values.concurrency.split(',').map(Number);
+const CONCURRENCIES = benchIntList(import.meta.url, 'concurrency', values.concurrency);
 /** fleetprobe's `--threads` per row: `default` gives none. */
-const FP_THREADS = values.threads.split(',').filter(Boolean);
-const BARE_THREADS = values['bare-threads'].split(',').filter(Boolean).map(Number);
+const FP_THREADS = benchIntList(import.meta.url, 'threads', values.threads, ['default']);
+const BARE_THREADS = benchIntList(import.meta.url, 'bare-threads', values['bare-threads']);
 const BARE_IO = values['bare-io'].split(',').filter(Boolean);
 const BARE = path.join(ROOT, 'bench', 'bare-http.mjs');
 const CURL_BATCH = Number(values['curl-batch']);
@@ -96,14 +101,10 @@ const ROUNDS = Number(values.rounds);
 const CURL_MAX_PARALLEL = 300;
 
 for (const [flag, n] of [
-  ...HOST_COUNTS.map((n) => ['--hosts', n] as const),
   ['--curl-batch', CURL_BATCH],
   ['--curl-parallel', CURL_PARALLEL],
   ['--tcp-concurrency', Number(values['tcp-concurrency'])],
   ['--rounds', ROUNDS],
-  ...CONCURRENCIES.map((c) => ['--concurrency', c] as const),
-  ...BARE_THREADS.map((t) => ['--bare-threads', t] as const),
-  ...FP_THREADS.filter((t) => t !== 'default').map((t) => ['--threads', Number(t)] as const),
 ] as const) {
   if (!Number.isInteger(n) || n < 1)
     benchUsageError(import.meta.url, `${flag}: expected a positive integer, got ${n}`);
@@ -138,9 +139,9 @@ async function fleetprobeHttp(
   hosts: number,
   port: number,
   concurrency: number,
-  threads: string,
+  threads: number | 'default',
 ): Promise<Row> {
-  const threadArgs = threads === 'default' ? [] : ['--threads', threads];
+  const threadArgs = threads === 'default' ? [] : ['--threads', String(threads)];
   const m = await measureChild(
     process.execPath,
     [

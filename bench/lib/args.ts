@@ -49,6 +49,39 @@ export function benchNumber(moduleUrl: string, flag: string, value: string, min 
   return n;
 }
 
+/**
+ * A flag's comma-separated list of positive integers (`--concurrency 256,512`), or exits 2 naming the flag and the
+ * item. Empty items are skipped, so `--flag ''` is an empty list; `words` are items kept as they are
+ * (`default`).
+ */
+export function benchIntList(moduleUrl: string, flag: string, value: string): number[];
+export function benchIntList<const W extends string>(
+  moduleUrl: string,
+  flag: string,
+  value: string,
+  words: readonly W[],
+): (number | W)[];
+export function benchIntList(
+  moduleUrl: string,
+  flag: string,
+  value: string,
+  words: readonly string[] = [],
+): (number | string)[] {
+  return value
+    .split(',')
+    .filter(Boolean)
+    .map((item) => {
+      const word = words.find((w) => w === item);
+      if (word !== undefined) return word;
+      const n = Number(item);
+      if (!Number.isInteger(n) || n < 1) {
+        const allowed = words.map((w) => `"${w}" or `).join('');
+        benchUsageError(moduleUrl, `--${flag}: expected ${allowed}positive integers, got "${item}"`);
+      }
+      return n;
+    });
+}
+
 /** `--pg <url>` (default: the tests' PostgreSQL) and `--no-pg`, for the benchmarks that time both stores. */
 export const PG_FLAGS = {
   pg: { type: 'string', default: POSTGRES_URL },

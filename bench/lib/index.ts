@@ -1,4 +1,12 @@
-export { benchArgs, benchName, benchNumber, benchUsageError, PG_FLAGS, pgUrlOf } from './args.js';
+export {
+  benchArgs,
+  benchIntList,
+  benchName,
+  benchNumber,
+  benchUsageError,
+  PG_FLAGS,
+  pgUrlOf,
+} from './args.js';
 export { CLI, clientOverloadLine, cliHasOption, countOf, ensureBuilt, ROOT, summaryLine } from './cli.js';
 export { formatMachineInfo, type MachineInfo, machineInfo } from './machine.js';
 export { type Measured, type MeasureOptions, measureChild } from './measure.js';
