@@ -70,7 +70,7 @@ export function silenceMatches(silence: Silence, alert: SilenceSubject): boolean
   if (!matchesAll(silence.matchers, alert.labels)) return false;
   if (silence.targets.length === 0) return true;
   if (alert.members.length === 0) return false;
-  const blocks = silence.targets.map(parseBlock);
+  const blocks = targetBlocks(silence);
   for (const member of alert.members) if (!blocks.some((b) => b !== null && inBlock(member, b))) return false;
   return true;
 }
@@ -94,6 +94,18 @@ type Block =
   | { kind: 'v4'; first: number; last: number }
   | { kind: 'v6'; first: bigint; last: bigint }
   | { kind: 'name'; name: string };
+
+/** Each silence's parsed `targets`, kept per silence object (a silence never changes): matched against many alerts. */
+const parsedTargets = new WeakMap<Silence, readonly (Block | null)[]>();
+
+function targetBlocks(silence: Silence): readonly (Block | null)[] {
+  let blocks = parsedTargets.get(silence);
+  if (blocks === undefined) {
+    blocks = silence.targets.map(parseBlock);
+    parsedTargets.set(silence, blocks);
+  }
+  return blocks;
+}
 
 const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?$/i;
 
