@@ -1,24 +1,14 @@
 import type { Status } from '../engine/result.js';
 import { bucketOf, LATENCY_BUCKETS } from '../model/latency-histogram.js';
+import type { RollupCounts } from '../model/rollup-counts.js';
 
 export const HOUR_MS = 3_600_000;
 
-/** Counted results of one target in one hour, as added to the stored rollup (all fields are sums or extremes). */
-export interface RollupDelta {
+/** Counted results of one target in one hour, as added to the stored rollup. */
+export interface RollupDelta extends RollupCounts {
   readonly slot: number;
   /** Start of the hour, ms since the epoch. */
   readonly hourMs: number;
-  readonly pass: number;
-  readonly fail: number;
-  readonly error: number;
-  readonly timeout: number;
-  /** Latency samples (results that got an answer: pass and fail). */
-  readonly latN: number;
-  readonly latMinMs: number | null;
-  readonly latSumMs: number;
-  readonly latMaxMs: number | null;
-  /** Sample counts per `LATENCY_BOUNDS_MS` bucket. */
-  readonly buckets: readonly number[];
 }
 
 const COUNTED = { pass: 0, fail: 1, error: 2, timeout: 3 } as const;

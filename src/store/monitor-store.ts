@@ -1,5 +1,6 @@
 import type { Status } from '../engine/result.js';
 import type { MonitorSpec, TargetState } from '../model/monitor-spec.js';
+import type { RollupCounts } from '../model/rollup-counts.js';
 
 /** A monitor defined through the API (or `fleetprobe monitors add`), as stored. Times are ISO-8601 UTC. */
 export interface StoredMonitor {
@@ -45,23 +46,12 @@ export interface TransitionRecord {
 }
 
 /** Counts and latency of one target over (part of) one hour, *added* to the stored hourly rollup. */
-export interface RollupRecord {
+export interface RollupRecord extends RollupCounts {
   readonly monitor: string;
   readonly target: string;
   readonly port: number | null;
   /** Start of the hour, ISO-8601 UTC. */
   readonly hour: string;
-  readonly pass: number;
-  readonly fail: number;
-  readonly error: number;
-  readonly timeout: number;
-  /** Latency samples (pass and fail results). */
-  readonly latN: number;
-  readonly latMinMs: number | null;
-  readonly latSumMs: number;
-  readonly latMaxMs: number | null;
-  /** Counts per LATENCY_BOUNDS_MS bucket (src/model/latency-histogram.ts), 14 entries. */
-  readonly buckets: readonly number[];
 }
 
 /** One point of a target's latency series: one hour's rollup. */
