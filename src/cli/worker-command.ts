@@ -21,7 +21,7 @@ interface WorkerFlags {
   ackWait?: string;
   heartbeat: string;
   checkModule?: string;
-  threads: string;
+  threads?: string;
 }
 
 /**
@@ -56,8 +56,7 @@ export function workerCommand(program: Command): void {
     .option('--check-module <path>', 'also load a user check (the same module must be on every worker)')
     .option(
       '--threads <n>',
-      'workers in this process, one per thread, each with its own NATS connection and name <name>-<i>',
-      '1',
+      'workers in this process, one per thread, each with its own NATS connection and name <name>-<i> (default: the cores available; 1: one worker named <name>)',
     )
     .action(async (flags: WorkerFlags) => {
       const prefix = assertPrefix(flags.natsPrefix, '--nats-prefix');

@@ -146,12 +146,14 @@ export interface WorkerProcess {
 
 /**
  * Spawns the real `worker` subcommand in a child process and waits until it logged "worker started"
- * (an explicit handshake: its consumer exists and it is pulling).
+ * (an explicit handshake: its consumer exists and it is pulling). `threads`: its `--threads` (default 1: one
+ * worker named `name`; `cores`: none given, so one per core).
  */
 export async function spawnWorker(
   prefix: string,
   name: string,
   extra: string[] = [],
+  threads: number | 'cores' = 1,
 ): Promise<WorkerProcess> {
   const child = spawn(
     process.execPath,
@@ -166,6 +168,7 @@ export async function spawnWorker(
       prefix,
       '--name',
       name,
+      ...(threads === 'cores' ? [] : ['--threads', String(threads)]),
       ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLEETPROBE_LOG: 'info' } },

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuiltinRegistry } from '../../src/checks/builtins.js';
@@ -49,14 +50,7 @@ describe.skipIf(!up)('worker --threads 2', () => {
         processed.set(hb.name, hb.processed);
       },
     });
-    worker = await spawnWorker(nats.prefix, 'wt', [
-      '--threads',
-      '2',
-      '--heartbeat',
-      '200ms',
-      '--concurrency',
-      '16',
-    ]);
+    worker = await spawnWorker(nats.prefix, 'wt', ['--heartbeat', '200ms', '--concurrency', '16'], 2);
     // Both threads are pulling before the run starts (the first "worker started" resolved spawnWorker).
     for (let i = 0; i < 200 && !(processed.has('wt-1') && processed.has('wt-2')); i++) {
       await new Promise((r) => setTimeout(r, 50));
@@ -95,6 +89,27 @@ describe.skipIf(!up)('worker --threads 2', () => {
     expect(worker.logs.filter((l) => l.includes('"worker stopped"'))).toHaveLength(2);
     sub.unsubscribe();
   }, 120_000);
+});
+
+/** Issue 11: `fleetprobe worker` uses every core by default, one worker per thread. */
+describe.skipIf(!up)('worker without --threads', () => {
+  it('starts one worker per core, named <name>-1..n (one named <name> on one core)', async () => {
+    const nats = await natsFixture();
+    const cores = availableParallelism();
+    const expected = cores === 1 ? ['wd'] : Array.from({ length: cores }, (_, i) => `wd-${i + 1}`);
+    let worker: WorkerProcess | undefined;
+    try {
+      worker = await heartbeatsFrom(nats, expected, () =>
+        spawnWorker(nats.prefix, 'wd', ['--heartbeat', '200ms'], 'cores'),
+      );
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.logs.filter((l) => l.includes('"worker stopped"'))).toHaveLength(expected.length);
+    } finally {
+      if (worker) await stopWorkers([worker]);
+      await nats.cleanup();
+    }
+  }, 60_000);
 });
 
 /** Before a run, every thread worker of `worker` has sent a heartbeat (each is pulling). */
@@ -137,14 +152,7 @@ describe.skipIf(!up)('worker --threads 2 --check-module', () => {
 
   it('runs the user check on every target', async () => {
     worker = await heartbeatsFrom(nats, ['um-1', 'um-2'], () =>
-      spawnWorker(nats.prefix, 'um', [
-        '--threads',
-        '2',
-        '--heartbeat',
-        '200ms',
-        '--check-module',
-        checkModule,
-      ]),
+      spawnWorker(nats.prefix, 'um', ['--heartbeat', '200ms', '--check-module', checkModule], 2),
     );
     const total = 300;
     const executor = await testExecutor(nats);
