@@ -1,4 +1,4 @@
-import tls from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { AbortHook } from '../../core/abort-hook.js';
 import { DeadlineError } from '../../core/errors.js';
 import type { Target } from '../../targets/target.js';
@@ -9,7 +9,7 @@ import { elapsedMs, socketErrorCode } from '../tcp/socket-errors.js';
 import { type HttpArgs, httpArgs } from './http-args.js';
 import { buildRequest, hostHeaderFor, serverNameFor } from './request-writer.js';
 import { BadResponseError, ResponseParser } from './response-parser.js';
-import { secureContextFor } from './tls-context.js';
+import { type TlsClient, tlsClientFor } from './tls-context.js';
 
 const DAY_MS = 86_400_000;
 
@@ -34,7 +34,7 @@ function nameOf(dn: Record<string, unknown> | undefined): string {
   return Array.isArray(cn) ? String(cn[0]) : String(cn ?? '');
 }
 
-function certInfo(socket: tls.TLSSocket): CertInfo | undefined {
+function certInfo(socket: TLSSocket): CertInfo | undefined {
   const peer = socket.getPeerCertificate(true);
   if (!peer?.valid_to) return undefined;
   const validTo = Date.parse(peer.valid_to);
@@ -68,7 +68,7 @@ class Exchange implements ConnectionEvents {
   readonly #started = performance.now();
   readonly #conn: Connection;
   /** The TLS socket under `#conn`, for https. */
-  readonly #tls: tls.TLSSocket | undefined;
+  readonly #tls: TLSSocket | undefined;
   /** The body idle timer of a `stream` read, once the headers are in. */
   #idle: NodeJS.Timeout | undefined;
   readonly #parser: ResponseParser;
@@ -96,7 +96,7 @@ class Exchange implements ConnectionEvents {
     readonly request: string,
     readonly resolve: (obs: Observation) => void,
     readonly reject: (err: unknown) => void,
-    secureContext: tls.SecureContext | undefined,
+    tlsClient: TlsClient | undefined,
   ) {
     this.#parser = new ResponseParser({
       head: args.method === 'HEAD',
@@ -104,12 +104,12 @@ class Exchange implements ConnectionEvents {
       keepHeaders: false, // nothing here reads them
     });
     const host = target.address!;
-    if (secureContext) {
+    if (tlsClient) {
       const servername = serverNameFor(target, args);
-      const socket = tls.connect({
+      const socket = tlsClient.tls.connect({
         host,
         port,
-        secureContext,
+        secureContext: tlsClient.context,
         rejectUnauthorized: !args.insecure,
         ...(servername === undefined ? {} : { servername }),
       });
@@ -329,9 +329,9 @@ export const httpCheck = defineCheck({
     if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
     // Plain http needs no await before connecting: no async wrapper promise and its extra ticks per target.
     if (args.scheme !== 'https') return exchange(target, args, ctx, undefined);
-    return secureContextFor(args.ca, ctx.signal).then((secureContext) => {
+    return tlsClientFor(args.ca, ctx.signal).then((tlsClient) => {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      return exchange(target, args, ctx, secureContext);
+      return exchange(target, args, ctx, tlsClient);
     });
   },
 });
@@ -340,11 +340,11 @@ function exchange(
   target: Target,
   args: HttpArgs,
   ctx: CheckContext,
-  secureContext: tls.SecureContext | undefined,
+  tlsClient: TlsClient | undefined,
 ): Promise<Observation> {
   return new Promise<Observation>((resolve, reject) => {
     const port = target.port ?? args.port ?? (args.scheme === 'https' ? 443 : 80);
     const request = buildRequest(args, hostHeaderFor(target, args, port));
-    new Exchange(target, args, port, ctx, request, resolve, reject, secureContext);
+    new Exchange(target, args, port, ctx, request, resolve, reject, tlsClient);
   });
 }

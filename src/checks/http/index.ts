@@ -10,4 +10,4 @@ export {
   ResponseParser,
   type ResponseParserOptions,
 } from './response-parser.js';
-export { secureContextFor } from './tls-context.js';
+export { type TlsClient, tlsClientFor } from './tls-context.js';

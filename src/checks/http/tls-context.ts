@@ -1,4 +1,4 @@
-import tls from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { raceAbort } from '../../core/deadline.js';
 import { CheckArgsError } from '../../core/errors.js';
 import { readBoundedFile, readFailureReason } from '../../core/read-bounded.js';
@@ -6,37 +6,54 @@ import { readBoundedFile, readFailureReason } from '../../core/read-bounded.js';
 /** Largest CA bundle read, in bytes (a full system bundle is ~250 KiB). */
 export const CA_MAX_BYTES = 4 * 1024 * 1024;
 
-const contexts = new Map<string, Promise<tls.SecureContext>>();
+type Tls = typeof import('node:tls');
+
+/** What an https exchange connects with: node:tls and the shared context for its CA. */
+export interface TlsClient {
+  readonly tls: Tls;
+  readonly context: SecureContext;
+}
+
+let tlsModule: Promise<Tls> | undefined;
 
 /**
- * The TLS context for a CA file (or the system roots when `caPath` is undefined), created once per process
- * and path and shared by every connection: building a context per connection re-parses the CA for each
- * target. The file is read with `readBoundedFile` (a regular file of at most `CA_MAX_BYTES`: a FIFO or
+ * node:tls, loaded by the first https check: it and the crypto it pulls in cost ~25 ms of start-up (measured
+ * 2026-12-01, AMD EPYC) that plain http and tcp runs, and each of their worker threads, do without.
+ */
+function loadTls(): Promise<Tls> {
+  tlsModule ??= import('node:tls');
+  return tlsModule;
+}
+
+const clients = new Map<string, Promise<TlsClient>>();
+
+/**
+ * node:tls with the TLS context for a CA file (or the system roots when `caPath` is undefined), created once
+ * per process and path and shared by every connection: building a context per connection re-parses the CA for
+ * each target. The file is read with `readBoundedFile` (a regular file of at most `CA_MAX_BYTES`: a FIFO or
  * `/dev/zero` is refused at once). A CA file that cannot be read rejects with `CheckArgsError` (every
  * target of the run errors alike). The shared read is bounded, so it is not tied to one caller's signal:
  * each caller stops waiting when its own `signal` aborts (rejecting with its reason).
  * The trap: an edited CA file is not re-read until the process restarts.
  */
-export function secureContextFor(
-  caPath: string | undefined,
-  signal?: AbortSignal,
-): Promise<tls.SecureContext> {
+export function tlsClientFor(caPath: string | undefined, signal?: AbortSignal): Promise<TlsClient> {
   const key = caPath ?? '';
-  let ctx = contexts.get(key);
-  if (!ctx) {
-    ctx =
+  let client = clients.get(key);
+  if (!client) {
+    const ca =
       caPath === undefined
-        ? Promise.resolve(tls.createSecureContext({}))
-        : readBoundedFile(caPath, { maxBytes: CA_MAX_BYTES }).then(
-            (ca) => tls.createSecureContext({ ca }),
-            (err: unknown) => {
-              throw new CheckArgsError(`ca: cannot read ${caPath}: ${readFailureReason(err)}`, {
-                cause: err,
-              });
-            },
-          );
-    ctx.catch(() => {}); // each caller awaits it; never an unhandled rejection
-    contexts.set(key, ctx);
+        ? Promise.resolve(undefined)
+        : readBoundedFile(caPath, { maxBytes: CA_MAX_BYTES }).catch((err: unknown) => {
+            throw new CheckArgsError(`ca: cannot read ${caPath}: ${readFailureReason(err)}`, {
+              cause: err,
+            });
+          });
+    client = Promise.all([loadTls(), ca]).then(([tls, ca]) => ({
+      tls,
+      context: tls.createSecureContext(ca === undefined ? {} : { ca }),
+    }));
+    client.catch(() => {}); // each caller awaits it; never an unhandled rejection
+    clients.set(key, client);
   }
-  return raceAbort(ctx, signal);
+  return raceAbort(client, signal);
 }
