@@ -20,7 +20,7 @@ import { pino } from 'pino';
 import { Client } from 'undici';
 import type { HttpArgs } from '../src/checks/http/index.js';
 import { createDeadline } from '../src/core/deadline.js';
-import { benchArgs, benchNumber } from './lib/index.js';
+import { benchArgs, benchNumber, freePort } from './lib/index.js';
 
 const values = benchArgs(import.meta.url, {
   hosts: { type: 'string', default: '20000' },
@@ -37,14 +37,6 @@ const ROUNDS = Math.max(1, benchNumber(import.meta.url, 'rounds', values.rounds)
 function hostAt(i: number): string {
   const n = i + 256;
   return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 async function waitUp(port: number): Promise<void> {

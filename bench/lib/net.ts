@@ -1,19 +1,13 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort as freePortOn } from '../../src/sim/ssh/sshd.js';
 
 /**
  * A TCP port that was free a moment ago on 0.0.0.0 (bound, then released). Also a port to which a
  * connect is refused, as long as nobody takes it meanwhile.
  */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '0.0.0.0', resolve);
-  });
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
+export function freePort(): Promise<number> {
+  return freePortOn('0.0.0.0');
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { freePort } from '../../src/sim/ssh/sshd.js';
 
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
 export const alertmanagerInstalled = existsSync(ALERTMANAGER_BIN);
@@ -24,14 +24,6 @@ export interface AlertmanagerProcess {
   stop(): Promise<void>;
 }
 
-async function freeTcpPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 /**
  * Starts Debian's Alertmanager on a free loopback port with a temp storage path and a config whose only
  * receiver discards (the tests read the API, not notifications), clustering off. Resolves once `/-/ready`
@@ -41,7 +33,7 @@ export async function startAlertmanager(): Promise<AlertmanagerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'fp-am-'));
   const config = join(dir, 'alertmanager.yml');
   writeFileSync(config, ['route:', '  receiver: discard', 'receivers:', '  - name: discard', ''].join('\n'));
-  const port = await freeTcpPort();
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     ALERTMANAGER_BIN,

@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { freePort } from '../../src/sim/ssh/sshd.js';
 
 export interface TestServer {
   readonly host: string;
@@ -300,11 +301,7 @@ export async function waitForSocketHandles(max: number, timeoutMs = 2000): Promi
   }
 }
 
-/** A port on 127.0.0.1 with nothing listening (one that was free a moment ago). */
-export async function closedPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
+/** A port on 127.0.0.1 with nothing listening (one that was free a moment ago): a connect to it is refused. */
+export function closedPort(): Promise<number> {
+  return freePort('127.0.0.1');
 }
