@@ -32,6 +32,7 @@ master and workers, from /proc): with one nginx worker on a 2-core machine the s
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   benchArgs,
   benchIntList,
@@ -179,8 +180,7 @@ async function fleetprobeHttp(
 
 /**
  * The ceiling: bench/bare-http.mjs (on the TCP handle or bare `net`, no engine, no output) over the same
- * hosts, timed whole; with
- * `jsonl`, the prober floor (the same client writing one JSON result line per host).
+ * hosts, timed whole; with `jsonl`, the prober floor (the same client writing one JSON result line per host).
  */
 async function bareHttp(
   io: string,
@@ -315,7 +315,6 @@ async function fleetprobeTcp(closedPort: number): Promise<Row> {
 
 const isRatio = (r: Row) => r.what.endsWith('/ curl');
 
-/** Runs one row, adding nginx's CPU per host over it. */
 /** Connections in TIME_WAIT now (`/proc/net/sockstat`, IPv4), or -1 where it cannot be read. */
 async function timeWaitCount(): Promise<number> {
   try {
@@ -332,11 +331,12 @@ async function drainTimeWait(log: (s: string) => void): Promise<void> {
   let tw = await timeWaitCount();
   if (tw >= 1000) log(`  waiting for ${tw} connections in TIME_WAIT to drain`);
   while (tw >= 1000 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     tw = await timeWaitCount();
   }
 }
 
+/** Runs one row, adding nginx's CPU per host over it. */
 async function withServerCpu(serverPid: number, run: () => Promise<Row>): Promise<Row> {
   const before = processTreeCpuSeconds(serverPid);
   const row = await run();
